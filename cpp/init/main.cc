@@ -1,0 +1,184 @@
+// tsrun-init: the only code that runs between the runtime and the container's program.
+// The addon starts it from a sealed memfd copy (so /proc/<pid>/exe never reaches a host
+// binary) with the sync socket; cpp/plan/sync.h draws the protocol.
+//
+//   tsrun-init init <nfds> <sync-fd>   as the runtime starts it: fds 0..nfds-1 are ours
+//   tsrun-init --plan-file <file>      by hand, for strace and gdb: records are printed
+//                                      to stderr and there is no exec fifo to wait on
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "../plan/plan.h"
+#include "../sys/syscalls.h"
+#include "channel.h"
+#include "paths.h"
+#include "process.h"
+#include "rootfs.h"
+
+namespace tsrun::init {
+namespace {
+
+using plan::NsType;
+
+int clone_flag(NsType t) {
+  switch (t) {
+    case NsType::Mount: return CLONE_NEWNS;
+    case NsType::Uts: return CLONE_NEWUTS;
+    case NsType::Ipc: return CLONE_NEWIPC;
+    case NsType::Net: return CLONE_NEWNET;
+    case NsType::Pid: return CLONE_NEWPID;
+    case NsType::User: return CLONE_NEWUSER;
+    case NsType::Cgroup: return CLONE_NEWCGROUP;
+    case NsType::Time: return CLONE_NEWTIME;
+  }
+  return 0;
+}
+
+bool has_ns(const plan::Plan& p, NsType t) {
+  for (const auto& ns : p.namespaces) {
+    if (ns.type == t) return true;
+  }
+  return false;
+}
+
+// Joins the namespaces given by path, in plan order (TypeScript puts the user namespace
+// first), then creates the new ones. All paths are opened before the first setns: after
+// joining a mount namespace they may no longer resolve.
+void enter_namespaces(const plan::Plan& p) {
+  std::vector<std::pair<Fd, int>> joins;
+  int new_flags = 0;
+  for (size_t i = 0; i < p.namespaces.size(); i++) {
+    const auto& ns = p.namespaces[i];
+    if (ns.path.empty()) {
+      new_flags |= clone_flag(ns.type);
+      continue;
+    }
+    Fd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.ok()) fail(Step::SETNS, errno, static_cast<int>(i), "open %s", ns.path.c_str());
+    joins.emplace_back(std::move(fd), static_cast<int>(i));
+  }
+  for (auto& [fd, i] : joins) {
+    const auto& ns = p.namespaces[i];
+    if (::setns(fd.get(), clone_flag(ns.type)) < 0) {
+      fail(Step::SETNS, errno, i, "%s", ns.path.c_str());
+    }
+  }
+  if (new_flags && ::unshare(new_flags) < 0) fail(Step::UNSHARE, errno, -1, "flags 0x%x", new_flags);
+}
+
+[[noreturn]] void container_init(const plan::Plan& p, int go_fd) {
+  // Wait until the bootstrap has reported our pid, so that our records come after it.
+  char c;
+  while (::read(go_fd, &c, 1) < 0 && errno == EINTR) {
+  }
+  ::close(go_fd);
+
+  if (::setsid() < 0) fail(Step::SETSID, errno, -1, "setsid");
+  // Supplementary groups of whoever ran the runtime are not the container's.
+  if (::setgroups(0, nullptr) < 0) fail(Step::USER, errno, -1, "clear supplementary groups");
+  bool new_mount_ns = has_ns(p, NsType::Mount);
+  if (p.new_keyring) join_session_keyring(p, has_ns(p, NsType::User));
+
+  prepare_root(p, new_mount_ns);
+  run_rootfs_ops(p);
+  enter_root(p, new_mount_ns);
+  if (p.process.terminal) setup_console(p);
+  if (new_mount_ns) finalize_rootfs(p);
+  ::umask(p.process.umask >= 0 ? static_cast<mode_t>(p.process.umask) : 022);
+  set_names(p);
+  apply_path_rules(p);
+  if (p.process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+    fail(Step::NO_NEW_PRIVS, errno, -1, "prctl");
+  }
+  set_rlimits(p.process);
+  std::vector<std::string> env = p.process.env;
+  finalize_identity(p, &env);
+  std::string path = lookup_executable(p.process, env);
+
+  send_ready();
+  ::close(sync_fd());
+  if (p.fifo_fd >= 0) wait_for_start(p);
+  exec_process(path, p.process, env);
+}
+
+[[noreturn]] void bootstrap(const std::vector<uint8_t>& bytes) {
+  plan::Plan p;
+  std::string why;
+  if (!plan::decode(bytes.data(), bytes.size(), &p, &why)) fail(Step::PLAN, EINVAL, -1, "%s", why.c_str());
+  if (p.process.args.empty()) fail(Step::PLAN, EINVAL, -1, "no process args");
+
+  enter_namespaces(p);
+
+  int go[2];
+  if (::pipe2(go, O_CLOEXEC) < 0) fail(Step::CLONE, errno, -1, "pipe");
+  // CLONE_PARENT makes the container's init a child of the runtime, not of this process,
+  // which exits next: the runtime (or the shim, as subreaper) can wait for it directly.
+  pid_t pid = sys::clone3_fork(CLONE_PARENT);
+  if (pid < 0) fail(Step::CLONE, errno, -1, "clone");
+  if (pid == 0) {
+    ::close(go[1]);
+    container_init(p, go[0]);
+  }
+  send_child_pid(pid);
+  ::close(go[1]);
+  ::_exit(0);
+}
+
+// The spawner exec'd us with every signal blocked (so no Node handler could run in between)
+// and with Node's ignored signals still ignored; the container starts from defaults.
+void reset_signals() {
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &sa, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+std::vector<uint8_t> read_file(const char* path) {
+  std::string text;
+  if (!read_text(path, &text)) {
+    std::fprintf(stderr, "tsrun-init: cannot read %s: %s\n", path, std::strerror(errno));
+    std::exit(2);
+  }
+  return std::vector<uint8_t>(text.begin(), text.end());
+}
+
+}  // namespace
+}  // namespace tsrun::init
+
+int main(int argc, char** argv) {
+  using namespace tsrun::init;
+  reset_signals();
+  if (argc == 4 && std::strcmp(argv[1], "init") == 0) {
+    int nfds = std::atoi(argv[2]);
+    int sync = std::atoi(argv[3]);
+    if (nfds < 4 || sync < 3 || sync >= nfds) {
+      std::fprintf(stderr, "tsrun-init: bad fd arguments\n");
+      return 2;
+    }
+    // Nothing the runtime did not hand over on purpose survives into the container.
+    tsrun::sys::close_range(static_cast<unsigned>(nfds), ~0U, 0);
+    set_sync_fd(sync);
+    bootstrap(read_plan());
+  }
+  if (argc == 3 && std::strcmp(argv[1], "--plan-file") == 0) {
+    set_text_mode();
+    bootstrap(read_file(argv[2]));
+  }
+  std::fprintf(stderr, "usage: tsrun-init init <nfds> <sync-fd> | --plan-file <file>\n");
+  return 2;
+}

@@ -1,0 +1,292 @@
+// The container's filesystem: propagation, the rootfs bind, the mount/device/symlink
+// operations of the plan, pivot_root (or move+chroot), and the read-only and masked paths.
+// The order follows runc's prepareRootfs and finalizeRootfs, because callers see the
+// difference (mount order in /proc/self/mountinfo, which mounts are read-only when).
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <linux/openat2.h>
+
+#include "../sys/syscalls.h"
+#include "channel.h"
+#include "mountinfo.h"
+#include "paths.h"
+
+namespace tsrun::init {
+namespace {
+
+using plan::OpKind;
+using plan::RootfsOp;
+
+int mount_at(const char* source, int fd, const char* fstype, unsigned long flags,
+             const char* data) {
+  return ::mount(source, proc_fd(fd).c_str(), fstype, flags, data);
+}
+
+// Makes the mount holding the rootfs private when it is shared: pivot_root refuses a
+// shared parent, and the rootfs bind must not propagate back to the host.
+void make_parent_private(const std::string& rootfs) {
+  std::vector<MountInfo> mounts;
+  if (!read_mountinfo(&mounts)) fail(Step::ROOT_PROPAGATION, errno, -1, "read mountinfo");
+  const MountInfo* parent = mount_containing(mounts, rootfs);
+  if (!parent || parent->optional.find("shared:") == std::string::npos) return;
+  if (::mount("", parent->mountpoint.c_str(), nullptr, MS_PRIVATE, nullptr) < 0) {
+    fail(Step::ROOT_PROPAGATION, errno, -1, "make %s private", parent->mountpoint.c_str());
+  }
+}
+
+void apply_propagation(int root_fd, const RootfsOp& op, int index) {
+  if (op.propagation.empty()) return;
+  // A fresh lookup: the fd used to mount names the directory under the new mount.
+  Fd fd = open_in_root(root_fd, op.dest);
+  if (!fd.ok()) fail(Step::MOUNT, errno, index, "reopen %s", op.dest.c_str());
+  for (uint64_t flag : op.propagation) {
+    if (mount_at("", fd.get(), nullptr, flag, nullptr) < 0) {
+      fail(Step::MOUNT, errno, index, "propagation 0x%llx on %s",
+           static_cast<unsigned long long>(flag), op.dest.c_str());
+    }
+  }
+}
+
+void do_mount(int root_fd, const RootfsOp& op, int index) {
+  Fd dest;
+  if (op.fstype == "proc" || op.fstype == "sysfs") {
+    // Mounting these through a symlink was a runc escape; refuse anything but a directory.
+    dest = open_in_root(root_fd, op.dest, RESOLVE_NO_SYMLINKS);
+    if (!dest.ok() && errno == ENOENT) dest = mkdir_all_in_root(root_fd, op.dest, 0755);
+    struct stat st;
+    if (dest.ok() && (::fstat(dest.get(), &st) < 0 || !S_ISDIR(st.st_mode))) {
+      fail(Step::MOUNT, ENOTDIR, index, "%s must be mounted on an ordinary directory",
+           op.fstype.c_str());
+    }
+  } else {
+    dest = mkdir_all_in_root(root_fd, op.dest, 0755);
+  }
+  if (!dest.ok()) fail(Step::MOUNT, errno, index, "create mount point %s", op.dest.c_str());
+  if (mount_at(op.source.c_str(), dest.get(), op.fstype.c_str(), op.flags, op.data.c_str()) < 0) {
+    fail(Step::MOUNT, errno, index, "mount %s (%s) on %s", op.source.c_str(), op.fstype.c_str(),
+         op.dest.c_str());
+  }
+  apply_propagation(root_fd, op, index);
+}
+
+void do_bind(int root_fd, const RootfsOp& op, int index) {
+  struct stat st;
+  if (::stat(op.source.c_str(), &st) < 0) {
+    fail(Step::MOUNT, errno, index, "bind source %s", op.source.c_str());
+  }
+  Fd dest = S_ISDIR(st.st_mode) ? mkdir_all_in_root(root_fd, op.dest, 0755)
+                                : ensure_file_in_root(root_fd, op.dest, 0755);
+  if (!dest.ok()) fail(Step::MOUNT, errno, index, "create mount point %s", op.dest.c_str());
+  if (mount_at(op.source.c_str(), dest.get(), "bind", MS_BIND | (op.flags & MS_REC), nullptr) < 0) {
+    fail(Step::MOUNT, errno, index, "bind %s on %s", op.source.c_str(), op.dest.c_str());
+  }
+  // A bind ignores every flag but MS_REC; the others need a remount of the new mount.
+  if (op.flags & ~static_cast<uint64_t>(MS_BIND | MS_REC | MS_REMOUNT)) {
+    Fd top = open_in_root(root_fd, op.dest);
+    if (!top.ok() || mount_at("", top.get(), nullptr, op.flags | MS_BIND | MS_REMOUNT, nullptr) < 0) {
+      fail(Step::MOUNT, errno, index, "remount %s", op.dest.c_str());
+    }
+  }
+  apply_propagation(root_fd, op, index);
+}
+
+void do_mknod(int root_fd, const RootfsOp& op, int index) {
+  std::string base;
+  Fd parent = parent_in_root(root_fd, op.dest, &base);
+  if (!parent.ok()) fail(Step::DEVICE, errno, index, "parent of %s", op.dest.c_str());
+  mode_t type = op.dev_type == 'b' ? S_IFBLK : op.dev_type == 'p' ? S_IFIFO : S_IFCHR;
+  mode_t old = ::umask(0);
+  int rc = ::mknodat(parent.get(), base.c_str(), type | (op.mode & 07777),
+                     makedev(op.dev_major, op.dev_minor));
+  ::umask(old);
+  // Like runc, a node that is already there (from the rootfs image) is left as it is.
+  if (rc < 0 && errno == EEXIST) return;
+  if (rc < 0) fail(Step::DEVICE, errno, index, "mknod %s", op.dest.c_str());
+  if (::fchownat(parent.get(), base.c_str(), op.uid, op.gid, AT_SYMLINK_NOFOLLOW) < 0) {
+    fail(Step::DEVICE, errno, index, "chown %s", op.dest.c_str());
+  }
+}
+
+void do_bind_device(int root_fd, const RootfsOp& op, int index) {
+  Fd dest = ensure_file_in_root(root_fd, op.dest, 0);
+  if (!dest.ok()) fail(Step::DEVICE, errno, index, "create %s", op.dest.c_str());
+  if (mount_at(op.source.c_str(), dest.get(), "bind", MS_BIND, nullptr) < 0) {
+    fail(Step::DEVICE, errno, index, "bind %s on %s", op.source.c_str(), op.dest.c_str());
+  }
+}
+
+void do_symlink(int root_fd, const RootfsOp& op, int index) {
+  std::string base;
+  Fd parent = parent_in_root(root_fd, op.dest, &base);
+  if (!parent.ok()) fail(Step::SYMLINK, errno, index, "parent of %s", op.dest.c_str());
+  if ((op.flags & plan::kReplace) && ::unlinkat(parent.get(), base.c_str(), 0) < 0 &&
+      errno != ENOENT) {
+    fail(Step::SYMLINK, errno, index, "remove %s", op.dest.c_str());
+  }
+  if (::symlinkat(op.source.c_str(), parent.get(), base.c_str()) < 0 && errno != EEXIST) {
+    fail(Step::SYMLINK, errno, index, "%s -> %s", op.dest.c_str(), op.source.c_str());
+  }
+}
+
+void pivot(const std::string& rootfs) {
+  // pivot_root(".", ".") stacks the old root on top of the new one; unmounting "." then
+  // drops it without needing a directory for it inside the rootfs.
+  Fd old_root(::open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  Fd new_root(::open(rootfs.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  if (!old_root.ok() || !new_root.ok()) fail(Step::PIVOT_ROOT, errno, -1, "open roots");
+  if (::fchdir(new_root.get()) < 0) fail(Step::PIVOT_ROOT, errno, -1, "chdir %s", rootfs.c_str());
+  if (sys::pivot_root(".", ".") < 0) fail(Step::PIVOT_ROOT, errno, -1, "%s", rootfs.c_str());
+  if (::fchdir(old_root.get()) < 0) fail(Step::PIVOT_ROOT, errno, -1, "chdir old root");
+  // rslave, not rprivate: unmounts must not reach the host, and the host must still be
+  // able to unmount what it shares with us.
+  if (::mount("", ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) {
+    fail(Step::PIVOT_ROOT, errno, -1, "make old root rslave");
+  }
+  if (::umount2(".", MNT_DETACH) < 0) fail(Step::PIVOT_ROOT, errno, -1, "detach old root");
+  if (::chdir("/") < 0) fail(Step::PIVOT_ROOT, errno, -1, "chdir /");
+}
+
+// --no-pivot: move the rootfs over "/" and chroot. The host's full proc and sysfs mounts
+// stay in this mount namespace, hidden only by the chroot, and the kernel would let a
+// nested container mount procfs on their strength; so they are detached first, as runc does.
+void move_root(const std::string& rootfs) {
+  std::vector<MountInfo> mounts;
+  if (!read_mountinfo(&mounts)) fail(Step::CHROOT, errno, -1, "read mountinfo");
+  for (const auto& m : mounts) {
+    if (m.root != "/" || (m.fstype != "proc" && m.fstype != "sysfs")) continue;
+    if (m.mountpoint.compare(0, rootfs.size(), rootfs) == 0) continue;
+    const char* p = m.mountpoint.c_str();
+    if (::mount("", p, nullptr, MS_SLAVE | MS_REC, nullptr) < 0) {
+      if (errno == ENOENT) continue;
+      fail(Step::CHROOT, errno, -1, "make %s rslave", p);
+    }
+    if (::umount2(p, MNT_DETACH) < 0) {
+      if (errno != EINVAL && errno != EPERM) fail(Step::CHROOT, errno, -1, "detach %s", p);
+      if (::mount("tmpfs", p, "tmpfs", 0, nullptr) < 0) fail(Step::CHROOT, errno, -1, "cover %s", p);
+    }
+  }
+  if (::mount(rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) {
+    fail(Step::CHROOT, errno, -1, "move %s to /", rootfs.c_str());
+  }
+  if (::chroot(".") < 0) fail(Step::CHROOT, errno, -1, "chroot");
+  if (::chdir("/") < 0) fail(Step::CHROOT, errno, -1, "chdir /");
+}
+
+// Standard streams on the host's /dev/null are moved to the container's, so that no fd
+// of the container refers to a host mount.
+void reopen_dev_null() {
+  struct stat null_st;
+  if (::stat("/dev/null", &null_st) < 0) return;
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (::fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != null_st.st_rdev) continue;
+    if (st.st_dev == null_st.st_dev && st.st_ino == null_st.st_ino) continue;
+    int flags = ::fcntl(fd, F_GETFL);
+    int n = ::open("/dev/null", (flags & O_ACCMODE) | O_CLOEXEC);
+    if (n < 0) fail(Step::PIVOT_ROOT, errno, -1, "reopen /dev/null");
+    if (::dup3(n, fd, 0) < 0) fail(Step::PIVOT_ROOT, errno, -1, "dup /dev/null");
+    ::close(n);
+  }
+}
+
+// Read-only remount of the mount at path. With keep_flags, nosuid/nodev/noexec are kept
+// (a bind remount otherwise clears them); without, they are kept only when the kernel insists
+// because they are locked (under a user namespace). runc does the first for readonlyPaths
+// and the second for the rootfs.
+int remount_readonly(const char* path, bool keep_flags) {
+  unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+  struct statfs sfs;
+  if (keep_flags) {
+    if (::statfs(path, &sfs) < 0) return -1;
+    flags |= sfs.f_flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    return ::mount("", path, nullptr, flags, nullptr);
+  }
+  if (::mount("", path, nullptr, flags, nullptr) == 0) return 0;
+  if (::statfs(path, &sfs) < 0) return -1;
+  return ::mount("", path, nullptr, flags | sfs.f_flags, nullptr);
+}
+
+}  // namespace
+
+void prepare_root(const plan::Plan& p, bool new_mount_ns) {
+  if (new_mount_ns) {
+    uint64_t flags = p.rootfs_propagation ? p.rootfs_propagation : MS_SLAVE | MS_REC;
+    if (::mount("", "/", nullptr, flags, nullptr) < 0) {
+      fail(Step::ROOT_PROPAGATION, errno, -1, "/ to 0x%llx", static_cast<unsigned long long>(flags));
+    }
+    make_parent_private(p.rootfs);
+  }
+  if (::mount(p.rootfs.c_str(), p.rootfs.c_str(), "bind", MS_BIND | MS_REC, nullptr) < 0) {
+    fail(Step::ROOTFS_BIND, errno, -1, "%s", p.rootfs.c_str());
+  }
+}
+
+void run_rootfs_ops(const plan::Plan& p) {
+  Fd root(::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root.ok()) fail(Step::MOUNT, errno, -1, "open rootfs %s", p.rootfs.c_str());
+  for (size_t i = 0; i < p.rootfs_ops.size(); i++) {
+    const RootfsOp& op = p.rootfs_ops[i];
+    int index = static_cast<int>(i);
+    switch (op.kind) {
+      case OpKind::Mount: do_mount(root.get(), op, index); break;
+      case OpKind::Bind: do_bind(root.get(), op, index); break;
+      case OpKind::Mknod: do_mknod(root.get(), op, index); break;
+      case OpKind::BindDevice: do_bind_device(root.get(), op, index); break;
+      case OpKind::Symlink: do_symlink(root.get(), op, index); break;
+      default: fail(Step::PLAN, EINVAL, index, "unknown rootfs operation %d", static_cast<int>(op.kind));
+    }
+  }
+}
+
+void enter_root(const plan::Plan& p, bool new_mount_ns) {
+  if (::chdir(p.rootfs.c_str()) < 0) fail(Step::PIVOT_ROOT, errno, -1, "chdir %s", p.rootfs.c_str());
+  if (p.no_pivot) {
+    move_root(p.rootfs);
+  } else if (new_mount_ns) {
+    pivot(p.rootfs);
+  } else {
+    if (::chroot(".") < 0) fail(Step::CHROOT, errno, -1, "%s", p.rootfs.c_str());
+    if (::chdir("/") < 0) fail(Step::CHROOT, errno, -1, "chdir /");
+  }
+  reopen_dev_null();
+}
+
+void finalize_rootfs(const plan::Plan& p) {
+  if (p.readonly_dev && remount_readonly("/dev", true) < 0) {
+    fail(Step::READONLY_ROOT, errno, -1, "remount /dev read-only");
+  }
+  if (p.readonly_root && remount_readonly("/", false) < 0) {
+    fail(Step::READONLY_ROOT, errno, -1, "remount / read-only");
+  }
+}
+
+void apply_path_rules(const plan::Plan& p) {
+  for (size_t i = 0; i < p.readonly_paths.size(); i++) {
+    const char* path = p.readonly_paths[i].c_str();
+    if (::mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+      if (errno == ENOENT) continue;
+      fail(Step::READONLY_PATH, errno, static_cast<int>(i), "bind %s", path);
+    }
+    if (remount_readonly(path, true) < 0) {
+      fail(Step::READONLY_PATH, errno, static_cast<int>(i), "remount %s", path);
+    }
+  }
+  for (size_t i = 0; i < p.masked_paths.size(); i++) {
+    const char* path = p.masked_paths[i].c_str();
+    if (::mount("/dev/null", path, nullptr, MS_BIND, nullptr) == 0 || errno == ENOENT) continue;
+    // A directory cannot take /dev/null; an empty read-only tmpfs hides it instead.
+    if (errno != ENOTDIR || ::mount("tmpfs", path, "tmpfs", MS_RDONLY, nullptr) < 0) {
+      fail(Step::MASKED_PATH, errno, static_cast<int>(i), "%s", path);
+    }
+  }
+}
+
+}  // namespace tsrun::init

@@ -1,0 +1,18 @@
+#pragma once
+#include "../plan/plan.h"
+
+namespace tsrun::init {
+
+// Propagation of "/" (only in a new mount namespace) and the rootfs bound on itself.
+void prepare_root(const plan::Plan& p, bool new_mount_ns);
+// The plan's mount, device and symlink operations, destinations resolved inside the rootfs.
+void run_rootfs_ops(const plan::Plan& p);
+// pivot_root, or with --no-pivot move the rootfs over / and chroot; plain chroot when
+// there is no mount namespace of our own.
+void enter_root(const plan::Plan& p, bool new_mount_ns);
+// /dev and / read-only where the config asks.
+void finalize_rootfs(const plan::Plan& p);
+// readonlyPaths, then maskedPaths.
+void apply_path_rules(const plan::Plan& p);
+
+}  // namespace tsrun::init

@@ -1,0 +1,36 @@
+// Module entry: registers each area's functions and exports the constants TypeScript
+// must agree with (plan version, record layout, step names).
+#include <napi.h>
+
+#include "../plan/plan.h"
+#include "../plan/sync.h"
+#include "errors.h"
+
+namespace tsrun::napi {
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  register_spawn(env, exports);
+  register_exits(env, exports);
+  register_fs(env, exports);
+
+  auto steps = Napi::Array::New(env);
+  uint32_t i = 0;
+#define STEP(id, name) steps.Set(i++, Napi::String::New(env, name));
+#include "../plan/steps.def"
+#undef STEP
+  exports.Set("stepNames", steps);
+  exports.Set("planVersion", Napi::Number::New(env, plan::kPlanVersion));
+  exports.Set("planMagic", Napi::Number::New(env, sync::kPlanMagic));
+  exports.Set("recordSize", Napi::Number::New(env, sizeof(sync::Record)));
+  return exports;
+}
+
+}  // namespace
+}  // namespace tsrun::napi
+
+// NODE_API_MODULE pastes the name into identifiers, so it needs an unqualified one.
+static Napi::Object InitTsrun(Napi::Env env, Napi::Object exports) {
+  return tsrun::napi::Init(env, exports);
+}
+NODE_API_MODULE(tsrun_native, InitTsrun)

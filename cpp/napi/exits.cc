@@ -1,0 +1,221 @@
+// Process exits through pidfds.
+//
+// waitPidfd(pidfd) resolves when the process exits. One thread per Node environment waits
+// on an epoll set of all watched pidfds and hands results to the JS thread; no thread per
+// child, and no waitpid(-1): we reap only the process a pidfd names, so libuv's own child
+// reaping and ours never take each other's exits. A process that is not our child (a
+// created container's init after `tsrun create` exited) is reported without being reaped.
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "../sys/syscalls.h"
+#include "errors.h"
+
+namespace tsrun::napi {
+namespace {
+
+struct Exit {
+  int pidfd;
+  bool reaped;  // false: not our child, only its exit was seen
+  int pid;
+  int code;    // exit status when it exited
+  int signal;  // terminating signal when killed, else 0
+};
+
+enum class Collected { Exited, Running, Failed };
+
+// Reaps (or, for a non-child, just observes) the exit of the process behind pidfd.
+// Failed leaves errno set.
+Collected collect(int pidfd, bool block, Exit* out) {
+  siginfo_t si{};
+  int flags = WEXITED | (block ? 0 : WNOHANG);
+  int rc;
+  do {
+    rc = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &si, flags);
+  } while (rc < 0 && errno == EINTR);
+  *out = Exit{pidfd, true, 0, 0, 0};
+  if (rc < 0) {
+    if (errno != ECHILD) return Collected::Failed;
+    // Not ours to reap: a readable pidfd still means the process is gone.
+    struct pollfd p = {pidfd, POLLIN, 0};
+    int ready;
+    do {
+      ready = ::poll(&p, 1, block ? -1 : 0);
+    } while (ready < 0 && errno == EINTR);
+    if (ready < 0) return Collected::Failed;
+    if (ready == 0) return Collected::Running;
+    out->reaped = false;
+    return Collected::Exited;
+  }
+  if (si.si_pid == 0) return Collected::Running;
+  out->pid = si.si_pid;
+  if (si.si_code == CLD_EXITED) {
+    out->code = si.si_status;
+  } else {
+    out->signal = si.si_status;
+  }
+  return Collected::Exited;
+}
+
+Napi::Object to_js(Napi::Env env, const Exit& e) {
+  auto o = Napi::Object::New(env);
+  o.Set("reaped", Napi::Boolean::New(env, e.reaped));
+  o.Set("pid", Napi::Number::New(env, e.pid));
+  o.Set("code", Napi::Number::New(env, e.code));
+  o.Set("signal", Napi::Number::New(env, e.signal));
+  return o;
+}
+
+class Watcher {
+ public:
+  explicit Watcher(Napi::Env env) {
+    epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake_;
+    ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wake_, &ev);
+    tsfn_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
+                                          "tsrun-exits", 0, 1);
+    tsfn_.Unref(env);
+    thread_ = std::thread([this] { run(); });
+  }
+
+  ~Watcher() {
+    stopping_ = true;
+    uint64_t one = 1;
+    (void)!::write(wake_, &one, sizeof(one));
+    if (thread_.joinable()) thread_.join();
+    tsfn_.Release();
+    ::close(epfd_);
+    ::close(wake_);
+  }
+
+  Napi::Value watch(Napi::Env env, int pidfd) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    if (pending_.count(pidfd)) throw Napi::TypeError::New(env, "pidfd is already watched");
+    struct epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLONESHOT;
+    ev.data.fd = pidfd;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, pidfd, &ev) < 0) throw errno_error(env, "epoll_ctl", errno);
+    pending_.emplace(pidfd, deferred);
+    // A watched exit keeps Node alive, as a child process handle does.
+    if (pending_.size() == 1) tsfn_.Ref(env);
+    return deferred.Promise();
+  }
+
+ private:
+  void run() {
+    std::vector<struct epoll_event> events(64);
+    while (!stopping_) {
+      int n = ::epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), -1);
+      for (int i = 0; i < n; i++) {
+        int fd = events[i].data.fd;
+        if (fd == wake_) continue;
+        Exit e;
+        Collected c = collect(fd, false, &e);
+        if (c == Collected::Failed) e = Exit{fd, false, 0, 0, 0};  // EBADF etc.: stop watching
+        if (c == Collected::Running) {
+          struct epoll_event ev{};
+          ev.events = EPOLLIN | EPOLLONESHOT;
+          ev.data.fd = fd;
+          ::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev);
+          continue;
+        }
+        ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+        auto* boxed = new Exit(e);
+        if (tsfn_.BlockingCall(boxed, [this](Napi::Env env, Napi::Function, Exit* x) {
+              deliver(env, *x);
+              delete x;
+            }) != napi_ok) {
+          delete boxed;
+        }
+      }
+    }
+  }
+
+  void deliver(Napi::Env env, const Exit& e) {
+    auto it = pending_.find(e.pidfd);
+    if (it == pending_.end()) return;
+    auto deferred = it->second;
+    pending_.erase(it);
+    if (pending_.empty()) tsfn_.Unref(env);
+    deferred.Resolve(to_js(env, e));
+  }
+
+  int epfd_ = -1;
+  int wake_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  Napi::ThreadSafeFunction tsfn_;
+  std::map<int, Napi::Promise::Deferred> pending_;  // JS thread only
+};
+
+Watcher* watcher(Napi::Env env) {
+  auto* w = env.GetInstanceData<Watcher>();
+  if (!w) {
+    w = new Watcher(env);
+    env.SetInstanceData(w);
+  }
+  return w;
+}
+
+Napi::Value WaitPidfd(const Napi::CallbackInfo& info) {
+  return watcher(info.Env())->watch(info.Env(), int_arg(info, 0, "pidfd"));
+}
+
+// reapPidfd(pidfd, block) -> exit | null (null: still running)
+Napi::Value ReapPidfd(const Napi::CallbackInfo& info) {
+  int pidfd = int_arg(info, 0, "pidfd");
+  bool block = info.Length() > 1 && info[1].ToBoolean();
+  Exit e;
+  switch (collect(pidfd, block, &e)) {
+    case Collected::Exited: return to_js(info.Env(), e);
+    case Collected::Running: return info.Env().Null();
+    case Collected::Failed: break;
+  }
+  throw errno_error(info.Env(), "waitid", errno);
+}
+
+Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  int fd = sys::pidfd_open(int_arg(info, 0, "pid"), 0);
+  if (fd < 0) throw errno_error(info.Env(), "pidfd_open", errno);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
+  if (sys::pidfd_send_signal(int_arg(info, 0, "pidfd"), int_arg(info, 1, "signal")) < 0) {
+    throw errno_error(info.Env(), "pidfd_send_signal", errno);
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
+  bool on = info.Length() > 0 && info[0].ToBoolean();
+  if (::prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0) < 0) {
+    throw errno_error(info.Env(), "prctl(PR_SET_CHILD_SUBREAPER)", errno);
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void register_exits(Napi::Env env, Napi::Object exports) {
+  exports.Set("waitPidfd", Napi::Function::New(env, WaitPidfd, "waitPidfd"));
+  exports.Set("reapPidfd", Napi::Function::New(env, ReapPidfd, "reapPidfd"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));
+  exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper, "setChildSubreaper"));
+}
+
+}  // namespace tsrun::napi

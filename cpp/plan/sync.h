@@ -1,0 +1,44 @@
+// The sync channel between the parent (Node, through the addon) and tsrun-init.
+//
+// One SOCK_STREAM socket pair. tsrun-init runs as two processes: the bootstrap process,
+// which the parent spawns, and the container's init, which the bootstrap clones with
+// CLONE_PARENT so that it is the parent's own child.
+//
+//   parent                       bootstrap                      init
+//   ------                       ---------                      ----
+//   spawn bootstrap; cgroups
+//   PLAN(len, bytes)  ------->   decode; setns; unshare
+//                                clone(CLONE_PARENT) -------->  (waits on a pipe)
+//                   <-------     CHILD_PID(pid); exit(0)  ---->  (pipe closed: go)
+//                                                               setsid, rootfs, pivot_root,
+//                                                               console, paths, user, caps
+//                   <----------------------------------------  READY; close sync
+//   (create returns)                                            wait on exec fifo; execve
+//
+// Any step may instead send ERROR(step, errno, index, detail) and exit. Records from
+// tsrun-init are fixed-size so the parent can read them without framing; the plan is the
+// only variable-size message and only the parent sends it.
+#pragma once
+#include <cstdint>
+
+namespace tsrun::sync {
+
+enum class RecordKind : uint32_t {
+  ChildPid = 1,  // value: pid of the container's init, in the parent's pid namespace
+  Ready = 2,     // set-up done; init now waits on the exec fifo
+  Error = 3,     // step, err, index, detail
+};
+
+constexpr uint32_t kPlanMagic = 0x4e4c5054;  // "TPLN" little-endian
+
+struct Record {
+  uint32_t kind;
+  uint32_t step;
+  int32_t err;
+  int32_t index;  // index into the plan list the step works on, -1 when none
+  int64_t value;
+  char detail[488];
+};
+static_assert(sizeof(Record) == 512, "the record size is part of the protocol");
+
+}  // namespace tsrun::sync

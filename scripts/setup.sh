@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The one set-up step that `npm run demo` and `npm test` start with. Idempotent: each part
+# checks whether it is needed, so a second run on a ready machine takes a few seconds.
+#   1. Debian packages the build, the demo and the tests need (root only; otherwise says what
+#      is missing and why)
+#   2. npm ci when node_modules is missing or older than package-lock.json
+#   3. the native core (cmake-js) and the TypeScript (tsc)
+#   4. test fixtures (a busybox rootfs built from Debian's static busybox) in .cache/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+# build-essential/cmake/pkg-config/libseccomp-dev: the native core; busybox-static: the
+# container fixture; runc/crun: differential tests and benchmarks; containerd: shim tests;
+# jq, iproute2, util-linux: test helpers.
+PACKAGES=(build-essential cmake pkg-config libseccomp-dev busybox-static jq runc crun containerd
+  iproute2 util-linux procps)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "$(id -u)" != 0 ]; then
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "missing Debian packages: ${missing[*]}"
+    say "installing them needs root (apt-get); run this as root or install them yourself"
+  fi
+  say "tsrun creates namespaces, mounts and cgroups: the demo and the integration tests must run as root"
+  exit 1
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  say "Node.js >= 20 is required (found $(node --version))"
+  exit 1
+fi
+
+# npm ci only when the lock file changed since the last install.
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.tsrun-lock.sha256
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > "$stamp"
+fi
+
+say "building the native core"
+npx --no-install cmake-js compile --out build --log-level error >/dev/null
+say "building the TypeScript"
+npx --no-install tsc -p tsconfig.json
+
+bash scripts/fixtures.sh
+say "ready"

@@ -1,0 +1,30 @@
+// What every command gets from the global flags.
+import type { Command } from 'commander';
+import { StateStore } from '../runtime/state-store.js';
+
+export interface GlobalOptions {
+  root: string;
+  log?: string;
+  logFormat: string;
+  debug?: boolean;
+  systemdCgroup?: boolean;
+  criu?: string;
+  rootless?: string;
+}
+
+export function globalsOf(cmd: Command): GlobalOptions {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  return root.opts<GlobalOptions>();
+}
+
+export function storeOf(cmd: Command): StateStore {
+  return new StateStore(globalsOf(cmd).root);
+}
+
+export function parseCount(flag: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new Error(`${flag}: ${JSON.stringify(value)} is not a non-negative number`);
+    return Number(value);
+  };
+}

@@ -1,0 +1,75 @@
+// The tsrun command line: runc's global flags and commands. Each command file holds its
+// flags and one call into src/runtime; exit.ts turns whatever fails into runc's exit code.
+import { Command, CommanderError, Option } from 'commander';
+import { InvalidArgument } from '../errors.js';
+import { Logger, setLogger } from '../log.js';
+import { DEFAULT_ROOT } from '../runtime/state-store.js';
+import { createCommand } from './commands/create.js';
+import { deleteCommand } from './commands/delete.js';
+import { killCommand } from './commands/kill.js';
+import { listCommand } from './commands/list.js';
+import { runCommand } from './commands/run.js';
+import { specCommand } from './commands/spec.js';
+import { startCommand } from './commands/start.js';
+import { stateCommand } from './commands/state.js';
+import type { GlobalOptions } from './context.js';
+import { report } from './exit.js';
+import { err, out } from './output.js';
+
+export const VERSION = '0.1.0';
+
+function program(setExitCode: (code: number) => void): Command {
+  const p = new Command('tsrun')
+    .description('an OCI container runtime, compatible with runc')
+    .version(`tsrun version ${VERSION}\nspec: 1.2.1`, '-v, --version')
+    .option('--root <dir>', 'where container state is kept', DEFAULT_ROOT)
+    .option('--log <file>', 'append log lines to this file (default: stderr)')
+    .addOption(new Option('--log-format <format>', 'log line format').choices(['text', 'json']).default('text'))
+    .option('--debug', 'log debug lines too')
+    .option('--systemd-cgroup', 'use the systemd cgroup driver')
+    .option('--criu <path>', 'accepted for runc compatibility (checkpointing is not built)')
+    .option('--rootless <value>', 'accepted for runc compatibility: true, false or auto')
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: err, outputError: () => undefined })
+    .showSuggestionAfterError(false)
+    .hook('preAction', (thisCommand) => {
+      const g = thisCommand.opts<GlobalOptions>();
+      setLogger(new Logger({ file: g.log, format: g.logFormat as 'text' | 'json', debug: g.debug ?? false }));
+      if (g.rootless !== undefined && !['true', 'false', 'auto'].includes(g.rootless)) {
+        throw InvalidArgument.at('--rootless', `must be true, false or auto, not ${JSON.stringify(g.rootless)}`);
+      }
+    });
+  for (const cmd of [
+    createCommand(),
+    startCommand(),
+    runCommand(setExitCode),
+    stateCommand(),
+    killCommand(),
+    deleteCommand(),
+    listCommand(),
+    specCommand(),
+  ]) {
+    cmd.exitOverride().configureOutput({ writeOut: out, writeErr: err, outputError: () => undefined });
+    p.addCommand(cmd);
+  }
+  return p;
+}
+
+/** Runs the CLI and resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const p = program((c) => (code = c));
+  try {
+    if (argv.length <= 2) {
+      p.outputHelp();
+      return 0;
+    }
+    await p.parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError && (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')) {
+      return 0;
+    }
+    return report(e);
+  }
+}

@@ -1,0 +1,71 @@
+// runc-compatible logging. Text lines look like logrus's
+//   time="2026-01-02T15:04:05Z" level=error msg="container does not exist"
+// and JSON lines like {"level":"error","msg":"...","time":"2026-01-02T15:04:05Z"}, the form
+// go-runc parses from `--log <bundle>/log.json` to show containerd's user our last error.
+import { appendFileSync } from 'node:fs';
+
+export type LogFormat = 'text' | 'json';
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
+
+const order: Record<LogLevel, number> = { debug: 0, info: 1, warning: 2, error: 3 };
+
+export interface LoggerOptions {
+  /** A file to append to; stderr when absent. */
+  file?: string;
+  format: LogFormat;
+  debug: boolean;
+}
+
+/** RFC 3339 in UTC with whole seconds, as Go's time.RFC3339 prints it. */
+export function rfc3339(date = new Date()): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function quoteText(value: string): string {
+  return JSON.stringify(value);
+}
+
+export function formatLine(format: LogFormat, level: LogLevel, msg: string, time = new Date()): string {
+  if (format === 'json') return JSON.stringify({ level, msg, time: rfc3339(time) });
+  return `time=${quoteText(rfc3339(time))} level=${level} msg=${quoteText(msg)}`;
+}
+
+export class Logger {
+  constructor(readonly options: LoggerOptions) {}
+
+  /** True when log lines go to stderr (then an error is not printed a second time). */
+  get toStderr(): boolean {
+    return this.options.file === undefined;
+  }
+
+  log(level: LogLevel, msg: string): void {
+    if (order[level] < order[this.options.debug ? 'debug' : 'info']) return;
+    const line = formatLine(this.options.format, level, msg) + '\n';
+    try {
+      if (this.options.file !== undefined) appendFileSync(this.options.file, line);
+      else process.stderr.write(line);
+    } catch {
+      // A log that cannot be written must not turn a result into a failure.
+    }
+  }
+
+  debug(msg: string): void {
+    this.log('debug', msg);
+  }
+  info(msg: string): void {
+    this.log('info', msg);
+  }
+  warn(msg: string): void {
+    this.log('warning', msg);
+  }
+  error(msg: string): void {
+    this.log('error', msg);
+  }
+}
+
+/** Until the CLI has read its flags, and for library use: text to stderr. */
+export let logger = new Logger({ format: 'text', debug: false });
+
+export function setLogger(l: Logger): void {
+  logger = l;
+}

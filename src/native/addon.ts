@@ -1,0 +1,66 @@
+// The only importer of the .node file. Every call goes through `call`, which turns the
+// addon's errno errors into SystemError; the addon throws TypeError only for bugs.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { SystemError } from '../errors.js';
+
+export interface RawExit {
+  /** false when the process was not our child: its exit was seen, not reaped. */
+  reaped: boolean;
+  pid: number;
+  code: number;
+  signal: number;
+}
+
+interface Addon {
+  sealExecutable(path: string, name: string): number;
+  spawn(opts: { exeFd: number; argv: string[]; env: string[]; fds: number[] }): { pid: number; pidfd: number };
+  waitPidfd(pidfd: number): Promise<RawExit>;
+  reapPidfd(pidfd: number, block: boolean): RawExit | null;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  setChildSubreaper(on: boolean): void;
+  mkfifo(path: string, mode: number): void;
+  openPath(path: string): number;
+  unixConnect(path: string): number;
+  socketPair(): [number, number];
+  strerror(errno: number): string;
+  stepNames: string[];
+  planVersion: number;
+  planMagic: number;
+  recordSize: number;
+}
+
+/** The repository (or installed package) root: src/native and dist/native sit two below. */
+export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const buildDir = path.join(packageRoot, 'build', 'Release');
+export const initPath = path.join(buildDir, 'tsrun-init');
+
+const require = createRequire(import.meta.url);
+export const addon: Addon = require(path.join(buildDir, 'tsrun_native.node')) as Addon;
+
+/** Go-style errno text: "no such file or directory". */
+export function errnoText(errno: number): string {
+  const text = addon.strerror(errno);
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+interface AddonError extends Error {
+  errno?: number;
+  syscall?: string;
+  detail?: string;
+}
+
+export function call<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const e = err as AddonError;
+    if (typeof e?.errno === 'number') {
+      const where = e.detail ? `${e.syscall} ${e.detail}` : String(e.syscall);
+      throw new SystemError(`${where}: ${errnoText(e.errno)}`, { errno: e.errno, syscall: e.syscall });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,47 @@
+// The typed face of the native core for the rest of the runtime.
+import { addon, call, type RawExit } from './addon.js';
+
+export { InitProcess, sealedInit, type InitRecord, type StartInitOptions } from './init-process.js';
+export * from './plan-wire.js';
+export { errnoText, initPath, buildDir, packageRoot } from './addon.js';
+
+export type ProcessExit = RawExit;
+
+/** 128 + signal for a killed process, its status otherwise: what shells and runc report. */
+export function exitCodeOf(e: ProcessExit): number {
+  return e.signal ? 128 + e.signal : e.code;
+}
+
+/** Resolves when the process behind pidfd exits (reaping it when it is our child). */
+export function waitExit(pidfd: number): Promise<ProcessExit> {
+  return call(() => addon.waitPidfd(pidfd));
+}
+
+/** Reaps now if exited (or blocks until it does); null when still running. */
+export function reap(pidfd: number, block: boolean): ProcessExit | null {
+  return call(() => addon.reapPidfd(pidfd, block));
+}
+
+export function pidfdOpen(pid: number): number {
+  return call(() => addon.pidfdOpen(pid));
+}
+
+export function pidfdSendSignal(pidfd: number, signal: number): void {
+  call(() => addon.pidfdSendSignal(pidfd, signal));
+}
+
+export function setChildSubreaper(on: boolean): void {
+  call(() => addon.setChildSubreaper(on));
+}
+
+export function mkfifo(path: string, mode: number): void {
+  call(() => addon.mkfifo(path, mode));
+}
+
+export function openPath(path: string): number {
+  return call(() => addon.openPath(path));
+}
+
+export function unixConnect(path: string): number {
+  return call(() => addon.unixConnect(path));
+}

@@ -1,0 +1,207 @@
+// The plan as TypeScript sees it, and its wire encoding. Field order and types mirror
+// cpp/plan/plan.h and cpp/plan/decode.cc one to one; change all three together and bump
+// PLAN_VERSION (the addon reports the version it was built with, checked at start-up).
+
+export const PLAN_VERSION = 1;
+
+export const NS_TYPES = ['mount', 'uts', 'ipc', 'network', 'pid', 'user', 'cgroup', 'time'] as const;
+export type NsType = (typeof NS_TYPES)[number];
+
+export interface PlanNamespace {
+  type: NsType;
+  /** empty: a new namespace */
+  path: string;
+}
+
+export enum OpKind {
+  Mount = 1,
+  Bind = 2,
+  Mknod = 3,
+  BindDevice = 4,
+  Symlink = 5,
+}
+
+/** Symlink op flag: replace what is at the destination. */
+export const OP_REPLACE = 1;
+
+export interface RootfsOp {
+  kind: OpKind;
+  /** index into config.json's mounts (or devices), -1 when the runtime added it */
+  configIndex: number;
+  source: string;
+  dest: string;
+  fstype: string;
+  data: string;
+  flags: number;
+  propagation: number[];
+  devType: '' | 'c' | 'b' | 'p';
+  devMajor: number;
+  devMinor: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** not sent: how errors name this operation, e.g. `mounts[2] "/proc"` */
+  describe: string;
+}
+
+export interface PlanRlimit {
+  resource: number;
+  soft: bigint;
+  hard: bigint;
+}
+
+export interface PlanProcess {
+  args: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  /** -1: runc's default 0022 */
+  umask: number;
+  /** bit masks: bounding, effective, permitted, inheritable, ambient */
+  caps: [bigint, bigint, bigint, bigint, bigint];
+  rlimits: PlanRlimit[];
+  noNewPrivileges: boolean;
+  terminal: boolean;
+  consoleHeight: number;
+  consoleWidth: number;
+}
+
+export interface Plan {
+  containerId: string;
+  namespaces: PlanNamespace[];
+  rootfs: string;
+  /** 0: MS_SLAVE|MS_REC */
+  rootfsPropagation: number;
+  noPivot: boolean;
+  readonlyRoot: boolean;
+  readonlyDev: boolean;
+  newKeyring: boolean;
+  rootfsOps: RootfsOp[];
+  hostname: string | null;
+  domainname: string | null;
+  readonlyPaths: string[];
+  maskedPaths: string[];
+  process: PlanProcess;
+  /** fd numbers inside tsrun-init, filled in by the spawner; -1 when absent */
+  fifoFd: number;
+  consoleSocketFd: number;
+  preserveFds: number;
+}
+
+class Writer {
+  private chunks: Buffer[] = [];
+
+  u8(v: number): void {
+    const b = Buffer.alloc(1);
+    b.writeUInt8(v);
+    this.chunks.push(b);
+  }
+  flag(v: boolean): void {
+    this.u8(v ? 1 : 0);
+  }
+  u32(v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v >>> 0);
+    this.chunks.push(b);
+  }
+  i32(v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(v);
+    this.chunks.push(b);
+  }
+  u64(v: bigint | number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)));
+    this.chunks.push(b);
+  }
+  str(s: string): void {
+    const bytes = Buffer.from(s, 'utf8');
+    this.u32(bytes.length);
+    this.chunks.push(bytes);
+  }
+  strs(list: string[]): void {
+    this.u32(list.length);
+    for (const s of list) this.str(s);
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+const nsCode: Record<NsType, number> = {
+  mount: 1,
+  uts: 2,
+  ipc: 3,
+  network: 4,
+  pid: 5,
+  user: 6,
+  cgroup: 7,
+  time: 8,
+};
+
+export function encodePlan(p: Plan): Buffer {
+  const w = new Writer();
+  w.u32(PLAN_VERSION);
+  w.str(p.containerId);
+  w.u32(p.namespaces.length);
+  for (const ns of p.namespaces) {
+    w.u8(nsCode[ns.type]);
+    w.str(ns.path);
+  }
+  w.str(p.rootfs);
+  w.u64(p.rootfsPropagation);
+  w.flag(p.noPivot);
+  w.flag(p.readonlyRoot);
+  w.flag(p.readonlyDev);
+  w.flag(p.newKeyring);
+  w.u32(p.rootfsOps.length);
+  for (const op of p.rootfsOps) {
+    w.u8(op.kind);
+    w.i32(op.configIndex);
+    w.str(op.source);
+    w.str(op.dest);
+    w.str(op.fstype);
+    w.str(op.data);
+    w.u64(op.flags);
+    w.u32(op.propagation.length);
+    for (const f of op.propagation) w.u64(f);
+    w.u8(op.devType ? op.devType.charCodeAt(0) : 0);
+    w.u32(op.devMajor);
+    w.u32(op.devMinor);
+    w.u32(op.mode);
+    w.u32(op.uid);
+    w.u32(op.gid);
+  }
+  w.flag(p.hostname !== null);
+  w.str(p.hostname ?? '');
+  w.flag(p.domainname !== null);
+  w.str(p.domainname ?? '');
+  w.strs(p.readonlyPaths);
+  w.strs(p.maskedPaths);
+  const proc = p.process;
+  w.strs(proc.args);
+  w.strs(proc.env);
+  w.str(proc.cwd);
+  w.u32(proc.uid);
+  w.u32(proc.gid);
+  w.u32(proc.additionalGids.length);
+  for (const g of proc.additionalGids) w.u32(g);
+  w.i32(proc.umask);
+  for (const c of proc.caps) w.u64(c);
+  w.u32(proc.rlimits.length);
+  for (const r of proc.rlimits) {
+    w.i32(r.resource);
+    w.u64(r.soft);
+    w.u64(r.hard);
+  }
+  w.flag(proc.noNewPrivileges);
+  w.flag(proc.terminal);
+  w.u32(proc.consoleHeight);
+  w.u32(proc.consoleWidth);
+  w.i32(p.fifoFd);
+  w.i32(p.consoleSocketFd);
+  w.u32(p.preserveFds);
+  return w.bytes();
+}

@@ -1,0 +1,100 @@
+// A container as the runtime sees it: its stored state plus what the kernel says now.
+// Status is derived, never stored: the init pid (checked against its start time, so a
+// reused pid is not mistaken for it), the exec fifo, and the freezer.
+import { closeSync, existsSync } from 'node:fs';
+import { cgroupManager, type CgroupManager } from '../cgroups/manager.js';
+import { FailedPrecondition, SystemError } from '../errors.js';
+import { pidfdOpen, pidfdSendSignal } from '../native/index.js';
+import { OCI_VERSION } from '../oci/defaults.js';
+import type { OciState, Status } from '../oci/state.js';
+import { isAlive } from './proc.js';
+import type { ContainerState, StateStore } from './state-store.js';
+
+export class Container {
+  constructor(
+    readonly store: StateStore,
+    readonly state: ContainerState,
+  ) {}
+
+  static load(store: StateStore, id: string): Container {
+    return new Container(store, store.load(id));
+  }
+
+  get id(): string {
+    return this.state.id;
+  }
+
+  get fifoPath(): string {
+    return this.store.fifoPath(this.id);
+  }
+
+  cgroup(): CgroupManager {
+    return cgroupManager(this.state.cgroupPaths);
+  }
+
+  initAlive(): boolean {
+    return this.state.pid > 0 && isAlive(this.state.pid, this.state.pidStartTime);
+  }
+
+  status(): Status {
+    if (!this.initAlive()) return 'stopped';
+    if (existsSync(this.fifoPath)) return 'created';
+    return 'running';
+  }
+
+  /**
+   * A pidfd for the init, or null when it is gone. The start time is checked after the
+   * pidfd pins the process, so the fd cannot name a newer process that got the pid.
+   */
+  openInit(): number | null {
+    if (this.state.pid <= 0) return null;
+    let fd: number;
+    try {
+      fd = pidfdOpen(this.state.pid);
+    } catch (err) {
+      if (err instanceof SystemError && err.errno === 3 /* ESRCH */) return null;
+      throw err;
+    }
+    if (!isAlive(this.state.pid, this.state.pidStartTime)) {
+      closeSync(fd);
+      return null;
+    }
+    return fd;
+  }
+
+  signalInit(signal: number): void {
+    const fd = this.openInit();
+    if (fd === null) throw new FailedPrecondition('container not running', { containerId: this.id });
+    try {
+      pidfdSendSignal(fd, signal);
+    } catch (err) {
+      if (err instanceof SystemError && err.errno === 3) {
+        throw new FailedPrecondition('container not running', { containerId: this.id });
+      }
+      throw err;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  ociState(): OciState {
+    const status = this.status();
+    const s = this.state;
+    const out: OciState = {
+      ociVersion: OCI_VERSION,
+      id: s.id,
+      pid: status === 'stopped' ? 0 : s.pid,
+      status,
+      bundle: s.bundle,
+      rootfs: s.rootfs,
+      created: s.created,
+      owner: s.owner,
+    };
+    if (Object.keys(s.annotations).length) {
+      // runc's order puts annotations before owner
+      const { owner, ...rest } = out;
+      return { ...rest, annotations: s.annotations, owner };
+    }
+    return out;
+  }
+}

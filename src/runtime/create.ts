@@ -1,0 +1,171 @@
+// create: everything up to the point where the container's init waits on the exec fifo.
+//
+//   judge the bundle (nothing is touched before it passes)
+//   claim <root>/<id>, make exec.fifo, create the cgroups
+//   spawn tsrun-init's bootstrap, put it in the cgroups, send the plan
+//   <- child pid of the container's init; <- ready
+//   write state.json and the pid file
+//
+// Whatever fails, the cleanup stack takes back each step in reverse.
+import { closeSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { hostLayout } from '../cgroups/detect.js';
+import { cgroupManager, cgroupPaths, defaultDeviceRules, deviceRulesOf, type DeviceRule } from '../cgroups/manager.js';
+import { InvalidArgument, SystemError } from '../errors.js';
+import { InitProcess, mkfifo, openPath, pidfdOpen, pidfdSendSignal, reap, unixConnect, waitExit } from '../native/index.js';
+import type { Config } from '../oci/spec.js';
+import { loadBundle } from './bundle.js';
+import { Cleanup } from './cleanup.js';
+import { Container } from './container.js';
+import { buildPlan, refuseUnbuilt } from './plan/index.js';
+import { keptDefaultDevices } from './plan/devices.js';
+import { readProcStat } from './proc.js';
+import { userName, validateId, type StateStore } from './state-store.js';
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  /** fds 3 .. 3+n-1 of this process go to the container */
+  preserveFds?: number;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  /** the container's stdin, stdout, stderr; this process's own by default */
+  stdio?: [number, number, number];
+}
+
+/** The rules for the devices cgroup: the config's, then runc's defaults still in force. */
+function deviceRules(config: Config): DeviceRule[] {
+  const linux = config.linux ?? {};
+  return [...deviceRulesOf(linux.resources?.devices), ...defaultDeviceRules(keptDefaultDevices(linux.devices))];
+}
+
+/** Writes the pid file as runc does: a temporary name, then a rename. */
+export function writePidFile(file: string, pid: number): void {
+  const abs = path.resolve(file);
+  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, abs);
+}
+
+export async function create(store: StateStore, opts: CreateOptions): Promise<Container> {
+  validateId(opts.id);
+  const bundle = loadBundle(opts.bundle);
+  const { config } = bundle;
+  refuseUnbuilt(config);
+  const terminal = config.process?.terminal ?? false;
+  if (terminal && !opts.consoleSocket) {
+    throw InvalidArgument.at('--console-socket', 'process.terminal is true: a console socket is needed to hand over the terminal');
+  }
+  if (!terminal && opts.consoleSocket) {
+    throw InvalidArgument.at('--console-socket', 'given, but process.terminal is false');
+  }
+  const preserveFds = opts.preserveFds ?? 0;
+  const layout = hostLayout();
+  const paths = cgroupPaths(config.linux?.cgroupsPath, opts.id, layout);
+  const plan = buildPlan({
+    id: opts.id,
+    bundle: bundle.dir,
+    config,
+    rootfs: bundle.rootfs,
+    cgroupPaths: paths,
+    layout,
+    noPivot: opts.noPivot ?? false,
+    noNewKeyring: opts.noNewKeyring ?? false,
+  });
+  const ownPidNamespace = plan.namespaces.some((n) => n.type === 'pid' && n.path === '');
+
+  const cleanup = new Cleanup();
+  const fds: number[] = [];
+  try {
+    store.reserve(opts.id);
+    cleanup.push('remove state directory', () => store.remove(opts.id));
+    mkfifo(store.fifoPath(opts.id), 0o622);
+    const fifoFd = openPath(store.fifoPath(opts.id));
+    fds.push(fifoFd);
+    const consoleFd = opts.consoleSocket ? unixConnect(opts.consoleSocket) : undefined;
+    if (consoleFd !== undefined) fds.push(consoleFd);
+
+    const cgroup = cgroupManager(paths);
+    cgroup.create(deviceRules(config));
+    cleanup.push('remove cgroups', () => cgroup.destroy());
+
+    const init = InitProcess.start({
+      plan,
+      stdio: opts.stdio ?? [0, 1, 2],
+      preserveFds: Array.from({ length: preserveFds }, (_, i) => 3 + i),
+      fifoFd,
+      consoleSocketFd: consoleFd,
+    });
+    const bootstrapExit = waitExit(init.bootstrapPidfd);
+    let bootstrapDone = false;
+    const finishBootstrap = async (): Promise<void> => {
+      if (bootstrapDone) return;
+      bootstrapDone = true;
+      try {
+        pidfdSendSignal(init.bootstrapPidfd, 9);
+      } catch {
+        // already gone
+      }
+      await bootstrapExit;
+      closeSync(init.bootstrapPidfd);
+      init.close();
+    };
+    cleanup.push('stop tsrun-init', finishBootstrap);
+    // Before the plan: the bootstrap forks the container's init only after reading it,
+    // so the init is in its cgroups before it runs a single instruction of its own.
+    cgroup.addProcess(init.bootstrapPid);
+    init.sendPlan();
+
+    const first = await init.next();
+    if (first?.kind === 'error') throw first.error;
+    if (first?.kind !== 'child-pid') throw new SystemError('tsrun-init exited before starting the container', { errno: 0 });
+    const pid = first.pid;
+    const pidfd = pidfdOpen(pid);
+    cleanup.push('kill the container init', async () => {
+      try {
+        pidfdSendSignal(pidfd, 9);
+      } catch {
+        // already gone
+      }
+      await waitExit(pidfd);
+      closeSync(pidfd);
+    });
+
+    const second = await init.next();
+    if (second?.kind === 'error') throw second.error;
+    if (second?.kind !== 'ready') {
+      const exit = reap(pidfd, false);
+      const how = exit ? (exit.signal ? `killed by signal ${exit.signal}` : `exited with ${exit.code}`) : 'closed the channel';
+      throw new SystemError(`container init ${how} before it was ready`, { errno: 0 });
+    }
+    await finishBootstrap();
+
+    const stat = readProcStat(pid);
+    if (!stat) throw new SystemError('container init vanished after set-up', { errno: 0 });
+    const container = new Container(store, {
+      id: opts.id,
+      bundle: bundle.dir,
+      rootfs: bundle.rootfs,
+      pid,
+      pidStartTime: stat.startTime,
+      created: new Date().toISOString(),
+      owner: userName(process.getuid?.() ?? 0),
+      annotations: config.annotations ?? {},
+      cgroupPaths: paths,
+      ownPidNamespace,
+      config: bundle.raw,
+    });
+    store.save(container.state);
+    if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    closeSync(pidfd);
+    cleanup.release();
+    return container;
+  } catch (err) {
+    await cleanup.run();
+    throw err;
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+}

@@ -1,0 +1,55 @@
+// delete: stop what is left of a container and remove every trace of it: processes,
+// cgroups, state. A created container is deleted without --force, as runc does (containerd
+// relies on it); a running or paused one needs --force.
+import { closeSync } from 'node:fs';
+import { FailedPrecondition, NotFound, SystemError } from '../errors.js';
+import { pidfdSendSignal } from '../native/index.js';
+import { Container } from './container.js';
+import { signalAll } from './kill.js';
+import type { StateStore } from './state-store.js';
+import { waitGone } from './wait.js';
+
+const KILL_TIMEOUT_MS = 10_000;
+
+async function killInit(container: Container): Promise<void> {
+  const pidfd = container.openInit();
+  if (pidfd === null) return;
+  try {
+    pidfdSendSignal(pidfd, 9);
+    // A frozen task does not die until thawed.
+    await container.cgroup().thaw();
+    if (!(await waitGone(pidfd, KILL_TIMEOUT_MS))) {
+      throw new SystemError(`container init ${container.state.pid} still running after SIGKILL`, { errno: 0 });
+    }
+  } finally {
+    closeSync(pidfd);
+  }
+}
+
+/** Removes a stopped container's cgroups and state. */
+export async function destroy(container: Container): Promise<void> {
+  const cgroup = container.cgroup();
+  // Without a pid namespace of its own the init's death takes nobody else with it.
+  if (!container.state.ownPidNamespace && cgroup.exists()) await signalAll(cgroup, 9);
+  await cgroup.destroy();
+  container.store.remove(container.id);
+}
+
+export async function deleteContainer(store: StateStore, id: string, force: boolean): Promise<void> {
+  let container: Container;
+  try {
+    container = Container.load(store, id);
+  } catch (err) {
+    if (!(err instanceof NotFound)) throw err;
+    // A create that died before writing its state leaves only the directory.
+    if (store.hasDir(id)) store.remove(id);
+    if (force) return;
+    throw err;
+  }
+  const status = container.status();
+  if ((status === 'running' || status === 'paused') && !force) {
+    throw new FailedPrecondition(`cannot delete container ${id} that is not stopped: ${status}`, { containerId: id });
+  }
+  if (status !== 'stopped') await killInit(container);
+  await destroy(container);
+}

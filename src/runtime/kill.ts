@@ -1,0 +1,40 @@
+// kill: a signal to the container's init, or with --all to every process in its cgroups.
+import type { CgroupManager } from '../cgroups/manager.js';
+import { FailedPrecondition, messageOf } from '../errors.js';
+import { logger } from '../log.js';
+import type { Container } from './container.js';
+
+/**
+ * Signals every process of the cgroups. They are frozen meanwhile, as runc does, so that
+ * none can fork a child the signal would miss.
+ */
+export async function signalAll(cgroup: CgroupManager, signal: number): Promise<void> {
+  try {
+    await cgroup.freeze();
+  } catch (err) {
+    logger.warn(`freeze before signalling: ${messageOf(err)}`);
+  }
+  try {
+    for (const pid of cgroup.procs()) {
+      try {
+        process.kill(pid, signal);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') logger.warn(`signal ${pid}: ${messageOf(err)}`);
+      }
+    }
+  } finally {
+    await cgroup.thaw();
+  }
+}
+
+export async function kill(container: Container, signal: number, all: boolean): Promise<void> {
+  const status = container.status();
+  if (all) {
+    const cgroup = container.cgroup();
+    if (status === 'stopped' && !cgroup.exists()) return;
+    await signalAll(cgroup, signal);
+    return;
+  }
+  if (status === 'stopped') throw new FailedPrecondition('container not running', { containerId: container.id });
+  container.signalInit(signal);
+}

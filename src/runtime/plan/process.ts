@@ -1,0 +1,33 @@
+// process -> the plan's process: identity, capability masks, rlimits.
+import { capabilityNumber } from '../../oci/capabilities.js';
+import { RLIMITS } from '../../oci/rlimits.js';
+import type { ProcessSpec } from '../../oci/spec.js';
+import type { PlanProcess } from '../../native/index.js';
+
+function capMask(names: readonly string[] | undefined): bigint {
+  let mask = 0n;
+  for (const name of names ?? []) {
+    const n = capabilityNumber(name);
+    if (n !== undefined) mask |= 1n << BigInt(n);
+  }
+  return mask;
+}
+
+export function planProcess(p: ProcessSpec): PlanProcess {
+  const caps = p.capabilities ?? {};
+  return {
+    args: p.args ?? [],
+    env: p.env ?? [],
+    cwd: p.cwd,
+    uid: p.user.uid,
+    gid: p.user.gid,
+    additionalGids: p.user.additionalGids ?? [],
+    umask: p.user.umask ?? -1,
+    caps: [capMask(caps.bounding), capMask(caps.effective), capMask(caps.permitted), capMask(caps.inheritable), capMask(caps.ambient)],
+    rlimits: (p.rlimits ?? []).map((r) => ({ resource: RLIMITS[r.type] ?? -1, soft: r.soft, hard: r.hard })),
+    noNewPrivileges: p.noNewPrivileges ?? false,
+    terminal: p.terminal ?? false,
+    consoleHeight: p.consoleSize?.height ?? 0,
+    consoleWidth: p.consoleSize?.width ?? 0,
+  };
+}

@@ -1,0 +1,73 @@
+// run: create, start, and (unless detached) stay with the container until it exits,
+// passing on the signals we receive; then delete it, as runc does without --keep.
+import { closeSync } from 'node:fs';
+import { exitCodeOf, pidfdSendSignal, waitExit, type ProcessExit } from '../native/index.js';
+import { messageOf } from '../errors.js';
+import { logger } from '../log.js';
+import { create, type CreateOptions } from './create.js';
+import { deleteContainer } from './delete.js';
+import { start } from './start.js';
+import type { StateStore } from './state-store.js';
+
+export interface RunOptions extends CreateOptions {
+  detach?: boolean;
+  keep?: boolean;
+}
+
+/** Signals a foreground `run` hands to the container rather than acting on itself. */
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGWINCH'];
+
+const signalNumbers: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGUSR1: 10,
+  SIGUSR2: 12,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGCONT: 18,
+  SIGWINCH: 28,
+};
+
+/** Returns the exit code `tsrun run` should exit with. */
+export async function run(store: StateStore, opts: RunOptions): Promise<number> {
+  const container = await create(store, opts);
+  if (opts.detach) {
+    try {
+      await start(container);
+    } catch (err) {
+      await deleteContainer(store, container.id, true).catch(() => undefined);
+      throw err;
+    }
+    return 0;
+  }
+  // The init is our own child (tsrun-init clones it with CLONE_PARENT), so we reap it.
+  const pidfd = container.openInit();
+  if (pidfd === null) {
+    await deleteContainer(store, container.id, true);
+    throw new Error('container init exited before start');
+  }
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  for (const sig of FORWARDED) {
+    const h = (): void => {
+      try {
+        pidfdSendSignal(pidfd, signalNumbers[sig] ?? 15);
+      } catch (err) {
+        logger.debug(`forward ${sig}: ${messageOf(err)}`);
+      }
+    };
+    handlers.set(sig, h);
+    process.on(sig, h);
+  }
+  let exit: ProcessExit;
+  try {
+    const exited = waitExit(pidfd);
+    await start(container);
+    exit = await exited;
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+    closeSync(pidfd);
+    if (!opts.keep) await deleteContainer(store, container.id, true);
+  }
+  return exitCodeOf(exit);
+}

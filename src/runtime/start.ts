@@ -1,0 +1,63 @@
+// start: release a created container's init from the exec fifo.
+//
+// The init blocks opening the fifo for writing; our open for reading (a blocking open, in
+// libuv's thread pool) lets both through, the init writes one byte and execs. If the init
+// died instead, nothing would ever open the other end: we notice through its pidfd and
+// open the write side ourselves to free the pending open.
+import { closeSync, constants, openSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { FailedPrecondition } from '../errors.js';
+import type { Container } from './container.js';
+import { waitGone } from './wait.js';
+
+async function unblock(fifo: string, opened: Promise<unknown>): Promise<void> {
+  let done = false;
+  void opened.finally(() => (done = true));
+  while (!done) {
+    try {
+      // ENXIO until our pending reader has reached open(2); then this completes it.
+      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+}
+
+export async function start(container: Container): Promise<void> {
+  const status = container.status();
+  if (status === 'stopped') throw new FailedPrecondition('cannot start a container that has stopped', { containerId: container.id });
+  if (status !== 'created') throw new FailedPrecondition(`cannot start an already ${status} container`, { containerId: container.id });
+  const pidfd = container.openInit();
+  if (pidfd === null) throw new FailedPrecondition('cannot start a container that has stopped', { containerId: container.id });
+  const fifo = container.fifoPath;
+  try {
+    const opening = open(fifo, 'r');
+    const died = (async (): Promise<boolean> => {
+      // Poll until the open wins or the init is gone.
+      let settled = false;
+      void opening.finally(() => (settled = true)).catch(() => undefined);
+      while (!settled) {
+        if (await waitGone(pidfd, 20)) return true;
+      }
+      return false;
+    })();
+    if (await Promise.race([opening.then(() => false), died])) await unblock(fifo, opening);
+    const handle = await opening;
+    let data: Buffer;
+    try {
+      data = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+    rmSync(fifo, { force: true });
+    if (data.length === 0) {
+      throw new FailedPrecondition(
+        (await died) ? 'container process is already dead' : 'cannot start an already running container',
+        { containerId: container.id },
+      );
+    }
+  } finally {
+    closeSync(pidfd);
+  }
+}

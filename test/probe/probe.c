@@ -1,0 +1,222 @@
+/*
+ * The probe: a static program run inside containers by the tests. It reports what the
+ * process sees, one "section: value" line each, in a stable order, so that the same bundle
+ * run under runc and under tsrun can be compared line by line.
+ *
+ *   probe [report]     everything below
+ *   probe sleep N      sleep N seconds (a container that stays up)
+ *   probe exit N       exit with status N
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+extern char** environ;
+
+static int cmp_str(const void* a, const void* b) {
+  return strcmp(*(char* const*)a, *(char* const*)b);
+}
+
+static void status_lines(void) {
+  static const char* keys[] = {"Uid:", "Gid:", "Groups:", "CapInh:", "CapPrm:", "CapEff:",
+                               "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:", NULL};
+  FILE* f = fopen("/proc/self/status", "r");
+  if (!f) {
+    printf("status: error %s\n", strerror(errno));
+    return;
+  }
+  char line[1024];
+  while (fgets(line, sizeof(line), f)) {
+    for (int i = 0; keys[i]; i++) {
+      if (strncmp(line, keys[i], strlen(keys[i])) == 0) {
+        char* v = line + strlen(keys[i]);
+        while (*v == ' ' || *v == '\t') v++;
+        v[strcspn(v, "\n")] = 0;
+        /* Groups ends with a space on some kernels */
+        size_t n = strlen(v);
+        while (n && v[n - 1] == ' ') v[--n] = 0;
+        printf("status %.*s %s\n", (int)strlen(keys[i]) - 1, keys[i], v);
+      }
+    }
+  }
+  fclose(f);
+}
+
+static void env_lines(void) {
+  int n = 0;
+  while (environ[n]) n++;
+  char** sorted = calloc((size_t)n + 1, sizeof(char*));
+  memcpy(sorted, environ, (size_t)n * sizeof(char*));
+  qsort(sorted, (size_t)n, sizeof(char*), cmp_str);
+  for (int i = 0; i < n; i++) printf("env %s\n", sorted[i]);
+  free(sorted);
+}
+
+static void rlimit_lines(void) {
+  static const struct { int res; const char* name; } r[] = {
+      {RLIMIT_AS, "AS"}, {RLIMIT_CORE, "CORE"}, {RLIMIT_CPU, "CPU"}, {RLIMIT_DATA, "DATA"},
+      {RLIMIT_FSIZE, "FSIZE"}, {RLIMIT_LOCKS, "LOCKS"}, {RLIMIT_MEMLOCK, "MEMLOCK"},
+      {RLIMIT_MSGQUEUE, "MSGQUEUE"}, {RLIMIT_NICE, "NICE"}, {RLIMIT_NOFILE, "NOFILE"},
+      {RLIMIT_NPROC, "NPROC"}, {RLIMIT_RSS, "RSS"}, {RLIMIT_RTPRIO, "RTPRIO"},
+      {RLIMIT_RTTIME, "RTTIME"}, {RLIMIT_SIGPENDING, "SIGPENDING"}, {RLIMIT_STACK, "STACK"}};
+  for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+    struct rlimit l;
+    getrlimit(r[i].res, &l);
+    printf("rlimit %s %lld %lld\n", r[i].name,
+           l.rlim_cur == RLIM_INFINITY ? -1LL : (long long)l.rlim_cur,
+           l.rlim_max == RLIM_INFINITY ? -1LL : (long long)l.rlim_max);
+  }
+}
+
+static void fd_lines(void) {
+  DIR* d = opendir("/proc/self/fd");
+  if (!d) {
+    printf("fd error %s\n", strerror(errno));
+    return;
+  }
+  int self = dirfd(d);
+  struct dirent* e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.' || atoi(e->d_name) == self) continue;
+    char path[300], target[PATH_MAX];
+    snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+    ssize_t n = readlink(path, target, sizeof(target) - 1);
+    target[n < 0 ? 0 : n] = 0;
+    /* pipe:[1234] and socket:[..] numbers differ between runs */
+    char* bracket = strchr(target, '[');
+    if (bracket) *bracket = 0;
+    printf("fd %s %s\n", e->d_name, target);
+  }
+  closedir(d);
+}
+
+/* mountinfo: mount point, fstype, per-mount options, and the source and superblock
+ * options where they say something about the container (not ids or host device names). */
+static void mount_lines(void) {
+  FILE* f = fopen("/proc/self/mountinfo", "r");
+  if (!f) {
+    printf("mount error %s\n", strerror(errno));
+    return;
+  }
+  char line[4096];
+  while (fgets(line, sizeof(line), f)) {
+    char* fields[32];
+    int n = 0;
+    for (char* tok = strtok(line, " \n"); tok && n < 32; tok = strtok(NULL, " \n")) fields[n++] = tok;
+    int dash = -1;
+    for (int i = 6; i < n; i++) {
+      if (strcmp(fields[i], "-") == 0) {
+        dash = i;
+        break;
+      }
+    }
+    if (dash < 0 || dash + 3 > n) continue;
+    printf("mount %s %s %s root=%s\n", fields[4], fields[dash + 1], fields[5], fields[3]);
+  }
+  fclose(f);
+}
+
+static void dev_lines(const char* dir) {
+  DIR* d = opendir(dir);
+  if (!d) {
+    printf("dev %s error %s\n", dir, strerror(errno));
+    return;
+  }
+  char* names[512];
+  int n = 0;
+  struct dirent* e;
+  while ((e = readdir(d)) && n < 512) {
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) names[n++] = strdup(e->d_name);
+  }
+  closedir(d);
+  qsort(names, (size_t)n, sizeof(char*), cmp_str);
+  for (int i = 0; i < n; i++) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+      printf("dev %s error %s\n", path, strerror(errno));
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t len = readlink(path, target, sizeof(target) - 1);
+      target[len < 0 ? 0 : len] = 0;
+      printf("dev %s link %s\n", path, target);
+    } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+      printf("dev %s %s %o %u:%u uid=%u gid=%u\n", path, S_ISCHR(st.st_mode) ? "char" : "block",
+             st.st_mode & 07777, major(st.st_rdev), minor(st.st_rdev), st.st_uid, st.st_gid);
+    } else {
+      printf("dev %s %s %o\n", path, S_ISDIR(st.st_mode) ? "dir" : "file", st.st_mode & 07777);
+    }
+    free(names[i]);
+  }
+}
+
+/* What a masked or read-only path looks like from inside: readable? writable? */
+static void path_lines(void) {
+  static const char* paths[] = {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+                                "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                                "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
+                                "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                "/proc/sysrq-trigger", NULL};
+  for (int i = 0; paths[i]; i++) {
+    struct stat st;
+    if (stat(paths[i], &st) < 0) {
+      printf("path %s missing\n", paths[i]);
+      continue;
+    }
+    const char* kind = S_ISDIR(st.st_mode) ? "dir" : S_ISCHR(st.st_mode) ? "char" : "file";
+    int entries = -1;
+    if (S_ISDIR(st.st_mode)) {
+      DIR* d = opendir(paths[i]);
+      entries = 0;
+      if (d) {
+        while (readdir(d)) entries++;
+        closedir(d);
+      }
+    }
+    printf("path %s %s entries=%d writable=%s\n", paths[i], kind, entries,
+           access(paths[i], W_OK) == 0 ? "yes" : "no");
+  }
+}
+
+static void report(void) {
+  char buf[PATH_MAX];
+  printf("args ok\n");
+  printf("pid %d\n", (int)getpid());
+  status_lines();
+  mode_t m = umask(0);
+  umask(m);
+  printf("umask %04o\n", m);
+  printf("cwd %s\n", getcwd(buf, sizeof(buf)) ? buf : strerror(errno));
+  printf("hostname %s\n", gethostname(buf, sizeof(buf)) == 0 ? buf : strerror(errno));
+  printf("sid %d pgid %d\n", (int)getsid(0), (int)getpgid(0));
+  env_lines();
+  rlimit_lines();
+  fd_lines();
+  mount_lines();
+  dev_lines("/dev");
+  path_lines();
+}
+
+int main(int argc, char** argv) {
+  if (argc >= 3 && strcmp(argv[1], "sleep") == 0) {
+    sleep((unsigned)atoi(argv[2]));
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[1], "exit") == 0) return atoi(argv[2]);
+  if (argc == 1 || strcmp(argv[1], "report") == 0) {
+    report();
+    return 0;
+  }
+  fprintf(stderr, "usage: probe [report] | sleep N | exit N\n");
+  return 2;
+}
