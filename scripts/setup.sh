@@ -13,9 +13,10 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 
 # build-essential/cmake/pkg-config/libseccomp-dev: the native core; busybox-static: the
 # container fixture; runc/crun: differential tests and benchmarks; containerd: shim tests;
-# jq, iproute2, util-linux: test helpers.
+# jq, iproute2, util-linux, procps: test helpers; tini: reaps the containers tests leave to
+# pid 1 (the init of these machines does not reap orphans).
 PACKAGES=(build-essential cmake pkg-config libseccomp-dev busybox-static jq runc crun containerd
-  iproute2 util-linux procps)
+  iproute2 util-linux procps tini)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

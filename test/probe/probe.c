@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -188,6 +189,22 @@ static void path_lines(void) {
   }
 }
 
+/* The session keyring: runc (and tsrun) give each container "_ses.<id>" unless told not to. */
+static void keyring_line(void) {
+  char desc[256];
+  long n = syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, -3 /* KEY_SPEC_SESSION_KEYRING */, desc, sizeof(desc) - 1, 0);
+  if (n < 0) {
+    printf("keyring error %s\n", strerror(errno));
+    return;
+  }
+  desc[n < (long)sizeof(desc) ? n : (long)sizeof(desc) - 1] = 0;
+  /* type;uid;gid;perm;description */
+  char* name = strrchr(desc, ';');
+  char* perm = desc;
+  for (int i = 0; i < 3 && perm; i++) perm = strchr(perm + 1, ';');
+  printf("keyring %s perm %.8s\n", name ? name + 1 : desc, perm ? perm + 1 : "?");
+}
+
 static void report(void) {
   char buf[PATH_MAX];
   printf("args ok\n");
@@ -199,6 +216,7 @@ static void report(void) {
   printf("cwd %s\n", getcwd(buf, sizeof(buf)) ? buf : strerror(errno));
   printf("hostname %s\n", gethostname(buf, sizeof(buf)) == 0 ? buf : strerror(errno));
   printf("sid %d pgid %d\n", (int)getsid(0), (int)getpgid(0));
+  keyring_line();
   env_lines();
   rlimit_lines();
   fd_lines();
