@@ -1,7 +1,6 @@
 // One cgroup manager interface over v1 (with hybrid's controller-less v2 tree) and
 // unified v2. Where a container's cgroups are is decided once, at create, and stored with
 // the container, so later verbs never recompute it from a changed environment.
-import type { DeviceRuleSpec } from '../oci/spec.js';
 import { hostLayout, ownCgroups, type CgroupLayout } from './detect.js';
 import { V1Manager } from './v1/manager.js';
 import { V2Manager } from './v2/manager.js';
@@ -83,15 +82,4 @@ export function defaultDeviceRules(defaultNodes: ReadonlyArray<{ major: number; 
     { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
     { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' },
   ];
-}
-
-/** config.json's linux.resources.devices in the cgroup's terms. */
-export function deviceRulesOf(rules: DeviceRuleSpec[] | undefined): DeviceRule[] {
-  return (rules ?? []).map((r) => ({
-    allow: r.allow,
-    type: (r.type ?? 'a') as DeviceRule['type'],
-    major: r.major === undefined || r.major === null || r.major < 0 ? '*' : r.major,
-    minor: r.minor === undefined || r.minor === null || r.minor < 0 ? '*' : r.minor,
-    access: r.access ?? 'rwm',
-  }));
 }

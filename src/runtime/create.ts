@@ -10,15 +10,14 @@
 import { closeSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hostLayout } from '../cgroups/detect.js';
-import { cgroupManager, cgroupPaths, defaultDeviceRules, deviceRulesOf, type DeviceRule } from '../cgroups/manager.js';
+import { cgroupManager, cgroupPaths } from '../cgroups/manager.js';
 import { InvalidArgument, SystemError } from '../errors.js';
 import { InitProcess, mkfifo, openPath, pidfdOpen, pidfdSendSignal, reap, unixConnect, waitExit } from '../native/index.js';
-import type { Config } from '../oci/spec.js';
 import { loadBundle } from './bundle.js';
+import { deviceRules } from './cgroup-config.js';
 import { Cleanup } from './cleanup.js';
 import { Container } from './container.js';
 import { buildPlan, refuseUnbuilt } from './plan/index.js';
-import { keptDefaultDevices } from './plan/devices.js';
 import { readProcStat } from './proc.js';
 import { userName, validateId, type StateStore } from './state-store.js';
 
@@ -33,12 +32,6 @@ export interface CreateOptions {
   noNewKeyring?: boolean;
   /** the container's stdin, stdout, stderr; this process's own by default */
   stdio?: [number, number, number];
-}
-
-/** The rules for the devices cgroup: the config's, then runc's defaults still in force. */
-function deviceRules(config: Config): DeviceRule[] {
-  const linux = config.linux ?? {};
-  return [...deviceRulesOf(linux.resources?.devices), ...defaultDeviceRules(keptDefaultDevices(linux.devices))];
 }
 
 /** Writes the pid file as runc does: a temporary name, then a rename. */

@@ -1,5 +1,5 @@
 // Running tsrun (and runc, for differential tests) as a caller would.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { tsrunBin } from './paths.js';
 
 export interface Result {
@@ -22,7 +22,7 @@ export function runCommand(cmd: string, args: string[], opts: RunOptions = {}): 
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
       stdio: ['pipe', 'pipe', 'pipe', ...(opts.extraFds ?? [])],
-    });
+    }) as ChildProcessWithoutNullStreams;
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

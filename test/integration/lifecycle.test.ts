@@ -1,6 +1,6 @@
 // The container lifecycle through the CLI: create, start, state, kill, delete, run, list,
 // and that nothing (state, mount, cgroup, process) outlives a deleted container.
-import { readFileSync, readlinkSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestBundle } from '../helpers/bundle.js';
@@ -57,6 +57,8 @@ describe('lifecycle', () => {
     expect(readFileSync(pidFile, 'utf8')).toBe(String(s1.pid));
     // Still tsrun-init from its sealed copy, and the program has not run.
     expect(readlinkSync(`/proc/${s1.pid}/exe`)).toMatch(/^\/memfd:tsrun-init/);
+    // The sealed copy cannot be written through /proc/<pid>/exe (the CVE-2019-5736 path).
+    expect(() => openSync(`/proc/${s1.pid}/exe`, 'r+')).toThrow(/ETXTBSY|EPERM|EACCES/);
     expect(existsSync(path.join(b.rootfs, 'tmp/marker'))).toBe(false);
 
     expect(await tsrun(b.root, ['start', b.id])).toMatchObject({ code: 0, stderr: '' });
@@ -153,6 +155,24 @@ describe('lifecycle', () => {
     expect(errorOf(stopped)).toContain('container not running');
   });
 
+  it('--preserve-fds passes exactly that many extra fds', async () => {
+    const b = bundle('fds', ['/bin/sh', '-c', 'echo preserved >&3; ls /proc/self/fd | tr "\\n" " "']);
+    const file = path.join(b.dir, 'fd3');
+    writeFileSync(file, '');
+    const fd3 = openSync(file, 'w');
+    const fd4 = openSync(file, 'r');
+    try {
+      const r = await tsrun(b.root, ['run', '--preserve-fds', '1', '--bundle', b.dir, b.id], { extraFds: [fd3, fd4] });
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      // 0-2, the preserved 3, and the fd ls itself opens; not 4
+      expect(r.stdout).toBe('0 1 2 3 4 ');
+      expect(readFileSync(file, 'utf8')).toBe('preserved\n');
+    } finally {
+      closeSync(fd3);
+      closeSync(fd4);
+    }
+  });
+
   it('list shows containers as a table, as JSON and as ids', async () => {
     const b = bundle('list', ['sleep', '1000']);
     const empty = await tsrun(b.root, ['list', '--format', 'json']);
@@ -172,5 +192,20 @@ describe('lifecycle', () => {
     const r = await tsrun(b.root, ['delete', 'no-such']);
     expect(r.code).toBe(1);
     expect(errorOf(r)).toContain('container "no-such" does not exist');
+  });
+
+  it('spec writes runc spec\'s default and refuses to overwrite it', async () => {
+    const b = bundle('spec');
+    const dir = path.join(b.dir, 'specdir');
+    (await import('node:fs')).mkdirSync(dir);
+    expect(await tsrun(b.root, ['spec', '--bundle', dir])).toMatchObject({ code: 0, stderr: '' });
+    const ours = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    const again = await tsrun(b.root, ['spec', '--bundle', dir]);
+    expect(errorOf(again)).toBe('File config.json exists. Remove it first');
+    (await import('node:fs')).rmSync(path.join(dir, 'config.json'));
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('runc', ['spec', '--bundle', dir]);
+    const theirs = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    expect({ ...ours, ociVersion: 'x', hostname: 'x' }).toEqual({ ...theirs, ociVersion: 'x', hostname: 'x' });
   });
 });
