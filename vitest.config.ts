@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Containers are real processes; two files at a time keep a 2-core machine responsive.
+    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -16,8 +18,6 @@ export default defineConfig({
           globalSetup: ['test/helpers/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          // Containers are real processes; two files at a time keep a 2-core machine responsive.
-          maxWorkers: 2,
         },
       },
     ],
