@@ -103,6 +103,7 @@ export class Client {
   }
 
   async #connection(deadline: number): Promise<ClientConnection> {
+    if (this.#closed) throw new TtrpcError(Code.Unavailable, 'ttrpc: client closed');
     const current = this.#conn;
     if (current?.alive && !current.exhausted) return current;
     if (current?.exhausted) void current.closeWhenIdle();
@@ -130,9 +131,10 @@ function dial(path: string, timeoutMs: number): Promise<net.Socket> {
       socket.destroy();
       reject(new TtrpcError(Code.Unavailable, `ttrpc: dial ${path}: timed out after ${timeoutMs} ms`));
     }, timeoutMs);
+    // The error listener stays on: after a connect it is a no-op, and it covers the moment
+    // before the connection attaches its own.
     socket.once('connect', () => {
       clearTimeout(timer);
-      socket.removeAllListeners('error');
       resolve(socket);
     });
     socket.once('error', (err) => {
