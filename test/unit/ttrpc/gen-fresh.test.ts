@@ -1,0 +1,40 @@
+// src/gen is generated and committed. This regenerates it from proto/ into a temp dir, with the
+// pinned buf and protoc-gen-es from node_modules (no network), and fails on any difference: a
+// .proto changed without `npm run gen`, or a generated file edited by hand.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const out = mkdtempSync(join(tmpdir(), 'tsrun-gen-'));
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+function files(dir: string): Map<string, string> {
+  const found = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else found.set(relative(dir, p), readFileSync(p, 'utf8'));
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+it('src/gen is what `npm run gen` makes from proto/', { timeout: 30_000 }, () => {
+  execFileSync(join(root, 'node_modules/.bin/buf'), ['generate', '--output', out], {
+    cwd: root,
+    env: { ...process.env, BUF_CACHE_DIR: join(out, '.cache') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const fresh = files(join(out, 'src/gen'));
+  const committed = files(join(root, 'src/gen'));
+  expect([...committed.keys()].sort()).toEqual([...fresh.keys()].sort());
+  for (const [path, text] of fresh) expect(committed.get(path), `src/gen/${path} is stale: run npm run gen`).toBe(text);
+});
