@@ -45,3 +45,4 @@ echo tsrun-fixture > "$root/etc/hostname"
 chown 1000:1000 "$root/home/user"
 
 echo "$want" > "$out/.stamp"
+bash scripts/image.sh
