@@ -1,0 +1,142 @@
+#include "common.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "sha256.h"
+
+#ifndef TSRUN_NODE_EXECUTABLE
+#define TSRUN_NODE_EXECUTABLE "node"
+#endif
+
+namespace tsrun::shim {
+
+namespace {
+
+std::string dirname_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+std::string package_root() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) die("cannot read /proc/self/exe");
+  buf[n] = '\0';
+  return dirname_of(dirname_of(dirname_of(buf)));
+}
+
+std::string node_executable() {
+  const char* env = ::getenv("TSRUN_NODE");
+  if (env && *env) return env;
+  if (::access(TSRUN_NODE_EXECUTABLE, X_OK) == 0) return TSRUN_NODE_EXECUTABLE;
+  const char* path = ::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string candidate = (end > start ? dirs.substr(start, end - start) : ".") + "/node";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return "node";
+}
+
+std::string state_root(const std::string& ns, const std::string& bundle) {
+  std::string base;
+  if (read_file(bundle + "/runtime-root", &base)) base = trim(base);
+  if (base.empty()) {
+    const char* env = ::getenv("TSRUN_SHIM_ROOT");
+    base = env && *env ? env : "/run/containerd/ts";
+  }
+  return base + "/" + ns;
+}
+
+std::string socket_dir() {
+  const char* env = ::getenv("TSRUN_SHIM_SOCKET_DIR");
+  return env && *env ? env : "/run/containerd/s";
+}
+
+bool read_file(const std::string& path, std::string* out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out->clear();
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return true;
+}
+
+bool write_all(int fd, const std::string& data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool write_file_atomic(const std::string& path, const std::string& data) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  bool ok = write_all(fd, data);
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) < 0) {
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::string group_socket(const Args& args, const std::string& group) {
+  return socket_dir() + "/" + sha256_hex(args.address + "/" + args.ns + "/" + group);
+}
+
+std::string strip_unix(const std::string& address) {
+  const std::string prefix = "unix://";
+  return address.compare(0, prefix.size(), prefix) == 0 ? address.substr(prefix.size()) : address;
+}
+
+void die(const std::string& message) {
+  std::string line = "containerd-shim-ts-v2: " + message + "\n";
+  write_all(2, line);
+  ::_exit(1);
+}
+
+}  // namespace tsrun::shim
