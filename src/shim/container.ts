@@ -1,0 +1,370 @@
+// One container of the server's group: its init process, its execs, their stdio, its rootfs
+// mounts and OOM watch, around the runtime's container (created and started in-process).
+import { create as createMessage } from '@bufbuild/protobuf';
+import { anyPack, type Any } from '@bufbuild/protobuf/wkt';
+import { closeSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { CreateTaskRequest, ExecProcessRequest } from '../gen/containerd/task/v2/shim_pb.js';
+import { ProcessDetailsSchema } from '../gen/containerd/runc/v1/options_pb.js';
+import { ProcessInfoSchema, type ProcessInfo } from '../gen/containerd/types/task/task_pb.js';
+import { TaskOOMSchema } from '../gen/containerd/events/task_pb.js';
+import { FailedPrecondition, messageOf, NotFound, SystemError, Unimplemented } from '../errors.js';
+import { logger } from '../log.js';
+import { exitCodeOf, pidfdOpen, pidfdSendSignal, type ProcessExit } from '../native/index.js';
+import type { Container } from '../runtime/container.js';
+import { create } from '../runtime/create.js';
+import { deleteContainer } from '../runtime/delete.js';
+import { signalAll } from '../runtime/kill.js';
+import { readProcStat } from '../runtime/proc.js';
+import { start } from '../runtime/start.js';
+import type { StateStore } from '../runtime/state-store.js';
+import type { EventSink } from './events.js';
+import type { Reaper } from './exits.js';
+import { ProcessIO } from './io/process-io.js';
+import { watchOom, type OomWatch } from './oom.js';
+import type { ShimOptions } from './options.js';
+import { Process, type Stdio } from './process.js';
+import { mountRootfs, unmountAll } from './rootfs.js';
+
+const SIGKILL = 9;
+const ESRCH = 3;
+/** How long output may take to be copied out after its process exited (a daemon may hold the pipe). */
+const DRAIN_MS = 2000;
+
+export interface ContainerDeps {
+  namespace: string;
+  events: EventSink;
+  reaper: Reaper;
+}
+
+export interface ExitInfo {
+  pid: number;
+  exitStatus: number;
+  exitedAt: Date | undefined;
+}
+
+/** A process of ours, reaped through a pidfd: what signals and exits go through. */
+interface Running {
+  pidfd: number;
+  /** settles when its exit has been handled (published, stdio drained) */
+  handled: Promise<void>;
+}
+
+export class ShimContainer {
+  readonly init: Process;
+  readonly #execs = new Map<string, { proc: Process; io: ProcessIO; running?: Running }>();
+  #running: Running | undefined;
+  /** Set when the init has been reaped: no exec may start any more. */
+  #initReaped = false;
+  #oom: OomWatch | undefined;
+
+  private constructor(
+    private readonly deps: ContainerDeps,
+    readonly runtime: Container,
+    private readonly store: StateStore,
+    readonly bundle: string,
+    private readonly io: ProcessIO,
+    /** <bundle>/rootfs when we mounted it */
+    private readonly mountedRootfs: string | undefined,
+    stdio: Stdio,
+  ) {
+    this.init = new Process('init', runtime.id, runtime.id, stdio, deps.events);
+  }
+
+  get id(): string {
+    return this.runtime.id;
+  }
+
+  static async create(deps: ContainerDeps, req: CreateTaskRequest, store: StateStore, options: ShimOptions): Promise<ShimContainer> {
+    if (req.checkpoint) throw new Unimplemented('checkpoint: restoring a task from a checkpoint is not supported yet');
+    const undo: Array<() => void | Promise<void>> = [];
+    const rollback = async (): Promise<void> => {
+      for (const step of undo.reverse()) {
+        try {
+          await step();
+        } catch (err) {
+          logger.warn(`undo create of ${req.id}: ${messageOf(err)}`);
+        }
+      }
+    };
+    try {
+      let mounted: string | undefined;
+      if (req.rootfs.length > 0) {
+        const target = path.join(req.bundle, 'rootfs');
+        mountRootfs(req.rootfs, target);
+        mounted = target;
+        undo.push(() => unmountAll(target));
+      }
+      const io = await ProcessIO.open({
+        stdin: req.stdin,
+        stdout: req.stdout,
+        stderr: req.stderr,
+        terminal: req.terminal,
+        containerId: req.id,
+        namespace: deps.namespace,
+        uid: options.ioUid,
+        gid: options.ioGid,
+        onSpawn: (child) => deps.reaper.spawned(child),
+      });
+      undo.push(() => io.close());
+      const { container, pidfd, exit } = await deps.reaper.starting(async () => {
+        const c = await create(store, {
+          id: req.id,
+          bundle: req.bundle,
+          stdio: io.stdio,
+          consoleSocket: io.consoleSocket,
+          noPivot: options.noPivot,
+          noNewKeyring: options.noNewKeyring,
+        });
+        const fd = openPidfd(c);
+        return { container: c, pidfd: fd, exit: deps.reaper.watch(c.state.pid, fd) };
+      });
+      undo.push(async () => {
+        signal(pidfd, SIGKILL);
+        await exit;
+        closeSync(pidfd);
+        await deleteContainer(store, req.id, true);
+      });
+      io.started();
+      const stdio = { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal };
+      const sc = new ShimContainer(deps, container, store, req.bundle, io, mounted, stdio);
+      sc.init.created(container.state.pid, { bundle: req.bundle, rootfs: req.rootfs, checkpoint: req.checkpoint });
+      sc.#running = { pidfd, handled: sc.#handleInitExit(pidfd, exit) };
+      return sc;
+    } catch (err) {
+      await rollback();
+      throw err;
+    }
+  }
+
+  /** The init (execId "") or an exec; NotFound for an unknown exec. */
+  process(execId: string): Process {
+    if (!execId) return this.init;
+    const e = this.#execs.get(execId);
+    if (!e) throw new NotFound(`process ${execId} does not exist`, { containerId: this.id });
+    return e.proc;
+  }
+
+  get ownPidNamespace(): boolean {
+    return this.runtime.state.ownPidNamespace;
+  }
+
+  async start(execId: string): Promise<number> {
+    if (execId) return this.#startExec(execId);
+    return this.init.start(async () => {
+      await start(this.runtime);
+      this.#oom = watchOom(this.runtime.state.cgroupPaths, () =>
+        this.deps.events.publish('/tasks/oom', TaskOOMSchema, { containerId: this.id }),
+      );
+      return this.runtime.state.pid;
+    });
+  }
+
+  async #handleInitExit(pidfd: number, exit: Promise<ProcessExit>): Promise<void> {
+    let e: ProcessExit;
+    try {
+      e = await exit;
+    } catch (err) {
+      logger.error(`wait for the init of ${this.id}: ${messageOf(err)}`);
+      e = { reaped: false, pid: this.runtime.state.pid, code: 255, signal: 0 };
+    }
+    const at = new Date();
+    this.#initReaped = true;
+    try {
+      await this.init.startSettled();
+      // Without a pid namespace of its own, the init's death takes nobody with it.
+      if (!this.ownPidNamespace) await this.#signalCgroup(SIGKILL);
+      for (const x of this.#execs.values()) {
+        await x.proc.startSettled();
+        await x.running?.handled;
+      }
+      await this.io.drain(DRAIN_MS);
+    } catch (err) {
+      logger.warn(`after the exit of ${this.id}: ${messageOf(err)}`);
+    }
+    closeSync(pidfd);
+    // Not reaped by us means the status is unknown (containerd's 255).
+    this.init.exited(e.reaped ? exitCodeOf(e) : 255, at);
+  }
+
+  async #signalCgroup(sig: number): Promise<void> {
+    const cgroup = this.runtime.cgroup();
+    if (cgroup.exists()) await signalAll(cgroup, sig);
+  }
+
+  async kill(execId: string, sig: number, all: boolean): Promise<void> {
+    if (execId) {
+      const e = this.#execs.get(execId);
+      if (!e) throw new NotFound(`process ${execId} does not exist`, { containerId: this.id });
+      if (e.proc.status === 'created') throw new FailedPrecondition(`process ${execId} has not started`, { containerId: this.id });
+      if (!e.running || e.proc.status !== 'running') throw new NotFound('process already finished', { containerId: this.id });
+      signalOrNotFound(e.running.pidfd, sig);
+      return;
+    }
+    const paused = this.init.status === 'paused';
+    if (all) {
+      await this.#signalCgroup(sig);
+      // signalAll thaws what it froze to signal; a paused task stays paused unless killed.
+      if (paused && sig !== SIGKILL) await this.runtime.cgroup().freeze();
+      return;
+    }
+    if (this.#initReaped || !this.#running) throw new NotFound('process already finished', { containerId: this.id });
+    signalOrNotFound(this.#running.pidfd, sig);
+    // A frozen process dies only once thawed.
+    if (paused && sig === SIGKILL) await this.runtime.cgroup().thaw();
+  }
+
+  async pause(): Promise<void> {
+    this.init.transition('pause');
+    try {
+      await this.runtime.cgroup().freeze();
+    } catch (err) {
+      if (this.init.can('pauseFailed')) this.init.transition('pauseFailed');
+      throw err;
+    }
+    if (this.init.can('paused')) this.init.transition('paused');
+  }
+
+  async resume(): Promise<void> {
+    if (!this.init.can('resume')) throw new FailedPrecondition(`cannot resume task ${this.id}: it is ${this.init.status}`, { containerId: this.id });
+    await this.runtime.cgroup().thaw();
+    if (this.init.can('resume')) this.init.transition('resume');
+  }
+
+  /** Every process in the container's cgroup; those of execs say which exec. */
+  pids(): ProcessInfo[] {
+    const byPid = new Map<number, string>();
+    for (const [id, e] of this.#execs) if (e.proc.pid > 0 && e.proc.status === 'running') byPid.set(e.proc.pid, id);
+    return this.runtime
+      .cgroup()
+      .procs()
+      .map((pid) => {
+        const execId = byPid.get(pid);
+        return createMessage(ProcessInfoSchema, {
+          pid,
+          info: execId ? anyPack(ProcessDetailsSchema, createMessage(ProcessDetailsSchema, { execId })) : undefined,
+        });
+      });
+  }
+
+  #ioOf(execId: string): ProcessIO {
+    if (!execId) return this.io;
+    const e = this.#execs.get(execId);
+    if (!e) throw new NotFound(`process ${execId} does not exist`, { containerId: this.id });
+    return e.io;
+  }
+
+  closeStdin(execId: string): void {
+    this.#ioOf(execId).closeStdin();
+  }
+
+  resize(execId: string, width: number, height: number): void {
+    this.#ioOf(execId).resize(width, height);
+  }
+
+  /** Delete of the init: the container goes, with everything it had. */
+  async delete(): Promise<ExitInfo> {
+    const s = this.init.status;
+    if (s === 'running' || s === 'paused' || s === 'pausing') {
+      throw new FailedPrecondition(`cannot delete task ${this.id}: it is ${s}`, { containerId: this.id });
+    }
+    if (s === 'created' && this.#running && !this.#initReaped) signal(this.#running.pidfd, SIGKILL);
+    await this.#running?.handled;
+    await this.#teardown();
+    this.init.transition('delete');
+    return { pid: this.init.pid, exitStatus: this.init.exitStatus, exitedAt: this.init.exitedAt };
+  }
+
+  /**
+   * containerd lost the server for this container (`delete` while we live): stop whatever
+   * runs, then delete as usual.
+   */
+  async forceDelete(): Promise<ExitInfo> {
+    if (!this.#initReaped && this.#running) {
+      if (this.ownPidNamespace) signal(this.#running.pidfd, SIGKILL);
+      else await this.#signalCgroup(SIGKILL);
+      if (this.init.status === 'paused' || this.init.status === 'pausing') await this.runtime.cgroup().thaw();
+    }
+    await this.#running?.handled;
+    return this.delete();
+  }
+
+  async #teardown(): Promise<void> {
+    this.#oom?.stop();
+    this.#oom = undefined;
+    try {
+      await deleteContainer(this.store, this.id, true);
+    } finally {
+      await Promise.all([this.io.close(), ...[...this.#execs.values()].map((e) => e.io.close())]);
+      if (this.mountedRootfs) unmountAll(this.mountedRootfs);
+    }
+  }
+
+  async exec(req: ExecProcessRequest): Promise<void> {
+    void req;
+    throw new Unimplemented('exec: not available: the runtime has no exec yet');
+  }
+
+  async #startExec(execId: string): Promise<number> {
+    void execId;
+    throw new Unimplemented('exec: not available: the runtime has no exec yet');
+  }
+
+  /** Delete of an exec that has stopped or never started: forgotten, with its result. */
+  async deleteExec(execId: string): Promise<ExitInfo> {
+    const e = this.#execs.get(execId);
+    if (!e) throw new NotFound(`process ${execId} does not exist`, { containerId: this.id });
+    await e.running?.handled;
+    e.proc.transition('delete');
+    this.#execs.delete(execId);
+    await e.io.close();
+    return { pid: e.proc.pid, exitStatus: e.proc.exitStatus, exitedAt: e.proc.exitedAt };
+  }
+
+  async update(resources: Any | undefined, annotations: Record<string, string>): Promise<void> {
+    void resources;
+    void annotations;
+    throw new Unimplemented('update: not available: the runtime cannot update cgroup resources yet');
+  }
+
+  async stats(): Promise<Any> {
+    throw new Unimplemented('stats: not available: the runtime cannot read cgroup statistics yet');
+  }
+
+  /** Where Stats and Update act. */
+  cgroupPaths(): Container['state']['cgroupPaths'] {
+    return this.runtime.state.cgroupPaths;
+  }
+
+  /** The stored config.json of the container, for its annotations and the like. */
+  config(): unknown {
+    return this.runtime.state.config ?? JSON.parse(readFileSync(path.join(this.bundle, 'config.json'), 'utf8'));
+  }
+}
+
+/** A pidfd for the new init, checked against its start time; it may already be a zombie. */
+function openPidfd(c: Container): number {
+  const fd = pidfdOpen(c.state.pid);
+  if (readProcStat(c.state.pid)?.startTime !== c.state.pidStartTime) {
+    closeSync(fd);
+    throw new SystemError(`container init ${c.state.pid} vanished after create`, { errno: ESRCH });
+  }
+  return fd;
+}
+
+function signal(pidfd: number, sig: number): void {
+  try {
+    pidfdSendSignal(pidfd, sig);
+  } catch {
+    // already gone
+  }
+}
+
+function signalOrNotFound(pidfd: number, sig: number): void {
+  try {
+    pidfdSendSignal(pidfd, sig);
+  } catch (err) {
+    if (err instanceof SystemError && err.errno === ESRCH) throw new NotFound('process already finished');
+    throw err;
+  }
+}

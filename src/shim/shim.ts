@@ -1,0 +1,114 @@
+// The server's group of containers: one shim server serves every container of its group
+// (a pod, one container, or a namespace), routing each request by container id, and ends
+// when containerd shuts down the last of them.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { CreateTaskRequest } from '../gen/containerd/task/v2/shim_pb.js';
+import { AlreadyExists, NotFound } from '../errors.js';
+import { StateStore } from '../runtime/state-store.js';
+import { ShimContainer, type ContainerDeps, type ExitInfo } from './container.js';
+import { parseOptions } from './options.js';
+
+/** How many deleted containers' results a late `delete` may still ask for. */
+const REMEMBERED_DELETES = 64;
+const KILLED_STATUS = 128 + 9;
+
+export interface ShimConfig {
+  namespace: string;
+  /** state roots are <root>/<namespace>, <root> from Create's options when they name one */
+  root: string;
+}
+
+export class Shim {
+  readonly #containers = new Map<string, ShimContainer>();
+  readonly #creating = new Set<string>();
+  readonly #stores = new Map<string, StateStore>();
+  readonly #deleted = new Map<string, ExitInfo>();
+  #exiting = false;
+
+  constructor(
+    readonly config: ShimConfig,
+    readonly deps: ContainerDeps,
+    /** called once the group is empty and containerd asked us to go */
+    private readonly onEmpty: () => void,
+  ) {}
+
+  get size(): number {
+    return this.#containers.size;
+  }
+
+  store(root: string | undefined): StateStore {
+    const dir = path.join(root ?? this.config.root, this.config.namespace);
+    let store = this.#stores.get(dir);
+    if (!store) {
+      store = new StateStore(dir);
+      this.#stores.set(dir, store);
+    }
+    return store;
+  }
+
+  get(id: string): ShimContainer {
+    const c = this.#containers.get(id);
+    if (!c) throw new NotFound(`container ${id} not created`, { containerId: id });
+    return c;
+  }
+
+  /** Like get, or undefined (Connect must not fail). */
+  find(id: string): ShimContainer | undefined {
+    return this.#containers.get(id);
+  }
+
+  async create(req: CreateTaskRequest): Promise<ShimContainer> {
+    if (this.#containers.has(req.id) || this.#creating.has(req.id)) {
+      throw new AlreadyExists(`container ${req.id} already exists`, { containerId: req.id });
+    }
+    this.#creating.add(req.id);
+    try {
+      const options = parseOptions(req.options);
+      // `delete` runs without us once we are gone: it must find the same state root.
+      if (options.root) writeFileSync(path.join(req.bundle, 'runtime-root'), options.root);
+      const c = await ShimContainer.create(this.deps, req, this.store(options.root), options);
+      this.#containers.set(req.id, c);
+      this.#deleted.delete(req.id);
+      return c;
+    } finally {
+      this.#creating.delete(req.id);
+    }
+  }
+
+  /** Delete of the init: the container is forgotten once it is gone. */
+  async deleteContainer(id: string): Promise<ExitInfo> {
+    const result = await this.get(id).delete();
+    this.#forget(id, result);
+    return result;
+  }
+
+  /**
+   * What `containerd-shim-ts-v2 delete` asks a live server: make sure the container is gone.
+   * One we deleted already answers with its result; one we never had, with what the runc
+   * shim answers when it had to kill (137, now).
+   */
+  async cleanup(id: string): Promise<ExitInfo> {
+    const c = this.#containers.get(id);
+    if (c) {
+      const result = await c.forceDelete();
+      this.#forget(id, result);
+      return result;
+    }
+    return this.#deleted.get(id) ?? { pid: 0, exitStatus: KILLED_STATUS, exitedAt: new Date() };
+  }
+
+  #forget(id: string, result: ExitInfo): void {
+    this.#containers.delete(id);
+    this.#deleted.set(id, result);
+    while (this.#deleted.size > REMEMBERED_DELETES) this.#deleted.delete(this.#deleted.keys().next().value as string);
+  }
+
+  /** Shutdown: the server goes once it holds no container; until then this is a no-op. */
+  shutdown(): void {
+    if (this.#exiting || this.#containers.size > 0 || this.#creating.size > 0) return;
+    this.#exiting = true;
+    // After the reply has gone out.
+    setImmediate(() => this.onEmpty());
+  }
+}
