@@ -76,27 +76,19 @@ void enter_namespaces(const plan::Plan& p) {
   if (new_flags && ::unshare(new_flags) < 0) fail(Step::UNSHARE, errno, -1, "flags 0x%x", new_flags);
 }
 
-[[noreturn]] void container_init(const plan::Plan& p, int go_fd) {
-  // Wait until the bootstrap has reported our pid, so that our records come after it.
-  char c;
-  while (::read(go_fd, &c, 1) < 0 && errno == EINTR) {
-  }
-  ::close(go_fd);
+// Joins every namespace of a running container at once through its init's pidfd: the
+// kernel orders them (user first) and the set is atomic, so no half-joined state exists.
+void join_container(const plan::Plan& p) {
+  // From here on the container's processes could look at us through /proc: a non-dumpable
+  // process keeps its fds, memory and /proc/<pid>/exe out of their reach. execve resets it.
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(Step::SETNS, errno, -1, "set non-dumpable");
+  int flags = 0;
+  for (const auto& ns : p.namespaces) flags |= clone_flag(ns.type);
+  if (flags && ::setns(p.join_fd, flags) < 0) fail(Step::SETNS, errno, -1, "join the container's namespaces (0x%x)", flags);
+}
 
-  if (::setsid() < 0) fail(Step::SETSID, errno, -1, "setsid");
-  // Supplementary groups of whoever ran the runtime are not the container's.
-  if (::setgroups(0, nullptr) < 0) fail(Step::USER, errno, -1, "clear supplementary groups");
-  bool new_mount_ns = has_ns(p, NsType::Mount);
-  if (p.new_keyring) join_session_keyring(p, has_ns(p, NsType::User));
-
-  prepare_root(p, new_mount_ns);
-  run_rootfs_ops(p);
-  enter_root(p, new_mount_ns);
-  if (p.process.terminal) setup_console(p);
-  if (new_mount_ns) finalize_rootfs(p);
-  ::umask(p.process.umask >= 0 ? static_cast<mode_t>(p.process.umask) : 022);
-  set_names(p);
-  apply_path_rules(p);
+// Shared by the container's init and by exec'd processes, once they are in the container.
+[[noreturn]] void finish_and_exec(const plan::Plan& p) {
   if (p.process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
     fail(Step::NO_NEW_PRIVS, errno, -1, "prctl");
   }
@@ -111,13 +103,60 @@ void enter_namespaces(const plan::Plan& p) {
   exec_process(path, p.process, env);
 }
 
+void wait_for_bootstrap(int go_fd) {
+  // Until the bootstrap has reported our pid, so that our records come after it.
+  char c;
+  while (::read(go_fd, &c, 1) < 0 && errno == EINTR) {
+  }
+  ::close(go_fd);
+}
+
+void new_session() {
+  if (::setsid() < 0) fail(Step::SETSID, errno, -1, "setsid");
+  // Supplementary groups of whoever ran the runtime are not the container's.
+  if (::setgroups(0, nullptr) < 0) fail(Step::USER, errno, -1, "clear supplementary groups");
+}
+
+[[noreturn]] void container_init(const plan::Plan& p, int go_fd) {
+  wait_for_bootstrap(go_fd);
+  new_session();
+  bool new_mount_ns = has_ns(p, NsType::Mount);
+  if (p.new_keyring) join_session_keyring(p, has_ns(p, NsType::User));
+
+  prepare_root(p, new_mount_ns);
+  run_rootfs_ops(p);
+  enter_root(p, new_mount_ns);
+  if (p.process.terminal) setup_console(p, true);
+  if (new_mount_ns) finalize_rootfs(p);
+  ::umask(p.process.umask >= 0 ? static_cast<mode_t>(p.process.umask) : 022);
+  set_names(p);
+  apply_path_rules(p);
+  finish_and_exec(p);
+}
+
+// A process exec'd into a running container: it is in the container's namespaces and
+// cgroups already; what remains is its own console, session keyring and identity.
+[[noreturn]] void exec_init(const plan::Plan& p, int go_fd) {
+  wait_for_bootstrap(go_fd);
+  new_session();
+  if (p.new_keyring) join_session_keyring(p, has_ns(p, NsType::User));
+  if (p.process.terminal) setup_console(p, false);
+  // runc leaves an exec'd process the caller's umask unless the process asks for one.
+  if (p.process.umask >= 0) ::umask(static_cast<mode_t>(p.process.umask));
+  finish_and_exec(p);
+}
+
 [[noreturn]] void bootstrap(const std::vector<uint8_t>& bytes) {
   plan::Plan p;
   std::string why;
   if (!plan::decode(bytes.data(), bytes.size(), &p, &why)) fail(Step::PLAN, EINVAL, -1, "%s", why.c_str());
   if (p.process.args.empty()) fail(Step::PLAN, EINVAL, -1, "no process args");
 
-  enter_namespaces(p);
+  if (p.mode == plan::Mode::Exec) {
+    join_container(p);
+  } else {
+    enter_namespaces(p);
+  }
 
   int go[2];
   if (::pipe2(go, O_CLOEXEC) < 0) fail(Step::CLONE, errno, -1, "pipe");
@@ -127,6 +166,7 @@ void enter_namespaces(const plan::Plan& p) {
   if (pid < 0) fail(Step::CLONE, errno, -1, "clone");
   if (pid == 0) {
     ::close(go[1]);
+    if (p.mode == plan::Mode::Exec) exec_init(p, go[0]);
     container_init(p, go[0]);
   }
   send_child_pid(pid);

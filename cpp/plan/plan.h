@@ -8,7 +8,7 @@
 
 namespace tsrun::plan {
 
-constexpr uint32_t kPlanVersion = 1;
+constexpr uint32_t kPlanVersion = 2;
 
 enum class NsType : uint8_t { Mount = 1, Uts, Ipc, Net, Pid, User, Cgroup, Time };
 
@@ -62,6 +62,8 @@ struct Process {
   uint32_t console_height = 0, console_width = 0;
 };
 
+enum class Mode : uint8_t { Create = 0, Exec = 1 };
+
 struct Plan {
   std::string container_id;
   std::vector<Namespace> namespaces;
@@ -80,6 +82,10 @@ struct Plan {
   int32_t fifo_fd = -1;            // O_PATH fd of <state>/exec.fifo
   int32_t console_socket_fd = -1;  // connected --console-socket
   uint32_t preserve_fds = 0;       // fds 3 .. 3+n-1 stay open for the container
+
+  // exec: join a running container instead of making one
+  Mode mode = Mode::Create;
+  int32_t join_fd = -1;  // pidfd of the container's init; its namespaces are in `namespaces`
 };
 
 // Decodes the wire bytes; on failure returns false with a reason in *why.

@@ -35,6 +35,8 @@ export interface StartInitOptions {
   fifoFd?: number;
   /** connected --console-socket */
   consoleSocketFd?: number;
+  /** exec: pidfd of the container's init, whose namespaces the process joins */
+  joinFd?: number;
 }
 
 /** Fixed-size records arriving on a stream socket. */
@@ -94,7 +96,7 @@ export class InitProcess {
     const [parentEnd, childEnd] = call(() => addon.socketPair());
     const fds = [...opts.stdio, ...preserve, childEnd];
     const syncFd = fds.length - 1;
-    const plan = { ...opts.plan, preserveFds: preserve.length, fifoFd: -1, consoleSocketFd: -1 };
+    const plan = { ...opts.plan, preserveFds: preserve.length, fifoFd: -1, consoleSocketFd: -1, joinFd: -1 };
     if (opts.fifoFd !== undefined) {
       plan.fifoFd = fds.length;
       fds.push(opts.fifoFd);
@@ -102,6 +104,10 @@ export class InitProcess {
     if (opts.consoleSocketFd !== undefined) {
       plan.consoleSocketFd = fds.length;
       fds.push(opts.consoleSocketFd);
+    }
+    if (opts.joinFd !== undefined) {
+      plan.joinFd = fds.length;
+      fds.push(opts.joinFd);
     }
     let child;
     try {

@@ -2,7 +2,7 @@
 // cpp/plan/plan.h and cpp/plan/decode.cc one to one; change all three together and bump
 // PLAN_VERSION (the addon reports the version it was built with, checked at start-up).
 
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 2;
 
 export const NS_TYPES = ['mount', 'uts', 'ipc', 'network', 'pid', 'user', 'cgroup', 'time'] as const;
 export type NsType = (typeof NS_TYPES)[number];
@@ -88,6 +88,9 @@ export interface Plan {
   fifoFd: number;
   consoleSocketFd: number;
   preserveFds: number;
+  /** exec: join the container whose init joinFd names (filled in by the spawner) */
+  mode: 'create' | 'exec';
+  joinFd: number;
 }
 
 class Writer {
@@ -203,5 +206,7 @@ export function encodePlan(p: Plan): Buffer {
   w.i32(p.fifoFd);
   w.i32(p.consoleSocketFd);
   w.u32(p.preserveFds);
+  w.u8(p.mode === 'exec' ? 1 : 0);
+  w.i32(p.joinFd);
   return w.bytes();
 }

@@ -148,6 +148,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
       annotations: config.annotations ?? {},
       cgroupPaths: paths,
       ownPidNamespace,
+      noNewKeyring: opts.noNewKeyring ?? false,
       config: bundle.raw,
     });
     store.save(container.state);

@@ -23,6 +23,8 @@ export interface ContainerState {
   cgroupPaths: CgroupPaths;
   /** whether the container has a pid namespace of its own (then killing init kills all) */
   ownPidNamespace: boolean;
+  /** created with --no-new-keyring: exec'd processes do not join "_ses.<id>" either */
+  noNewKeyring?: boolean;
   /** the bundle's config.json as it was at create (the bundle may change later) */
   config: unknown;
 }

@@ -4,7 +4,7 @@ import type { CgroupLayout } from '../../cgroups/detect.js';
 import type { CgroupPaths } from '../../cgroups/manager.js';
 import { Unimplemented } from '../../errors.js';
 import type { Plan } from '../../native/index.js';
-import type { Config } from '../../oci/spec.js';
+import type { Config, ProcessSpec } from '../../oci/spec.js';
 import { PROPAGATION } from './mount-options.js';
 import { planDevices } from './devices.js';
 import { planMounts } from './mounts.js';
@@ -50,13 +50,20 @@ export function refuseUnbuilt(c: Config): void {
   for (const key of Object.keys(linux.resources ?? {})) {
     if (key !== 'devices') no(`linux.resources.${key}`);
   }
-  const p = c.process;
-  if (p?.apparmorProfile) no('process.apparmorProfile');
-  if (p?.selinuxLabel) no('process.selinuxLabel');
-  if (p?.oomScoreAdj !== undefined) no('process.oomScoreAdj');
-  if (p?.scheduler) no('process.scheduler');
-  if (p?.ioPriority) no('process.ioPriority');
-  if (p?.execCPUAffinity) no('process.execCPUAffinity');
+  if (c.process) refuseUnbuiltProcess(c.process, 'process');
+}
+
+/** The process fields not built yet; for config.json's process and for exec's. */
+export function refuseUnbuiltProcess(p: ProcessSpec, prefix: string): void {
+  const no = (field: string): never => {
+    throw new Unimplemented(`${prefix}.${field}: is not supported yet`, { field: `${prefix}.${field}` });
+  };
+  if (p.apparmorProfile) no('apparmorProfile');
+  if (p.selinuxLabel) no('selinuxLabel');
+  if (p.oomScoreAdj !== undefined) no('oomScoreAdj');
+  if (p.scheduler) no('scheduler');
+  if (p.ioPriority) no('ioPriority');
+  if (p.execCPUAffinity) no('execCPUAffinity');
 }
 
 export function buildPlan(input: PlanInput): Plan {
@@ -90,5 +97,7 @@ export function buildPlan(input: PlanInput): Plan {
     fifoFd: -1,
     consoleSocketFd: -1,
     preserveFds: 0,
+    mode: 'create',
+    joinFd: -1,
   };
 }
