@@ -7,6 +7,7 @@ import { DEFAULT_ROOT } from '../runtime/state-store.js';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { execCommand } from './commands/exec.js';
+import { featuresCommand } from './commands/features.js';
 import { killCommand } from './commands/kill.js';
 import { listCommand } from './commands/list.js';
 import { runCommand } from './commands/run.js';
@@ -53,6 +54,7 @@ function program(setExitCode: (code: number) => void): Command {
     deleteCommand(),
     listCommand(),
     specCommand(),
+    featuresCommand(VERSION),
   ]) {
     cmd.exitOverride().configureOutput({ writeOut: out, writeErr: err, outputError: () => undefined });
     p.addCommand(cmd);

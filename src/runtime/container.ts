@@ -8,6 +8,7 @@ import { Config } from '../oci/spec.js';
 import { pidfdOpen, pidfdSendSignal } from '../native/index.js';
 import { OCI_VERSION } from '../oci/defaults.js';
 import type { OciState, Status } from '../oci/state.js';
+import type { HookState } from './hooks.js';
 import { isAlive } from './proc.js';
 import type { ContainerState, StateStore } from './state-store.js';
 
@@ -83,6 +84,12 @@ export class Container {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** What hooks get on stdin. */
+  hookState(status: Status): HookState {
+    const s = this.state;
+    return { id: s.id, status, pid: s.pid, bundle: s.bundle, annotations: s.annotations };
   }
 
   ociState(): OciState {

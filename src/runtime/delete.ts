@@ -7,6 +7,7 @@ import { pidfdSendSignal } from '../native/index.js';
 import { Container } from './container.js';
 import { signalAll } from './kill.js';
 import type { StateStore } from './state-store.js';
+import { runHooksWarning } from './hooks.js';
 import { waitGone } from './wait.js';
 
 const KILL_TIMEOUT_MS = 10_000;
@@ -33,6 +34,7 @@ export async function destroy(container: Container): Promise<void> {
   if (!container.state.ownPidNamespace && cgroup.exists()) await signalAll(cgroup, 9);
   await cgroup.destroy();
   container.store.remove(container.id);
+  await runHooksWarning(container.config(), 'poststop', container.hookState('stopped'));
 }
 
 export async function deleteContainer(store: StateStore, id: string, force: boolean): Promise<void> {

@@ -18,12 +18,13 @@ import { Cleanup } from './cleanup.js';
 import type { Container } from './container.js';
 import { writePidFile } from './create.js';
 import { buildExecPlan } from './plan/exec.js';
-import { refuseUnbuiltProcess } from './plan/index.js';
 
 export interface ExecOptions {
   process: ProcessSpec;
   pidFile?: string;
   consoleSocket?: string;
+  /** a connected console socket given as an fd instead (for our own tty proxy) */
+  consoleSocketFd?: number;
   preserveFds?: number;
   stdio?: [number, number, number];
   ignorePaused?: boolean;
@@ -42,8 +43,7 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
     throw new FailedPrecondition('cannot exec in a paused container (use --ignore-paused to override)', { containerId: container.id });
   }
   const proc = opts.process;
-  refuseUnbuiltProcess(proc, 'process');
-  if (proc.terminal && !opts.consoleSocket) {
+  if (proc.terminal && !opts.consoleSocket && opts.consoleSocketFd === undefined) {
     throw new FailedPrecondition('--console-socket: a terminal needs a console socket to hand it over', { containerId: container.id });
   }
   const config = container.config();
@@ -55,8 +55,8 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
     const initFd = container.openInit();
     if (initFd === null) throw new FailedPrecondition('cannot exec in a stopped container', { containerId: container.id });
     fds.push(initFd);
-    const consoleFd = opts.consoleSocket ? unixConnect(opts.consoleSocket) : undefined;
-    if (consoleFd !== undefined) fds.push(consoleFd);
+    const consoleFd = opts.consoleSocket ? unixConnect(opts.consoleSocket) : opts.consoleSocketFd;
+    if (opts.consoleSocket && consoleFd !== undefined) fds.push(consoleFd);
     const preserveFds = opts.preserveFds ?? 0;
     const init = InitProcess.start({
       plan,

@@ -1,9 +1,10 @@
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import { InvalidArgument } from '../../errors.js';
 import { Container } from '../../runtime/container.js';
 import { releaseExec, startExec, waitExec } from '../../runtime/exec.js';
 import { processFromFlags } from '../../runtime/exec-process.js';
+import { consolePair, TtyProxy } from '../../runtime/tty-proxy.js';
 import { parseProcess } from '../../oci/validate.js';
 import { parseCount, storeOf } from '../context.js';
 import { withExitCode } from '../exit.js';
@@ -71,15 +72,32 @@ export function execCommand(setExitCode: (code: number) => void): Command {
           const noNewPrivs = cmd.getOptionValueSource('newPrivs') === 'cli' ? true : undefined;
           process = processFromFlags(base, { ...f, caps: f.cap, args: command, noNewPrivs });
         }
-        const handle = await startExec(container, {
-          process,
-          pidFile: f.pidFile,
-          consoleSocket: f.consoleSocket,
-          preserveFds: f.preserveFds,
-          ignorePaused: f.ignorePaused,
-        });
-        if (f.detach) releaseExec(handle);
-        else setExitCode(await waitExec(handle));
+        // Without a console socket, a foreground exec with a terminal gets ours, as with runc.
+        const pair = process.terminal && !f.consoleSocket && !f.detach ? consolePair() : undefined;
+        let handle;
+        try {
+          handle = await startExec(container, {
+            process,
+            pidFile: f.pidFile,
+            consoleSocket: f.consoleSocket,
+            consoleSocketFd: pair?.theirs,
+            preserveFds: f.preserveFds,
+            ignorePaused: f.ignorePaused,
+          });
+        } finally {
+          if (pair) closeSync(pair.theirs);
+        }
+        if (f.detach) {
+          releaseExec(handle);
+          return;
+        }
+        const proxy = pair ? TtyProxy.attach(pair) : undefined;
+        try {
+          setExitCode(await waitExec(handle));
+          await proxy?.drain();
+        } finally {
+          proxy?.close();
+        }
       } catch (err) {
         throw withExitCode(err, EXEC_FAILED, 'exec failed');
       }
