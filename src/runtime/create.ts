@@ -16,6 +16,7 @@ import { InitProcess, mkfifo, openPath, pidfdOpen, pidfdSendSignal, reap, unixCo
 import { loadBundle } from './bundle.js';
 import { runHooks, stateJson, type HookState } from './hooks.js';
 import { writeIdMaps } from './userns.js';
+import { joinRdt, prepareRdt, removeRdt } from './intel-rdt.js';
 import { deviceRules } from './cgroup-config.js';
 import { Cleanup } from './cleanup.js';
 import { Container } from './container.js';
@@ -87,6 +88,8 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     const cgroup = cgroupManager(paths);
     cgroup.create(deviceRules(config));
     cleanup.push('remove cgroups', () => cgroup.destroy());
+    const rdt = prepareRdt(config.linux, opts.id) ?? undefined;
+    cleanup.push('remove the resctrl group', () => removeRdt(rdt));
 
     const init = InitProcess.start({
       plan,
@@ -113,6 +116,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     // Before the plan: the bootstrap forks the container's init only after reading it,
     // so the init is in its cgroups before it runs a single instruction of its own.
     cgroup.addProcess(init.bootstrapPid);
+    if (rdt) joinRdt(rdt, init.bootstrapPid);
     init.sendPlan();
 
     // The records of cpp/plan/sync.h, in their order; each one we answer is a step of set-up.
@@ -167,6 +171,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
       cgroupPaths: paths,
       ownPidNamespace,
       noNewKeyring: opts.noNewKeyring ?? false,
+      rdt,
       config: bundle.raw,
     });
     store.save(container.state);
