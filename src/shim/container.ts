@@ -1,20 +1,23 @@
 // One container of the server's group: its init process, its execs, their stdio, its rootfs
 // mounts and OOM watch, around the runtime's container (created and started in-process).
-import { create as createMessage } from '@bufbuild/protobuf';
-import { anyPack, type Any } from '@bufbuild/protobuf/wkt';
+import { create as createMessage, toBinary } from '@bufbuild/protobuf';
+import { AnySchema, type Any } from '@bufbuild/protobuf/wkt';
 import { closeSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CreateTaskRequest, ExecProcessRequest } from '../gen/containerd/task/v2/shim_pb.js';
 import { ProcessDetailsSchema } from '../gen/containerd/runc/v1/options_pb.js';
 import { ProcessInfoSchema, type ProcessInfo } from '../gen/containerd/types/task/task_pb.js';
 import { TaskOOMSchema } from '../gen/containerd/events/task_pb.js';
-import { FailedPrecondition, messageOf, NotFound, SystemError, Unimplemented } from '../errors.js';
+import { AlreadyExists, FailedPrecondition, InvalidArgument, messageOf, NotFound, SystemError, Unimplemented } from '../errors.js';
 import { logger } from '../log.js';
 import { exitCodeOf, pidfdOpen, pidfdSendSignal, type ProcessExit } from '../native/index.js';
 import type { Container } from '../runtime/container.js';
 import { create } from '../runtime/create.js';
 import { deleteContainer } from '../runtime/delete.js';
+import { startExec } from '../runtime/exec.js';
 import { signalAll } from '../runtime/kill.js';
+import { parseProcess } from '../oci/validate.js';
+import type { ProcessSpec } from '../oci/spec.js';
 import { readProcStat } from '../runtime/proc.js';
 import { start } from '../runtime/start.js';
 import type { StateStore } from '../runtime/state-store.js';
@@ -27,6 +30,7 @@ import { Process, type Stdio } from './process.js';
 import { mountRootfs, unmountAll } from './rootfs.js';
 
 const SIGKILL = 9;
+const PROCESS_SPEC_TYPE = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
 const ESRCH = 3;
 /** How long output may take to be copied out after its process exited (a daemon may hold the pipe). */
 const DRAIN_MS = 2000;
@@ -50,9 +54,29 @@ interface Running {
   handled: Promise<void>;
 }
 
+interface ExecEntry {
+  proc: Process;
+  io: ProcessIO;
+  spec: ProcessSpec;
+  running?: Running;
+}
+
+/** An exec's process from its Any: an OCI process object as JSON. */
+function execSpec(any: Any | undefined): ProcessSpec {
+  if (!any || !any.typeUrl.endsWith(PROCESS_SPEC_TYPE)) {
+    throw InvalidArgument.at('spec', `expected an Any of type ${PROCESS_SPEC_TYPE}, got ${JSON.stringify(any?.typeUrl ?? '')}`);
+  }
+  const parsed = parseProcess(new TextDecoder().decode(any.value));
+  if (!parsed.ok) {
+    const [first] = parsed.issues;
+    throw InvalidArgument.at(`spec: ${first?.field ?? ''}`, first?.message ?? 'invalid process');
+  }
+  return parsed.process;
+}
+
 export class ShimContainer {
   readonly init: Process;
-  readonly #execs = new Map<string, { proc: Process; io: ProcessIO; running?: Running }>();
+  readonly #execs = new Map<string, ExecEntry>();
   #running: Running | undefined;
   /** Set when the init has been reaped: no exec may start any more. */
   #initReaped = false;
@@ -67,6 +91,7 @@ export class ShimContainer {
     /** <bundle>/rootfs when we mounted it */
     private readonly mountedRootfs: string | undefined,
     stdio: Stdio,
+    private readonly options: ShimOptions,
   ) {
     this.init = new Process('init', runtime.id, runtime.id, stdio, deps.events);
   }
@@ -127,7 +152,7 @@ export class ShimContainer {
       });
       io.started();
       const stdio = { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal };
-      const sc = new ShimContainer(deps, container, store, req.bundle, io, mounted, stdio);
+      const sc = new ShimContainer(deps, container, store, req.bundle, io, mounted, stdio, options);
       sc.init.created(container.state.pid, { bundle: req.bundle, rootfs: req.rootfs, checkpoint: req.checkpoint });
       sc.#running = { pidfd, handled: sc.#handleInitExit(pidfd, exit) };
       return sc;
@@ -242,7 +267,14 @@ export class ShimContainer {
         const execId = byPid.get(pid);
         return createMessage(ProcessInfoSchema, {
           pid,
-          info: execId ? anyPack(ProcessDetailsSchema, createMessage(ProcessDetailsSchema, { execId })) : undefined,
+          // The bare message name, as containerd's typeurl writes it: ctr cannot read the
+          // type.googleapis.com/ form.
+          info: execId
+            ? createMessage(AnySchema, {
+                typeUrl: ProcessDetailsSchema.typeName,
+                value: toBinary(ProcessDetailsSchema, createMessage(ProcessDetailsSchema, { execId })),
+              })
+            : undefined,
         });
       });
   }
@@ -300,21 +332,70 @@ export class ShimContainer {
     }
   }
 
+  /** Exec: registers a process to start later (containerd validated the exec id). */
   async exec(req: ExecProcessRequest): Promise<void> {
-    void req;
-    throw new Unimplemented('exec: not available: the runtime has no exec yet');
+    if (this.#execs.has(req.execId)) throw new AlreadyExists(`id ${req.execId}`, { containerId: this.id });
+    if (this.#initReaped || this.init.status === 'stopped' || this.init.status === 'deleted') {
+      throw new FailedPrecondition(`container ${this.id} init process is not running`, { containerId: this.id });
+    }
+    const spec = execSpec(req.spec);
+    spec.terminal = req.terminal;
+    const io = await ProcessIO.open({
+      stdin: req.stdin,
+      stdout: req.stdout,
+      stderr: req.stderr,
+      terminal: req.terminal,
+      containerId: this.id,
+      namespace: this.deps.namespace,
+      uid: this.options.ioUid,
+      gid: this.options.ioGid,
+      onSpawn: (child) => this.deps.reaper.spawned(child),
+    });
+    if (this.#execs.has(req.execId)) {
+      await io.close();
+      throw new AlreadyExists(`id ${req.execId}`, { containerId: this.id });
+    }
+    const stdio = { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal };
+    const proc = new Process('exec', this.id, req.execId, stdio, this.deps.events);
+    this.#execs.set(req.execId, { proc, io, spec });
+    proc.created(0);
   }
 
   async #startExec(execId: string): Promise<number> {
-    void execId;
-    throw new Unimplemented('exec: not available: the runtime has no exec yet');
+    const e = this.#execs.get(execId);
+    if (!e) throw new NotFound(`process ${execId} does not exist`, { containerId: this.id });
+    return e.proc.start(async () => {
+      // After the init's exit no exec may start: its exit would come after the init's.
+      if (this.#initReaped) throw new FailedPrecondition(`container ${this.id} init process is not running`, { containerId: this.id });
+      const { handle, exit } = await this.deps.reaper.starting(async () => {
+        const h = await startExec(this.runtime, { process: e.spec, stdio: e.io.stdio, consoleSocket: e.io.consoleSocket });
+        return { handle: h, exit: this.deps.reaper.watch(h.pid, h.pidfd) };
+      });
+      e.io.started();
+      e.running = { pidfd: handle.pidfd, handled: this.#handleExecExit(e, handle.pidfd, exit) };
+      return handle.pid;
+    });
+  }
+
+  async #handleExecExit(e: ExecEntry, pidfd: number, exit: Promise<ProcessExit>): Promise<void> {
+    let status = 255;
+    try {
+      const x = await exit;
+      if (x.reaped) status = exitCodeOf(x);
+    } catch (err) {
+      logger.error(`wait for exec ${e.proc.id} of ${this.id}: ${messageOf(err)}`);
+    }
+    const at = new Date();
+    await e.proc.startSettled();
+    await e.io.drain(DRAIN_MS);
+    closeSync(pidfd);
+    e.proc.exited(status, at);
   }
 
   /** Delete of an exec that has stopped or never started: forgotten, with its result. */
   async deleteExec(execId: string): Promise<ExitInfo> {
     const e = this.#execs.get(execId);
     if (!e) throw new NotFound(`process ${execId} does not exist`, { containerId: this.id });
-    await e.running?.handled;
     e.proc.transition('delete');
     this.#execs.delete(execId);
     await e.io.close();
