@@ -17,6 +17,8 @@ export interface ContainerdOptions {
   extraConfig?: string;
   /** Directories put before containerd's PATH, in this order. */
   pathPrefix?: string[];
+  /** Variables added to containerd's environment (shims inherit it). */
+  env?: Record<string, string>;
   /** Plugins to disable besides the ones this launcher always disables. */
   disabledPlugins?: string[];
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
@@ -24,6 +26,7 @@ export interface ContainerdOptions {
 }
 
 export interface PrivateContainerd {
+  /** containerd's pid (a new one after restart()) */
   readonly pid: number;
   readonly dir: string;
   readonly root: string;
@@ -39,6 +42,8 @@ export interface PrivateContainerd {
   spawnCtr(args: string[], options?: { namespace?: string }): ChildProcess;
   /** containerd's own log so far, for failure messages. */
   log(): string;
+  /** Stops containerd (SIGTERM), runs whileDown, and starts it again on the same config, root and state. */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -82,29 +87,34 @@ export async function startContainerd(options: ContainerdOptions = {}): Promise<
   ].join('\n');
   writeFileSync(configPath, `${config}\n`);
 
-  const env = { ...process.env, PATH: [...(options.pathPrefix ?? []), process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'].join(':') };
-  const logFd = openSync(logPath, 'w');
-  const child = spawn('containerd', ['--config', configPath, '--log-level', options.logLevel ?? 'warn'], {
-    env,
-    // Same process group as the test runner: a Ctrl-C that kills the runner before its exit
-    // handler can run still ends containerd.
-    stdio: ['ignore', logFd, logFd],
-  });
-  closeSync(logFd);
-  const pid = child.pid;
-  if (pid === undefined) {
+  const env = { ...process.env, ...options.env, PATH: [...(options.pathPrefix ?? []), process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'].join(':') };
+  const launch = (flags: string): { child: ChildProcess; pid: number; exited: Promise<void> } => {
+    const logFd = openSync(logPath, flags);
+    const child = spawn('containerd', ['--config', configPath, '--log-level', options.logLevel ?? 'warn'], {
+      env,
+      // Same process group as the test runner: a Ctrl-C that kills the runner before its exit
+      // handler can run still ends containerd.
+      stdio: ['ignore', logFd, logFd],
+    });
+    closeSync(logFd);
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    return { child, pid: child.pid ?? -1, exited };
+  };
+  let current = launch('w');
+  if (current.pid < 0) {
     cleanup(dir, undefined, []);
     throw new Error('containerd did not start');
   }
   const ctrs: ChildProcess[] = [];
-  const onExit = (): void => cleanup(dir, pid, ctrs);
+  const onExit = (): void => cleanup(dir, current.pid, ctrs);
   process.once('exit', onExit);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const log = (): string => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : '');
 
   const ctrArgs = (args: string[], namespace: string | undefined): string[] => ['--address', address, ...(namespace ? ['--namespace', namespace] : []), ...args];
   const instance: PrivateContainerd = {
-    pid,
+    get pid() {
+      return current.pid;
+    },
     dir,
     root,
     state,
@@ -119,15 +129,22 @@ export async function startContainerd(options: ContainerdOptions = {}): Promise<
       return proc;
     },
     log,
+    restart: async (whileDown) => {
+      await terminate(current.pid, current.exited);
+      await whileDown?.();
+      current = launch('a');
+      if (current.pid < 0) throw new Error('containerd did not start again');
+      await waitReady(ttrpcAddress, current.exited, options.startTimeoutMs ?? 10_000);
+    },
     stop: async () => {
       process.off('exit', onExit);
-      await terminate(pid, exited);
+      await terminate(current.pid, current.exited);
       cleanup(dir, undefined, ctrs);
     },
   };
 
   try {
-    await waitReady(ttrpcAddress, exited, options.startTimeoutMs ?? 10_000);
+    await waitReady(ttrpcAddress, current.exited, options.startTimeoutMs ?? 10_000);
   } catch (err) {
     const text = log();
     await instance.stop();

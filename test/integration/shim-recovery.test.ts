@@ -1,0 +1,142 @@
+// The shim across failures: containerd restarting under running containers (and missing
+// an exit while away), the shim server killed outright, and groups of containers sharing
+// one server.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mountsUnder } from '../helpers/containerd.js';
+import { isAlive, leftoverCgroups } from '../helpers/leaks.js';
+import { containerId, IMAGE, NAMESPACE, startShimContainerd, TS, type ShimContainerd } from '../helpers/shim.js';
+
+let env: ShimContainerd;
+
+beforeAll(async () => {
+  env = await startShimContainerd();
+}, 60_000);
+
+afterAll(async () => {
+  await env?.stop();
+}, 60_000);
+
+function task(id: string): { pid: number; status: string } | undefined {
+  const line = env.ctr(['task', 'ls']).split('\n').find((l) => l.startsWith(`${id} `));
+  if (!line) return undefined;
+  const [, pid, status] = line.trim().split(/\s+/);
+  return { pid: Number(pid), status: status ?? '' };
+}
+
+async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${env.ctd.log().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function bundleOf(id: string): string {
+  return path.join(env.ctd.state, 'io.containerd.runtime.v2.task', NAMESPACE, id);
+}
+
+async function runDetached(id: string, cmd: string[], flags: string[] = []): Promise<number> {
+  const r = await env.ctrRun(['run', '-d', '--runtime', TS, ...flags, IMAGE, id, ...cmd]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return task(id)?.pid ?? 0;
+}
+
+async function remove(id: string): Promise<void> {
+  await env.ctrRun(['task', 'delete', '-f', id]);
+  await env.ctrRun(['container', 'rm', id]);
+}
+
+describe('containerd restarts', () => {
+  it('finds the task still running after a restart, and killing it then reports its exit and status', async () => {
+    const id = containerId('restart');
+    const pid = await runDetached(id, ['sh', '-c', 'trap "exit 42" TERM; while true; do sleep 0.05; done']);
+    await env.restart();
+    expect(task(id)).toEqual({ pid, status: 'RUNNING' });
+    env.ctr(['task', 'kill', id]);
+    const events = await env.waitEvent(id, '/tasks/exit');
+    expect(events.find((e) => e.topic === '/tasks/exit')?.payload).toMatchObject({ pid, exit_status: 42 });
+    expect(task(id)?.status).toBe('STOPPED');
+    env.ctr(['task', 'delete', id]);
+    await env.waitEvent(id, '/tasks/delete');
+    env.ctr(['container', 'rm', id]);
+  });
+
+  it('delivers an exit that happened while containerd was away, once it is back', async () => {
+    const id = containerId('away');
+    const flag = path.join(bundleOf(id), 'rootfs', 'exit-now');
+    const pid = await runDetached(id, ['sh', '-c', 'while [ ! -e /exit-now ]; do sleep 0.05; done; exit 7']);
+    await env.restart(async () => {
+      writeFileSync(flag, '');
+      await until('the container to exit while containerd is down', () => !isAlive(pid));
+    });
+    const events = await env.waitEvent(id, '/tasks/exit');
+    expect(events.find((e) => e.topic === '/tasks/exit')?.payload).toMatchObject({ pid, exit_status: 7 });
+    expect(task(id)?.status).toBe('STOPPED');
+    await remove(id);
+  });
+});
+
+describe('a shim server killed with SIGKILL', () => {
+  it('is noticed by containerd, which cleans up through delete: exit 137, no process, state, mount, cgroup or socket left', async () => {
+    const id = containerId('killed');
+    const pid = await runDetached(id, ['sleep', '1000']);
+    expect((await env.ctrRun(['task', 'exec', '-d', '--exec-id', 'bg', id, 'sleep', '1000'])).code).toBe(0);
+    const execPid = Number(/(\d+)\s+&ProcessDetails\{ExecID:bg/.exec(env.ctr(['task', 'ps', id]))?.[1]);
+    expect(execPid).toBeGreaterThan(0);
+    const [server, ...others] = env.servers();
+    expect(others).toEqual([]);
+    const socket = readFileSync(path.join(bundleOf(id), 'address'), 'utf8').replace('unix://', '');
+    expect(existsSync(socket)).toBe(true);
+
+    process.kill(server as number, 'SIGKILL');
+    const events = await env.waitEvent(id, '/tasks/delete');
+    expect(events.find((e) => e.topic === '/tasks/exit')?.payload).toMatchObject({ id, exit_status: 137 });
+    await until('the container processes to die', () => !isAlive(pid) && !isAlive(execPid));
+    expect(task(id)).toBeUndefined();
+    expect(existsSync(path.join(env.stateRoot, NAMESPACE, id))).toBe(false);
+    expect(mountsUnder(bundleOf(id))).toEqual([]);
+    expect(leftoverCgroups(id)).toEqual([]);
+    expect(existsSync(socket)).toBe(false);
+    env.ctr(['container', 'rm', id]);
+  });
+});
+
+describe('groups', () => {
+  it('serves the containers of one pod from one server, which lives until the last is gone', async () => {
+    const pod = containerId('pod');
+    const a = containerId('pod-a');
+    const b = containerId('pod-b');
+    const c = containerId('alone');
+    const sandbox = ['--annotation', `io.kubernetes.cri.sandbox-id=${pod}`];
+    await runDetached(a, ['sleep', '1000'], sandbox);
+    await runDetached(b, ['sleep', '1000'], sandbox);
+    await runDetached(c, ['sleep', '1000']);
+    const address = (id: string): string => readFileSync(path.join(bundleOf(id), 'address'), 'utf8');
+    const shared = address(a);
+    expect(address(b)).toBe(shared);
+    expect(address(c)).not.toBe(shared);
+    expect(env.servers()).toHaveLength(2);
+
+    // Each container's own requests reach it through the shared server.
+    expect((await env.ctrRun(['task', 'exec', '--exec-id', 'x', b, 'sh', '-c', 'exit 9'])).code).toBe(9);
+    env.ctr(['task', 'kill', '-s', 'SIGKILL', a]);
+    await env.waitEvent(a, '/tasks/exit');
+    expect(task(b)?.status).toBe('RUNNING');
+    await remove(a);
+    await env.waitEvent(a, '/tasks/delete');
+    expect(env.servers()).toHaveLength(2);
+    expect(task(b)?.status).toBe('RUNNING');
+
+    env.ctr(['task', 'kill', '-s', 'SIGKILL', b]);
+    await env.waitEvent(b, '/tasks/exit');
+    await remove(b);
+    env.ctr(['task', 'kill', '-s', 'SIGKILL', c]);
+    await env.waitEvent(c, '/tasks/exit');
+    await remove(c);
+    await until('the servers to exit', () => env.servers().length === 0);
+    expect(existsSync(shared.replace('unix://', ''))).toBe(false);
+  });
+});

@@ -1,0 +1,250 @@
+// containerd-shim-ts-v2 driven by a private containerd 1.6 through ctr, each behaviour
+// checked against containerd's own io.containerd.runc.v2 in the same run: output and exit
+// codes, stdin, detached tasks with exec, ps, pause/resume and kill, terminals, log URIs,
+// OOM kills, and the events containerd publishes for all of it.
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tsrun } from '../helpers/cli.js';
+import { leftoverCgroups } from '../helpers/leaks.js';
+import { containerId, IMAGE, NAMESPACE, RUNC, startShimContainerd, TS, type ShimContainerd, type TaskEvent } from '../helpers/shim.js';
+
+let env: ShimContainerd;
+
+beforeAll(async () => {
+  env = await startShimContainerd();
+}, 60_000);
+
+afterAll(async () => {
+  await env?.stop();
+}, 60_000);
+
+const both = [TS, RUNC] as const;
+const short = (runtime: string): string => (runtime === TS ? 'ts' : 'rc');
+
+/** Topics and the fields that must match between runtimes (pids differ). */
+function shape(events: TaskEvent[]): string[] {
+  return events.map((e) => {
+    const p = e.payload;
+    const extra = [p.exec_id ? `exec=${String(p.exec_id)}` : '', p.id && p.id !== p.container_id ? `id=${String(p.id)}` : '']
+      .concat(e.topic === '/tasks/exit' || e.topic === '/tasks/delete' ? [`status=${String(p.exit_status ?? 0)}`] : [])
+      .filter(Boolean);
+    return [e.topic, ...extra].join(' ');
+  });
+}
+
+async function taskStatus(id: string): Promise<string> {
+  const line = env.ctr(['task', 'ls']).split('\n').find((l) => l.startsWith(`${id} `));
+  return line?.trim().split(/\s+/)[2] ?? 'NONE';
+}
+
+describe('ctr run through io.containerd.ts.v2, compared with runc', () => {
+  it('prints what the container writes and exits with its code', async () => {
+    const results = [];
+    for (const runtime of both) {
+      const id = containerId(`out-${short(runtime)}`);
+      const r = await env.run(runtime, id, ['sh', '-c', 'echo to-stdout; echo to-stderr >&2; exit 3']);
+      results.push(r);
+      expect(r.stdout).toBe('to-stdout\n');
+      expect(r.stderr).toContain('to-stderr');
+      expect(r.code).toBe(3);
+      await env.waitEvent(id, '/tasks/delete');
+      expect(shape(env.events(id))).toEqual(['/tasks/create', '/tasks/start', '/tasks/exit status=3', '/tasks/delete status=3']);
+      expect(leftoverCgroups(id)).toEqual([]);
+    }
+    expect(results[0]?.stdout).toBe(results[1]?.stdout);
+  });
+
+  it('passes stdin through and closes it when ctr is done with it', async () => {
+    for (const runtime of both) {
+      const id = containerId(`stdin-${short(runtime)}`);
+      const r = await env.run(runtime, id, ['sh', '-c', 'echo ready; cat; echo done'], { after: 'ready\n', input: 'line one\nline two\n' });
+      expect(r.stdout).toBe('ready\nline one\nline two\ndone\n');
+      expect(r.code).toBe(0);
+    }
+  });
+
+  it('runs a detached task: exec with output and exit code, ps, pause and resume, kill; events as runc publishes them', async () => {
+    const shapes: string[][] = [];
+    const outputs: string[] = [];
+    for (const runtime of both) {
+      const id = containerId(`detached-${short(runtime)}`);
+      const run = await env.ctrRun(['run', '-d', '--runtime', runtime, IMAGE, id, 'sleep', '1000']);
+      expect(run.code).toBe(0);
+      expect(await taskStatus(id)).toBe('RUNNING');
+
+      const exec = await env.ctrRun(['task', 'exec', '--exec-id', 'e1', id, 'sh', '-c', 'echo from-exec; echo $$ >/dev/null; exit 5']);
+      expect(exec.stdout).toBe('from-exec\n');
+      expect(exec.code).toBe(5);
+      outputs.push(exec.stdout);
+      // An exec killed by a signal exits 128+signal (it is not pid 1, so it can be killed).
+      const killed = await env.ctrRun(['task', 'exec', '--exec-id', 'e2', id, 'sh', '-c', 'kill -9 $$']);
+      expect(killed.code).toBe(137);
+
+      const background = env.ctrRun(['task', 'exec', '--exec-id', 'e3', id, 'sleep', '1000']);
+      await env.waitEvent(id, '/tasks/exec-started', 3);
+      const ps = env.ctr(['task', 'ps', id]);
+      const rows = ps.trim().split('\n').slice(1);
+      expect(rows).toHaveLength(2);
+      expect(ps).toMatch(/ExecID:e3/);
+
+      expect(env.ctr(['task', 'pause', id])).toBe('');
+      expect(await taskStatus(id)).toBe('PAUSED');
+      expect(env.ctr(['task', 'resume', id])).toBe('');
+      expect(await taskStatus(id)).toBe('RUNNING');
+
+      env.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
+      expect((await background).code).toBe(137);
+      await env.waitEvent(id, '/tasks/exit', 4);
+      expect(await taskStatus(id)).toBe('STOPPED');
+      env.ctr(['task', 'delete', id]);
+      env.ctr(['container', 'rm', id]);
+      await env.waitEvent(id, '/tasks/delete');
+      shapes.push(shape(env.events(id)));
+      expect(leftoverCgroups(id)).toEqual([]);
+    }
+    expect(shapes[0]).toEqual([
+      '/tasks/create',
+      '/tasks/start',
+      '/tasks/exec-added exec=e1',
+      '/tasks/exec-started exec=e1',
+      '/tasks/exit id=e1 status=5',
+      '/tasks/exec-added exec=e2',
+      '/tasks/exec-started exec=e2',
+      '/tasks/exit id=e2 status=137',
+      '/tasks/exec-added exec=e3',
+      '/tasks/exec-started exec=e3',
+      '/tasks/paused',
+      '/tasks/resumed',
+      // The exec's exit comes before the init's (the init's death kills it).
+      '/tasks/exit id=e3 status=137',
+      '/tasks/exit status=137',
+      '/tasks/delete status=137',
+    ]);
+    expect(shapes[0]).toEqual(shapes[1]);
+    expect(outputs[0]).toBe(outputs[1]);
+  });
+
+  it('gives ctr run -t a terminal, as runc does', async () => {
+    const results = [];
+    for (const runtime of both) {
+      const id = containerId(`tty-${short(runtime)}`);
+      const r = await env.run(runtime, id, ['sh', '-c', 'tty; test -t 0 && test -t 1 && echo both-ttys; exit 4'], { flags: ['-t'], tty: true });
+      expect(r.code).toBe(4);
+      expect(r.stdout).toContain('/dev/pts/0');
+      expect(r.stdout).toContain('both-ttys');
+      results.push(r.stdout.replace(/^\0/, ''));
+    }
+    expect(results[0]).toBe(results[1]);
+  });
+
+  it('exec with a terminal', async () => {
+    for (const runtime of both) {
+      const id = containerId(`exectty-${short(runtime)}`);
+      expect((await env.ctrRun(['run', '-d', '--runtime', runtime, IMAGE, id, 'sleep', '1000'])).code).toBe(0);
+      const r = await env.ctrRun(['task', 'exec', '-t', '--exec-id', 't1', id, 'sh', '-c', 'tty; exit 6'], { tty: true });
+      expect(r.code).toBe(6);
+      expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
+      env.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
+      await env.waitEvent(id, '/tasks/exit', 2);
+      env.ctr(['task', 'delete', id]);
+      env.ctr(['container', 'rm', id]);
+    }
+  });
+
+  it('writes output to a file:// log URI and through a binary:// logging driver', async () => {
+    const dir = env.ctd.dir;
+    const driver = path.join(dir, 'driver.sh');
+    // The driver protocol: stdout on fd 3, stderr on fd 4, close fd 5 when ready.
+    // (fd 5 closed first, or the background readers would keep it open)
+    writeFileSync(driver, '#!/bin/sh\nexec 5>&-\nout=$2\ncat <&3 >"$out.out" & cat <&4 >"$out.err" &\nwait\n');
+    chmodSync(driver, 0o755);
+    for (const runtime of both) {
+      const id = containerId(`logs-${short(runtime)}`);
+      const file = path.join(dir, `${id}.log`);
+      const r = await env.run(runtime, id, ['sh', '-c', 'echo file-out; echo file-err >&2'], { flags: ['--log-uri', `file://${file}`] });
+      expect(r.code).toBe(0);
+      const text = readFileSync(file, 'utf8');
+      expect(text).toContain('file-out\n');
+      expect(text).toContain('file-err\n');
+
+      const id2 = containerId(`driver-${short(runtime)}`);
+      const base = path.join(dir, id2);
+      const r2 = await env.run(runtime, id2, ['sh', '-c', 'echo drv-out; echo drv-err >&2'], { flags: ['--log-uri', `binary://${driver}?out=${base}`] });
+      expect(r2.code).toBe(0);
+      const deadline = Date.now() + 5000;
+      while (!(existsSync(`${base}.err`) && readFileSync(`${base}.err`, 'utf8').includes('drv-err')) && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(readFileSync(`${base}.out`, 'utf8')).toBe('drv-out\n');
+      expect(readFileSync(`${base}.err`, 'utf8')).toBe('drv-err\n');
+    }
+  });
+
+  it('reports an OOM kill with /tasks/oom before the exit', async () => {
+    const shapes: string[][] = [];
+    for (const runtime of both) {
+      const id = containerId(`oom-${short(runtime)}`);
+      // The limit goes on the cgroup by hand while the container waits: memory limits in
+      // config.json come with the cgroup resources work.
+      const running = env.run(runtime, id, ['sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.05; done; dd if=/dev/zero of=/dev/null bs=64M count=1; exit $?'], {
+        timeoutMs: 30_000,
+      });
+      await env.waitEvent(id, '/tasks/start');
+      const memcg = path.join('/sys/fs/cgroup/memory', NAMESPACE, id);
+      writeFileSync(path.join(memcg, 'memory.limit_in_bytes'), String(16 << 20));
+      if (existsSync(path.join(memcg, 'memory.memsw.limit_in_bytes'))) writeFileSync(path.join(memcg, 'memory.memsw.limit_in_bytes'), String(16 << 20));
+      env.ctr(['task', 'exec', '--exec-id', 'go', id, 'touch', '/tmp/go']);
+      const r = await running;
+      // The kernel killed dd; the shell passes on its 128+SIGKILL.
+      expect(r.code).toBe(137);
+      await env.waitEvent(id, '/tasks/delete');
+      const events = shape(env.events(id)).filter((t) => !t.startsWith('/tasks/exec') && !t.includes('id=go'));
+      expect(events).toContain('/tasks/oom');
+      expect(events.indexOf('/tasks/oom')).toBeLessThan(events.findIndex((t) => t.startsWith('/tasks/exit')));
+      // How many notifications one OOM raises is the kernel's business (one per wakeup of
+      // the eventfd, for runc's shim too): compare with repeats folded.
+      shapes.push(events.filter((t, i) => !(t === '/tasks/oom' && events[i - 1] === '/tasks/oom')));
+    }
+    expect(shapes[0]).toEqual(shapes[1]);
+  });
+
+  it('keeps its state where tsrun --root finds it: list and state work on its containers', async () => {
+    const id = containerId('tsrun-state');
+    expect((await env.ctrRun(['run', '-d', '--runtime', TS, IMAGE, id, 'sleep', '1000'])).code).toBe(0);
+    const root = path.join(env.stateRoot, NAMESPACE);
+    const state = await tsrun(root, ['state', id]);
+    expect(state.code).toBe(0);
+    const s = JSON.parse(state.stdout) as { status: string; pid: number; bundle: string };
+    expect(s.status).toBe('running');
+    const taskPid = Number(env.ctr(['task', 'ls']).split('\n').find((l) => l.startsWith(`${id} `))?.trim().split(/\s+/)[1]);
+    expect(s.pid).toBe(taskPid);
+    expect(s.bundle).toBe(path.join(env.ctd.state, 'io.containerd.runtime.v2.task', NAMESPACE, id));
+    const list = await tsrun(root, ['list', '-q']);
+    expect(list.stdout.split('\n')).toContain(id);
+    const exec = await tsrun(root, ['exec', id, 'cat', '/proc/1/cmdline']);
+    expect(exec.stdout).toBe('sleep\u00001000\u0000');
+    env.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
+    await env.waitEvent(id, '/tasks/exit');
+    env.ctr(['task', 'delete', id]);
+    env.ctr(['container', 'rm', id]);
+    expect(existsSync(path.join(root, id))).toBe(false);
+  });
+
+  it('answers errors with the codes containerd expects', async () => {
+    const id = containerId('errors');
+    expect((await env.ctrRun(['run', '-d', '--runtime', TS, IMAGE, id, 'sleep', '1000'])).code).toBe(0);
+    expect((await env.ctrRun(['task', 'exec', '-d', '--exec-id', 'dup', id, 'sleep', '1000'])).code).toBe(0);
+    const dup = await env.ctrRun(['task', 'exec', '--exec-id', 'dup', id, 'true']);
+    expect(dup.code).not.toBe(0);
+    expect(dup.stderr).toContain('already exists');
+    const checkpoint = await env.ctrRun(['task', 'checkpoint', id]);
+    expect(checkpoint.stderr).toContain('not implemented');
+    env.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
+    await env.waitEvent(id, '/tasks/exit', 2);
+    const again = await env.ctrRun(['task', 'kill', '-s', 'SIGKILL', id]);
+    expect(again.stderr).toContain('process already finished: not found');
+    env.ctr(['task', 'delete', id]);
+    env.ctr(['container', 'rm', id]);
+  });
+});
