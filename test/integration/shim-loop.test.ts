@@ -1,0 +1,100 @@
+// Many containers in a row through the shim leave nothing behind: no shim server, mount,
+// fifo, cgroup, state or zombie. `npm test` runs 20; TSRUN_SHIM_LOOP=100 runs the full
+// hundred of the acceptance criteria.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mountsUnder } from '../helpers/containerd.js';
+import { leftoverCgroups } from '../helpers/leaks.js';
+import { containerId, IMAGE, NAMESPACE, processesMatching, startShimContainerd, TS, type ShimContainerd } from '../helpers/shim.js';
+
+const LOOP = Number(process.env.TSRUN_SHIM_LOOP ?? 20);
+const FIFO_DIR = '/run/containerd/fifo';
+
+let env: ShimContainerd;
+
+beforeAll(async () => {
+  env = await startShimContainerd();
+}, 60_000);
+
+afterAll(async () => {
+  await env?.stop();
+}, 60_000);
+
+/** Zombies whose parent is one of pids. */
+function zombieChildrenOf(pids: number[]): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (rest[0] === 'Z' && pids.includes(Number(rest[1]))) out.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** ctr's fifos (<dir>/<random>/<id>-stdin...) of these containers that still exist. */
+function leftoverFifos(ids: string[]): string[] {
+  if (!existsSync(FIFO_DIR)) return [];
+  const found: string[] = [];
+  for (const d of readdirSync(FIFO_DIR)) {
+    try {
+      for (const f of readdirSync(path.join(FIFO_DIR, d))) if (ids.some((id) => f.startsWith(`${id}-`))) found.push(path.join(FIFO_DIR, d, f));
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return found;
+}
+
+describe(`${LOOP} containers in a row`, () => {
+  it('are started and removed, each with its output, and leave nothing behind', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < LOOP; i++) {
+      const id = containerId(`loop${i}`);
+      ids.push(id);
+      // A background child too, so that every container has more than its init to clean up.
+      const r = await env.run(TS, id, ['sh', '-c', `sleep 10 & echo loop-${i}`]);
+      expect(r.stdout).toBe(`loop-${i}\n`);
+      expect(r.code).toBe(0);
+    }
+    const deadline = Date.now() + 10_000;
+    while (env.servers().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(env.servers()).toEqual([]);
+    expect(readdirSync(env.socketDir)).toEqual([]);
+    expect(readdirSync(path.join(env.stateRoot, NAMESPACE))).toEqual([]);
+    expect(mountsUnder(env.ctd.dir)).toEqual([]);
+    expect(leftoverFifos(ids)).toEqual([]);
+    expect(ids.flatMap((id) => leftoverCgroups(id))).toEqual([]);
+    expect(ids.flatMap((id) => processesMatching(id))).toEqual([]);
+    expect(zombieChildrenOf([process.pid, env.ctd.pid])).toEqual([]);
+    expect(env.ctr(['task', 'ls']).trim().split('\n')).toHaveLength(1);
+  }, 60_000 + LOOP * 5000);
+
+  it('reaps the orphans containers without a pid namespace leave to a long-lived server', async () => {
+    const group = ['--annotation', `io.containerd.ts.v2.group=${containerId('group')}`];
+    const keeper = containerId('keeper');
+    expect((await env.ctrRun(['run', '-d', '--runtime', TS, ...group, IMAGE, keeper, 'sleep', '1000'])).code).toBe(0);
+    const [server] = env.servers();
+    expect(server).toBeGreaterThan(0);
+    for (let i = 0; i < 5; i++) {
+      const id = containerId(`orphans${i}`);
+      // In the host's pid namespace, the sleeps outlive their parent and are reparented
+      // to the server (the subreaper); the init's exit kills them, leaving zombies to reap.
+      const r = await env.run(TS, id, ['sh', '-c', 'sleep 100 & sleep 100 & echo spawned'], { flags: [...group, '--with-ns', `pid:/proc/${process.pid}/ns/pid`] });
+      expect(r.stdout).toBe('spawned\n');
+    }
+    const deadline = Date.now() + 5000;
+    while (zombieChildrenOf([server as number]).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    expect(zombieChildrenOf([server as number])).toEqual([]);
+    expect(env.servers()).toEqual([server]);
+    env.ctr(['task', 'kill', '-s', 'SIGKILL', keeper]);
+    await env.waitEvent(keeper, '/tasks/exit');
+    env.ctr(['task', 'delete', keeper]);
+    env.ctr(['container', 'rm', keeper]);
+  });
+});
