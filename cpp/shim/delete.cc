@@ -118,6 +118,8 @@ int run_delete(const Args& a) {
     if (ttrpc_call(socket, kCleanupService, kCleanupMethod, proto::delete_request(a.id), kServerTimeoutMs, &r) ==
         CallOutcome::Answered) {
       if (r.code == 0) {
+        // The server unmounts what it mounted; a rootfs a killed predecessor left is ours.
+        unmount_all(bundle + "/rootfs");
         write_all(1, r.payload);
         return 0;
       }

@@ -367,6 +367,9 @@ export class ShimContainer {
     return e.proc.start(async () => {
       // After the init's exit no exec may start: its exit would come after the init's.
       if (this.#initReaped) throw new FailedPrecondition(`container ${this.id} init process is not running`, { containerId: this.id });
+      if (this.init.status === 'paused' || this.init.status === 'pausing') {
+        throw new FailedPrecondition(`cannot exec in a ${this.init.status} container`, { containerId: this.id });
+      }
       const { handle, exit } = await this.deps.reaper.starting(async () => {
         const h = await startExec(this.runtime, { process: e.spec, stdio: e.io.stdio, consoleSocket: e.io.consoleSocket });
         return { handle: h, exit: this.deps.reaper.watch(h.pid, h.pidfd) };

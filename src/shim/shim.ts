@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CreateTaskRequest } from '../gen/containerd/task/v2/shim_pb.js';
 import { AlreadyExists, NotFound } from '../errors.js';
+import { deleteContainer } from '../runtime/delete.js';
 import { StateStore } from '../runtime/state-store.js';
 import { ShimContainer, type ContainerDeps, type ExitInfo } from './container.js';
 import { parseOptions } from './options.js';
@@ -95,7 +96,25 @@ export class Shim {
       this.#forget(id, result);
       return result;
     }
-    return this.#deleted.get(id) ?? { pid: 0, exitStatus: KILLED_STATUS, exitedAt: new Date() };
+    const remembered = this.#deleted.get(id);
+    if (remembered) return remembered;
+    // State a previous server of this group left (it was killed, and we took its place).
+    let pid = 0;
+    for (const store of this.#storesToSearch()) {
+      if (!store.hasDir(id)) continue;
+      try {
+        pid = store.load(id).pid;
+      } catch {
+        // a create that died half-way: no state file
+      }
+      await deleteContainer(store, id, true);
+    }
+    return { pid, exitStatus: KILLED_STATUS, exitedAt: new Date() };
+  }
+
+  #storesToSearch(): StateStore[] {
+    this.store(undefined);
+    return [...this.#stores.values()];
   }
 
   #forget(id: string, result: ExitInfo): void {
