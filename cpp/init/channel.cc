@@ -84,6 +84,18 @@ void send_child_pid(int64_t pid) {
 
 void send_ready() { send(sync::RecordKind::Ready, Step::SYNC, 0, -1, 0, nullptr); }
 
+void send_seccomp_fd(int fd) {
+  send(sync::RecordKind::SeccompFd, Step::SECCOMP_NOTIFY, 0, -1, fd, nullptr);
+  // By hand there is no parent to take the fd, and no agent behind it.
+  if (g_text) return;
+  uint32_t answer = 0;
+  errno = 0;
+  if (!read_all(g_sync_fd, &answer, sizeof(answer))) {
+    fail(Step::SECCOMP_NOTIFY, errno ? errno : EPIPE, -1, "waiting for the parent to pass the listener on");
+  }
+  if (answer != sync::kSeccompDone) fail(Step::SECCOMP_NOTIFY, EPROTO, -1, "unexpected answer 0x%x", answer);
+}
+
 std::vector<uint8_t> read_plan() {
   uint32_t header[2];
   if (!read_all(g_sync_fd, header, sizeof(header))) {

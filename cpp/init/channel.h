@@ -25,6 +25,8 @@ int sync_fd();
 
 void send_child_pid(int64_t pid);
 void send_ready();
+// Reports the seccomp listener fd and blocks until the parent has handed it to the agent.
+void send_seccomp_fd(int fd);
 
 // Reads the PLAN message: magic, length, bytes.
 std::vector<uint8_t> read_plan();

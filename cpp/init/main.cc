@@ -24,6 +24,7 @@
 #include "paths.h"
 #include "process.h"
 #include "rootfs.h"
+#include "seccomp.h"
 
 namespace tsrun::init {
 namespace {
@@ -101,9 +102,15 @@ void enter_namespaces(const plan::Plan& p) {
     fail(Step::NO_NEW_PRIVS, errno, -1, "prctl");
   }
   set_rlimits(p.process);
+  // Seccomp goes in as late as it can, so that the profile need not allow our own set-up;
+  // without no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it must precede the
+  // capability drop (runc's order in standard_init_linux.go). Either way the filter sees
+  // what follows it: the sync socket, the exec fifo and execve.
+  if (!p.process.no_new_privileges) apply_seccomp(p);
   std::vector<std::string> env = p.process.env;
   finalize_identity(p, &env);
   std::string path = lookup_executable(p.process, env);
+  if (p.process.no_new_privileges) apply_seccomp(p);
 
   send_ready();
   ::close(sync_fd());

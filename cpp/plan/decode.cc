@@ -142,6 +142,8 @@ bool decode(const uint8_t* data, size_t len, Plan* out, std::string* why) {
   p.fifo_fd = r.i32();
   p.console_socket_fd = r.i32();
   p.preserve_fds = r.u32();
+  p.seccomp_bpf = r.str();
+  p.seccomp_flags = r.u32();
   if (!r.ok()) {
     *why = "truncated plan";
     return false;

@@ -8,7 +8,7 @@
 
 namespace tsrun::plan {
 
-constexpr uint32_t kPlanVersion = 1;
+constexpr uint32_t kPlanVersion = 2;
 
 enum class NsType : uint8_t { Mount = 1, Uts, Ipc, Net, Pid, User, Cgroup, Time };
 
@@ -80,6 +80,10 @@ struct Plan {
   int32_t fifo_fd = -1;            // O_PATH fd of <state>/exec.fifo
   int32_t console_socket_fd = -1;  // connected --console-socket
   uint32_t preserve_fds = 0;       // fds 3 .. 3+n-1 stay open for the container
+  // Seccomp: a classic BPF program (struct sock_filter[]) compiled in the parent, loaded by
+  // tsrun-init as late as it can (cpp/init/seccomp.h); empty: no filter.
+  std::string seccomp_bpf;
+  uint32_t seccomp_flags = 0;  // seccomp(2) SECCOMP_FILTER_FLAG_* bits
 };
 
 // Decodes the wire bytes; on failure returns false with a reason in *why.

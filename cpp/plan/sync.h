@@ -15,6 +15,18 @@
 //                   <----------------------------------------  READY; close sync
 //   (create returns)                                            wait on exec fifo; execve
 //
+// With a seccomp filter that has SCMP_ACT_NOTIFY rules, the init loads it (before the
+// capabilities are dropped without noNewPrivileges, else just before READY) and then:
+//
+//                   <----------------------------------------  SECCOMP_FD(fd in the init)
+//   pidfd_getfd the listener; send it and
+//   the container process state to the
+//   agent at listenerPath (SCM_RIGHTS)
+//   SECCOMP_DONE(u32) ------------------------------------------> close the listener; go on
+//
+// The parent, not the init, talks to the agent: the init is in the container's mount
+// namespace by then, and nothing of the host has to be handed into it.
+//
 // Any step may instead send ERROR(step, errno, index, detail) and exit. Records from
 // tsrun-init are fixed-size so the parent can read them without framing; the plan is the
 // only variable-size message and only the parent sends it.
@@ -27,9 +39,12 @@ enum class RecordKind : uint32_t {
   ChildPid = 1,  // value: pid of the container's init, in the parent's pid namespace
   Ready = 2,     // set-up done; init now waits on the exec fifo
   Error = 3,     // step, err, index, detail
+  SeccompFd = 4, // value: the seccomp listener fd, as numbered in the init
 };
 
 constexpr uint32_t kPlanMagic = 0x4e4c5054;  // "TPLN" little-endian
+// The parent's answer to SECCOMP_FD, four bytes: the agent has the listener.
+constexpr uint32_t kSeccompDone = 0x454e4f44;  // "DONE" little-endian
 
 struct Record {
   uint32_t kind;

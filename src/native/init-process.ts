@@ -4,18 +4,21 @@ import net from 'node:net';
 import { SystemError } from '../errors.js';
 import { addon, call, errnoText, initPath } from './addon.js';
 import { encodePlan, PLAN_VERSION, type Plan } from './plan-wire.js';
+import { seccompDoneRecord } from './seccomp.js';
 
 if (addon.planVersion !== PLAN_VERSION) {
   throw new Error(`the native addon speaks plan version ${addon.planVersion}, this code ${PLAN_VERSION}: rebuild`);
 }
 
-const RecordKind = { ChildPid: 1, Ready: 2, Error: 3 } as const;
+const RecordKind = { ChildPid: 1, Ready: 2, Error: 3, SeccompFd: 4 } as const;
 const STEPS_WITH_OPS = new Set(['mount', 'device', 'symlink']);
 
 export type InitRecord =
   | { kind: 'child-pid'; pid: number }
   | { kind: 'ready' }
-  | { kind: 'error'; error: SystemError };
+  | { kind: 'error'; error: SystemError }
+  /** the init's seccomp listener, as numbered in the init; answer with seccompDone() */
+  | { kind: 'seccomp-fd'; fd: number };
 
 let sealed: number | undefined;
 
@@ -139,6 +142,7 @@ export class InitProcess {
     if (kind === RecordKind.ChildPid) return { kind: 'child-pid', pid: Number(rec.readBigInt64LE(16)) };
     if (kind === RecordKind.Ready) return { kind: 'ready' };
     if (kind === RecordKind.Error) return { kind: 'error', error: this.errorOf(rec) };
+    if (kind === RecordKind.SeccompFd) return { kind: 'seccomp-fd', fd: Number(rec.readBigInt64LE(16)) };
     return { kind: 'error', error: new SystemError(`sync: unknown record kind ${kind}`, { errno: 0 }) };
   }
 
@@ -152,6 +156,11 @@ export class InitProcess {
     const where = op ? `${step} ${op.describe}` : index >= 0 ? `${step}[${index}]` : step;
     const message = `${where}: ${errno ? errnoText(errno) : 'failed'}${detail ? `: ${detail}` : ''}`;
     return new SystemError(message, { errno, step, index });
+  }
+
+  /** Lets the init go on once the agent has its seccomp listener. */
+  seccompDone(): void {
+    this.socket.write(seccompDoneRecord());
   }
 
   close(): void {

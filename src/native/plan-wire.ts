@@ -2,7 +2,7 @@
 // cpp/plan/plan.h and cpp/plan/decode.cc one to one; change all three together and bump
 // PLAN_VERSION (the addon reports the version it was built with, checked at start-up).
 
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 2;
 
 export const NS_TYPES = ['mount', 'uts', 'ipc', 'network', 'pid', 'user', 'cgroup', 'time'] as const;
 export type NsType = (typeof NS_TYPES)[number];
@@ -88,6 +88,15 @@ export interface Plan {
   fifoFd: number;
   consoleSocketFd: number;
   preserveFds: number;
+  /** the compiled seccomp filter, null for none */
+  seccomp: PlanSeccomp | null;
+}
+
+export interface PlanSeccomp {
+  /** struct sock_filter[] */
+  bpf: Buffer;
+  /** SECCOMP_FILTER_FLAG_* bits */
+  flags: number;
 }
 
 class Writer {
@@ -118,6 +127,10 @@ class Writer {
   }
   str(s: string): void {
     const bytes = Buffer.from(s, 'utf8');
+    this.u32(bytes.length);
+    this.chunks.push(bytes);
+  }
+  blob(bytes: Buffer): void {
     this.u32(bytes.length);
     this.chunks.push(bytes);
   }
@@ -203,5 +216,7 @@ export function encodePlan(p: Plan): Buffer {
   w.i32(p.fifoFd);
   w.i32(p.consoleSocketFd);
   w.u32(p.preserveFds);
+  w.blob(p.seccomp?.bpf ?? Buffer.alloc(0));
+  w.u32(p.seccomp?.flags ?? 0);
   return w.bytes();
 }

@@ -3,7 +3,7 @@
 //   judge the bundle (nothing is touched before it passes)
 //   claim <root>/<id>, make exec.fifo, create the cgroups
 //   spawn tsrun-init's bootstrap, put it in the cgroups, send the plan
-//   <- child pid of the container's init; <- ready
+//   <- child pid of the container's init; [<- seccomp listener: hand it to the agent]; <- ready
 //   write state.json and the pid file
 //
 // Whatever fails, the cleanup stack takes back each step in reverse.
@@ -18,7 +18,9 @@ import { deviceRules } from './cgroup-config.js';
 import { Cleanup } from './cleanup.js';
 import { Container } from './container.js';
 import { buildPlan, refuseUnbuilt } from './plan/index.js';
+import { seccompListener } from './plan/seccomp.js';
 import { readProcStat } from './proc.js';
+import { handOverListener } from './seccomp-agent.js';
 import { userName, validateId, type StateStore } from './state-store.js';
 
 export interface CreateOptions {
@@ -68,6 +70,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     noNewKeyring: opts.noNewKeyring ?? false,
   });
   const ownPidNamespace = plan.namespaces.some((n) => n.type === 'pid' && n.path === '');
+  const listener = seccompListener(config);
 
   const cleanup = new Cleanup();
   const fds: number[] = [];
@@ -126,7 +129,14 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
       closeSync(pidfd);
     });
 
-    const second = await init.next();
+    let second = await init.next();
+    while (second?.kind === 'seccomp-fd') {
+      if (!listener) throw new SystemError('tsrun-init reported a seccomp listener nobody asked for', { errno: 0 });
+      const owner = { id: opts.id, bundle: bundle.dir, annotations: config.annotations ?? {}, initPid: pid, status: 'creating' as const, pid };
+      handOverListener(listener, owner, pidfd, second.fd);
+      init.seccompDone();
+      second = await init.next();
+    }
     if (second?.kind === 'error') throw second.error;
     if (second?.kind !== 'ready') {
       const exit = reap(pidfd, false);

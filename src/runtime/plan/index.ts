@@ -10,6 +10,7 @@ import { planDevices } from './devices.js';
 import { planMounts } from './mounts.js';
 import { planNamespaces } from './namespaces.js';
 import { planProcess } from './process.js';
+import { planSeccomp } from './seccomp.js';
 
 export interface PlanInput {
   id: string;
@@ -34,7 +35,6 @@ export function refuseUnbuilt(c: Config): void {
   const linux = c.linux ?? {};
   const hooks = c.hooks ?? {};
   for (const [name, list] of Object.entries(hooks)) if (list && list.length) no(`hooks.${name}`);
-  if (linux.seccomp) no('linux.seccomp');
   for (const ns of linux.namespaces ?? []) {
     if (ns.type === 'user' || ns.type === 'time') no('linux.namespaces', `the ${ns.type} namespace is not supported yet`);
   }
@@ -90,5 +90,6 @@ export function buildPlan(input: PlanInput): Plan {
     fifoFd: -1,
     consoleSocketFd: -1,
     preserveFds: 0,
+    seccomp: planSeccomp(config),
   };
 }
