@@ -15,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_fs(env, exports);
   register_seccomp(env, exports);
   register_seccomp_agent(env, exports);
+  register_pidfd_state(env, exports);
 
   auto steps = Napi::Array::New(env);
   uint32_t i = 0;

@@ -39,5 +39,6 @@ void register_exits(Napi::Env env, Napi::Object exports);
 void register_fs(Napi::Env env, Napi::Object exports);
 void register_seccomp(Napi::Env env, Napi::Object exports);
 void register_seccomp_agent(Napi::Env env, Napi::Object exports);
+void register_pidfd_state(Napi::Env env, Napi::Object exports);
 
 }  // namespace tsrun::napi

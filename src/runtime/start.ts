@@ -8,7 +8,7 @@ import { closeSync, constants, openSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { FailedPrecondition } from '../errors.js';
 import type { Container } from './container.js';
-import { waitGone } from './wait.js';
+import { waitExited } from './wait.js';
 
 async function unblock(fifo: string, opened: Promise<unknown>): Promise<void> {
   let done = false;
@@ -38,7 +38,7 @@ export async function start(container: Container): Promise<void> {
       let settled = false;
       void opening.finally(() => (settled = true)).catch(() => undefined);
       while (!settled) {
-        if (await waitGone(pidfd, 20)) return true;
+        if (await waitExited(pidfd, 20)) return true;
       }
       return false;
     })();

@@ -1,6 +1,6 @@
 // Waiting for a process we may not be the parent of (a created container's init belongs to
 // whoever reaped `tsrun create`): its pidfd turns readable when it exits.
-import { reap } from '../native/index.js';
+import { pidfdExited, reap } from '../native/index.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -9,6 +9,19 @@ export async function waitGone(pidfd: number, timeoutMs: number): Promise<boolea
   const deadline = Date.now() + timeoutMs;
   for (let delay = 1; ; delay = Math.min(delay * 2, 20)) {
     if (reap(pidfd, false) !== null) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(delay);
+  }
+}
+
+/**
+ * Like waitGone, but leaves the exit status to whoever waits for it (`run` does, on the
+ * same process): a watcher that reaped would take it away.
+ */
+export async function waitExited(pidfd: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 20)) {
+    if (pidfdExited(pidfd)) return true;
     if (Date.now() >= deadline) return false;
     await sleep(delay);
   }
