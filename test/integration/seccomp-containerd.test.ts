@@ -96,17 +96,19 @@ describe('containerd 1.6 seccomp profiles', () => {
   });
 
   const CALLS = ['getpid', '--', 'unshare', '0x20000', '--', 'mount', 's:none', 's:/mnt', 's:tmpfs', '0', '--', 'keyctl', '0', '--', 'clone3', '--', '1000'];
+  const REFUSED = [
+    'syscall getpid = 1',
+    'syscall unshare = -1 EPERM',
+    'syscall mount = -1 EPERM',
+    'syscall keyctl = -1 EPERM',
+    // clone3 is refused with ENOSYS so that glibc falls back to clone; 1000 is newer than the profile
+    'syscall clone3 = -1 ENOSYS',
+    'syscall 1000 = -1 ENOSYS',
+  ];
 
   it('ctr run --seccomp under tsrun: unshare, mount and keyctl get EPERM', () => {
     const out = ctrRun(wrapper('tsrun', [process.execPath, tsrunBin]), ['--seccomp'], ['/usr/local/bin/probe', 'syscall', ...CALLS]);
-    expect(out.split('\n').filter(Boolean)).toEqual([
-      'syscall getpid = 1',
-      'syscall unshare = -1 EPERM',
-      'syscall mount = -1 EPERM',
-      'syscall keyctl = -1 EPERM',
-      'syscall clone3 = -1 ENOSYS',
-      'syscall 1000 = -1 ENOSYS',
-    ]);
+    expect(out.split('\n').filter(Boolean)).toEqual(REFUSED);
     const viaRunc = ctrRun(wrapper('runc', ['runc']), ['--seccomp'], ['/usr/local/bin/probe', 'syscall', ...CALLS]);
     expect(out).toBe(viaRunc);
   });
@@ -117,14 +119,7 @@ describe('containerd 1.6 seccomp profiles', () => {
     expect(p.syscalls.length).toBeGreaterThan(300);
     writeFileSync(profile, JSON.stringify(p));
     const out = ctrRun(wrapper('tsrun', [process.execPath, tsrunBin]), ['--seccomp', '--seccomp-profile', profile], ['/usr/local/bin/probe', 'syscall', ...CALLS, '--', 'socket', '40', '1', '0']);
-    expect(out.split('\n').filter(Boolean)).toEqual([
-      'syscall getpid = 1',
-      'syscall unshare = -1 EPERM',
-      'syscall mount = -1 EPERM',
-      'syscall keyctl = -1 EPERM',
-      'syscall clone3 = -1 ENOSYS',
-      'syscall 1000 = -1 ENOSYS',
-      'syscall socket = -1 EPERM',
-    ]);
+    // ...and AF_VSOCK sockets, which moby's profile filters by argument
+    expect(out.split('\n').filter(Boolean)).toEqual([...REFUSED, 'syscall socket = -1 EPERM']);
   });
 });
