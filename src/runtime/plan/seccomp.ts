@@ -2,6 +2,7 @@
 // names are known, so that a bad rule is refused before anything is created, naming the
 // rule; src/seccomp then compiles what passed.
 import { InvalidArgument } from '../../errors.js';
+import { logger } from '../../log.js';
 import type { Config } from '../../oci/spec.js';
 import { compileSeccomp, type CompiledSeccomp } from '../../seccomp/compile.js';
 import {
@@ -101,7 +102,11 @@ export function seccompRequest(s: OciSeccomp | undefined): SeccompRequest | null
 /** The compiled filter for config, or null when it has none. */
 export function planSeccomp(config: Config): CompiledSeccomp | null {
   const req = seccompRequest(config.linux?.seccomp);
-  return req ? compileSeccomp(req) : null;
+  if (!req) return null;
+  const compiled = compileSeccomp(req);
+  // Names this libseccomp does not know are syscalls this kernel cannot have: runc skips them too.
+  for (const name of compiled.skipped) logger.debug(`unknown seccomp syscall "${name}" ignored`);
+  return compiled;
 }
 
 /** The agent to hand the listener to; null when no rule notifies. */
