@@ -116,8 +116,9 @@ describe('seccomp notify', () => {
     expect(shape(ours.report.state)).toEqual(shape(theirs.report.state));
   });
 
-  it('leaves no trace of the listener in the container', async () => {
+  it('leaves no trace of the listener in the container (and waits killably, a flag runc 1.1.5 lacks)', async () => {
     const b = notifyBundle('fds', '', ['/usr/local/bin/probe']);
+    b.edit((c: AnyConfig) => (c.linux.seccomp.flags = ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV']));
     const ours = await runWithAgent(b, 'tsrun', (args) => tsrun(b.root, args));
     expect(ours.result.code).toBe(0);
     expect(ours.report.fds).toBe(1);
