@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "../plan/sync.h"
 #include "errors.h"
 
 namespace tsrun::napi {
@@ -105,7 +104,6 @@ Napi::Value SendWithFds(const Napi::CallbackInfo& info) {
 void register_seccomp_agent(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdGetfd", Napi::Function::New(env, PidfdGetfd, "pidfdGetfd"));
   exports.Set("sendWithFds", Napi::Function::New(env, SendWithFds, "sendWithFds"));
-  exports.Set("seccompDoneMagic", Napi::Number::New(env, sync::kSeccompDone));
 }
 
 }  // namespace tsrun::napi

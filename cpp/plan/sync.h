@@ -7,29 +7,39 @@
 //   parent                       bootstrap                      init
 //   ------                       ---------                      ----
 //   spawn bootstrap; cgroups
-//   PLAN(len, bytes)  ------->   decode; setns; unshare
+//   PLAN(len, bytes)  ------->   decode; setns (paths)
+//                                [unshare(NEWUSER)
+//   write uid/gid maps <-------   USERNS(pid)
+//   MAPS_DONE          ------->  ]
+//                                unshare (the rest), time offsets
 //                                clone(CLONE_PARENT) -------->  (waits on a pipe)
 //                   <-------     CHILD_PID(pid); exit(0)  ---->  (pipe closed: go)
-//                                                               setsid, rootfs, pivot_root,
-//                                                               console, paths, user, caps
+//                                                               setsid, mounts
+//                                                               [only when there are hooks:
+//   prestart and createRuntime hooks <-----------------------  HOOKS
+//   HOOKS_DONE(state json) ---------------------------------->  createContainer hooks]
+//                                                               pivot_root, console, paths,
+//                                                               user, caps
 //                   <----------------------------------------  READY; close sync
-//   (create returns)                                            wait on exec fifo; execve
+//   (create returns)                                            wait on exec fifo;
+//                                                               startContainer hooks; execve
 //
-// With a seccomp filter that has SCMP_ACT_NOTIFY rules, the init loads it (before the
-// capabilities are dropped without noNewPrivileges, else just before READY) and then:
+// With a seccomp filter that has SCMP_ACT_NOTIFY rules, the init (or an exec'd process)
+// loads it (before the capabilities are dropped without noNewPrivileges, else just before
+// READY) and then:
 //
 //                   <----------------------------------------  SECCOMP_FD(fd in the init)
 //   pidfd_getfd the listener; send it and
 //   the container process state to the
 //   agent at listenerPath (SCM_RIGHTS)
-//   SECCOMP_DONE(u32) ------------------------------------------> close the listener; go on
+//   SECCOMP_DONE ---------------------------------------------->  close the listener; go on
 //
 // The parent, not the init, talks to the agent: the init is in the container's mount
 // namespace by then, and nothing of the host has to be handed into it.
 //
 // Any step may instead send ERROR(step, errno, index, detail) and exit. Records from
-// tsrun-init are fixed-size so the parent can read them without framing; the plan is the
-// only variable-size message and only the parent sends it.
+// tsrun-init are fixed-size so the parent can read them without framing. Messages from the
+// parent are a header (kind, length) and a body: the plan, and the answers above.
 #pragma once
 #include <cstdint>
 
@@ -39,12 +49,25 @@ enum class RecordKind : uint32_t {
   ChildPid = 1,  // value: pid of the container's init, in the parent's pid namespace
   Ready = 2,     // set-up done; init now waits on the exec fifo
   Error = 3,     // step, err, index, detail
-  SeccompFd = 4, // value: the seccomp listener fd, as numbered in the init
+  Userns = 4,    // value: pid of the bootstrap, whose uid_map and gid_map the parent writes
+  Hooks = 5,     // the parent runs prestart and createRuntime hooks, then answers
+  SeccompFd = 6, // value: the seccomp listener fd, as numbered in the process; answered
 };
 
-constexpr uint32_t kPlanMagic = 0x4e4c5054;  // "TPLN" little-endian
-// The parent's answer to SECCOMP_FD, four bytes: the agent has the listener.
-constexpr uint32_t kSeccompDone = 0x454e4f44;  // "DONE" little-endian
+// Messages from the parent: a MessageHeader, then `length` bytes.
+enum class MessageKind : uint32_t {
+  Plan = 0x4e4c5054,  // "TPLN": the plan's wire bytes
+  MapsDone = 1,       // empty
+  HooksDone = 2,      // the container state as JSON, for hooks run inside the container
+  SeccompDone = 3,    // empty: the agent has the seccomp listener
+};
+
+struct MessageHeader {
+  uint32_t kind;
+  uint32_t length;
+};
+
+constexpr uint32_t kPlanMagic = static_cast<uint32_t>(0x4e4c5054);  // MessageKind::Plan
 
 struct Record {
   uint32_t kind;

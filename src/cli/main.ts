@@ -6,6 +6,8 @@ import { Logger, setLogger } from '../log.js';
 import { DEFAULT_ROOT } from '../runtime/state-store.js';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
+import { execCommand } from './commands/exec.js';
+import { featuresCommand } from './commands/features.js';
 import { killCommand } from './commands/kill.js';
 import { listCommand } from './commands/list.js';
 import { runCommand } from './commands/run.js';
@@ -30,6 +32,9 @@ function program(setExitCode: (code: number) => void): Command {
     .option('--criu <path>', 'accepted for runc compatibility (checkpointing is not built)')
     .option('--rootless <value>', 'accepted for runc compatibility: true, false or auto')
     .exitOverride()
+    // As with runc's cli: global flags before the command, and a command's own flags end
+    // where its arguments start (so `exec id sh -c ...` keeps -c for sh).
+    .enablePositionalOptions()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => undefined })
     .showSuggestionAfterError(false)
     .hook('preAction', (thisCommand) => {
@@ -43,11 +48,13 @@ function program(setExitCode: (code: number) => void): Command {
     createCommand(),
     startCommand(),
     runCommand(setExitCode),
+    execCommand(setExitCode),
     stateCommand(),
     killCommand(),
     deleteCommand(),
     listCommand(),
     specCommand(),
+    featuresCommand(VERSION),
   ]) {
     cmd.exitOverride().configureOutput({ writeOut: out, writeErr: err, outputError: () => undefined });
     p.addCommand(cmd);

@@ -26,6 +26,9 @@ interface Addon {
   unixConnect(path: string): number;
   socketPair(): [number, number];
   strerror(errno: number): string;
+  recvFd(socketFd: number): { fd: number; name: string };
+  getWinsize(fd: number): { rows: number; cols: number } | null;
+  setWinsize(fd: number, rows: number, cols: number): void;
   stepNames: string[];
   planVersion: number;
   planMagic: number;

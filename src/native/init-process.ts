@@ -4,20 +4,24 @@ import net from 'node:net';
 import { SystemError } from '../errors.js';
 import { addon, call, errnoText, initPath } from './addon.js';
 import { encodePlan, PLAN_VERSION, type Plan } from './plan-wire.js';
-import { seccompDoneRecord } from './seccomp.js';
 
 if (addon.planVersion !== PLAN_VERSION) {
   throw new Error(`the native addon speaks plan version ${addon.planVersion}, this code ${PLAN_VERSION}: rebuild`);
 }
 
-const RecordKind = { ChildPid: 1, Ready: 2, Error: 3, SeccompFd: 4 } as const;
+const RecordKind = { ChildPid: 1, Ready: 2, Error: 3, Userns: 4, Hooks: 5, SeccompFd: 6 } as const;
+const MessageKind = { MapsDone: 1, HooksDone: 2, SeccompDone: 3 } as const;
 const STEPS_WITH_OPS = new Set(['mount', 'device', 'symlink']);
 
 export type InitRecord =
   | { kind: 'child-pid'; pid: number }
   | { kind: 'ready' }
   | { kind: 'error'; error: SystemError }
-  /** the init's seccomp listener, as numbered in the init; answer with seccompDone() */
+  /** the bootstrap made a user namespace: write its maps, then mapsWritten() */
+  | { kind: 'userns'; pid: number }
+  /** run prestart and createRuntime hooks, then hooksDone(state) */
+  | { kind: 'hooks' }
+  /** the process's seccomp listener, as numbered in the process; answer with seccompDone() */
   | { kind: 'seccomp-fd'; fd: number };
 
 let sealed: number | undefined;
@@ -38,6 +42,8 @@ export interface StartInitOptions {
   fifoFd?: number;
   /** connected --console-socket */
   consoleSocketFd?: number;
+  /** exec: pidfd of the container's init, whose namespaces the process joins */
+  joinFd?: number;
 }
 
 /** Fixed-size records arriving on a stream socket. */
@@ -97,7 +103,7 @@ export class InitProcess {
     const [parentEnd, childEnd] = call(() => addon.socketPair());
     const fds = [...opts.stdio, ...preserve, childEnd];
     const syncFd = fds.length - 1;
-    const plan = { ...opts.plan, preserveFds: preserve.length, fifoFd: -1, consoleSocketFd: -1 };
+    const plan = { ...opts.plan, preserveFds: preserve.length, fifoFd: -1, consoleSocketFd: -1, joinFd: -1 };
     if (opts.fifoFd !== undefined) {
       plan.fifoFd = fds.length;
       fds.push(opts.fifoFd);
@@ -105,6 +111,10 @@ export class InitProcess {
     if (opts.consoleSocketFd !== undefined) {
       plan.consoleSocketFd = fds.length;
       fds.push(opts.consoleSocketFd);
+    }
+    if (opts.joinFd !== undefined) {
+      plan.joinFd = fds.length;
+      fds.push(opts.joinFd);
     }
     let child;
     try {
@@ -126,12 +136,29 @@ export class InitProcess {
     return new InitProcess(plan, child.pid, child.pidfd, socket);
   }
 
-  sendPlan(): void {
-    const body = encodePlan(this.plan);
+  private send(kind: number, body: Buffer): void {
     const header = Buffer.alloc(8);
-    header.writeUInt32LE(addon.planMagic, 0);
+    header.writeUInt32LE(kind, 0);
     header.writeUInt32LE(body.length, 4);
     this.socket.write(Buffer.concat([header, body]));
+  }
+
+  sendPlan(): void {
+    this.send(addon.planMagic, encodePlan(this.plan));
+  }
+
+  mapsWritten(): void {
+    this.send(MessageKind.MapsDone, Buffer.alloc(0));
+  }
+
+  /** The container state JSON for the hooks tsrun-init runs inside the container. */
+  hooksDone(state: string): void {
+    this.send(MessageKind.HooksDone, Buffer.from(state));
+  }
+
+  /** Lets the process go on once the agent has its seccomp listener. */
+  seccompDone(): void {
+    this.send(MessageKind.SeccompDone, Buffer.alloc(0));
   }
 
   /** The next record, or null when tsrun-init closed the channel. */
@@ -142,6 +169,8 @@ export class InitProcess {
     if (kind === RecordKind.ChildPid) return { kind: 'child-pid', pid: Number(rec.readBigInt64LE(16)) };
     if (kind === RecordKind.Ready) return { kind: 'ready' };
     if (kind === RecordKind.Error) return { kind: 'error', error: this.errorOf(rec) };
+    if (kind === RecordKind.Userns) return { kind: 'userns', pid: Number(rec.readBigInt64LE(16)) };
+    if (kind === RecordKind.Hooks) return { kind: 'hooks' };
     if (kind === RecordKind.SeccompFd) return { kind: 'seccomp-fd', fd: Number(rec.readBigInt64LE(16)) };
     return { kind: 'error', error: new SystemError(`sync: unknown record kind ${kind}`, { errno: 0 }) };
   }
@@ -156,11 +185,6 @@ export class InitProcess {
     const where = op ? `${step} ${op.describe}` : index >= 0 ? `${step}[${index}]` : step;
     const message = `${where}: ${errno ? errnoText(errno) : 'failed'}${detail ? `: ${detail}` : ''}`;
     return new SystemError(message, { errno, step, index });
-  }
-
-  /** Lets the init go on once the agent has its seccomp listener. */
-  seccompDone(): void {
-    this.socket.write(seccompDoneRecord());
   }
 
   close(): void {

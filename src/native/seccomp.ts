@@ -43,7 +43,6 @@ interface SeccompAddon {
   };
   pidfdGetfd(pidfd: number, fd: number): number;
   sendWithFds(path: string, payload: Buffer, fds: number[]): void;
-  seccompDoneMagic: number;
 }
 
 const native = addon as unknown as SeccompAddon;
@@ -98,11 +97,4 @@ export function pidfdGetfd(pidfd: number, fd: number): number {
 /** Connects to a unix stream socket, sends payload with fds (SCM_RIGHTS), closes. */
 export function sendWithFds(path: string, payload: Buffer, fds: number[]): void {
   call(() => native.sendWithFds(path, payload, fds));
-}
-
-/** The parent's answer to tsrun-init's SECCOMP_FD record (cpp/plan/sync.h). */
-export function seccompDoneRecord(): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(native.seccompDoneMagic);
-  return b;
 }

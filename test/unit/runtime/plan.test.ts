@@ -114,7 +114,7 @@ describe('buildPlan', () => {
 
   it('refuses fields that are not built yet instead of ignoring them', () => {
     expect(() => refuseUnbuilt(config((c) => (c.linux.resources.memory = { limit: 1 << 20 })))).toThrow(/linux\.resources\.memory/);
-    expect(() => refuseUnbuilt(config((c) => (c.hooks = { prestart: [{ path: '/bin/true' }] })))).toThrow(/hooks\.prestart/);
+    expect(() => refuseUnbuilt(config((c) => (c.linux.netDevices = { eth9: {} })))).toThrow(/linux\.netDevices/);
     expect(() => refuseUnbuilt(config())).not.toThrow();
   });
 });
