@@ -24,10 +24,10 @@ interface Agent {
   exited: Promise<void>;
 }
 
-async function startAgent(dir: string, name: string): Promise<Agent> {
+async function startAgent(dir: string, name: string, connections = 1): Promise<Agent> {
   const socket = path.join(dir, `${name}.sock`);
   const report = path.join(dir, `${name}.log`);
-  const proc = spawn('python3', [agentScript, socket, report], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn('python3', [agentScript, socket, report, String(connections)], { stdio: ['ignore', 'ignore', 'pipe'] });
   agents.push(proc);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
@@ -38,17 +38,20 @@ async function startAgent(dir: string, name: string): Promise<Agent> {
 }
 
 interface Report {
+  /** the last connection's document */
   state: Record<string, unknown> | null;
+  states: Array<Record<string, unknown>>;
   fds: number;
   notified: number[];
 }
 
 function readReport(file: string): Report {
-  const out: Report = { state: null, fds: 0, notified: [] };
+  const out: Report = { state: null, states: [], fds: 0, notified: [] };
   for (const line of existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []) {
     const m = /^state (.*) fds (\d+)$/.exec(line);
     if (m) {
       out.state = JSON.parse(m[1] ?? 'null') as Record<string, unknown>;
+      out.states.push(out.state);
       out.fds = Number(m[2]);
     }
     const n = /^notify (\d+)$/.exec(line);
@@ -124,6 +127,40 @@ describe('seccomp notify', () => {
     expect(ours.report.fds).toBe(1);
     const fds = ours.result.stdout.split('\n').filter((l) => l.startsWith('fd '));
     expect(fds.map((l) => l.split(' ')[1])).toEqual(['0', '1', '2']);
+  });
+
+  it('hands the listener of an exec\'d process to the agent too, as running', async () => {
+    const b = notifyBundle('exec', '', ['/usr/local/bin/probe', 'sleep', '60']);
+    const results: Array<{ out: string; states: Array<Record<string, unknown>>; notified: number[] }> = [];
+    for (const [name, cli] of [
+      ['tsrun', (args: string[]) => tsrun(b.root, args)],
+      ['runc', (args: string[]) => runc(path.join(b.dir, 'runc-state'), args)],
+    ] as const) {
+      const agent = await startAgent(b.dir, `exec-${name}`, 2);
+      b.edit((c: AnyConfig) => (c.linux.seccomp.listenerPath = agent.socket));
+      expect((await cli(['run', '-d', '--bundle', b.dir, b.id])).code).toBe(0);
+      let out = '';
+      try {
+        const r = await cli(['exec', b.id, '/usr/local/bin/probe', 'syscall', 'mkdir', 's:/tmp/by-agent', '0755', '--', 'rmdir', 's:/tmp/by-agent']);
+        expect(r.code).toBe(0);
+        out = r.stdout;
+      } finally {
+        await cli(['delete', '--force', b.id]);
+      }
+      await agent.exited;
+      const report = readReport(agent.report);
+      results.push({ out, states: report.states, notified: report.notified });
+    }
+    const [ours, theirs] = results;
+    expect(ours?.out).toBe('syscall mkdir = 0\nsyscall rmdir = -1 ENOENT\n');
+    expect(ours?.out).toBe(theirs?.out);
+    const [atCreate, atExec] = (ours?.states ?? []) as Array<Record<string, unknown> & { state: Record<string, unknown> }>;
+    expect(atCreate?.state.status).toBe('creating');
+    expect(atExec?.state.status).toBe('running');
+    expect(atExec?.state.pid).toBe(atCreate?.state.pid);
+    expect(atExec?.pid).not.toBe(atExec?.state.pid);
+    expect((theirs?.states[1] as { state: { status: string } } | undefined)?.state.status).toBe('running');
+    expect(ours?.notified).toEqual([SYS.mkdir]);
   });
 
   it('fails create when no agent listens, leaving nothing behind', async () => {

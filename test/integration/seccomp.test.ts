@@ -183,6 +183,29 @@ describe('seccomp behaves as under runc', () => {
   });
 });
 
+describe('seccomp in exec\'d processes', () => {
+  it('applies the container\'s profile to exec, as runc does', async () => {
+    const seccomp = allowBut(mkdirRule({ action: 'SCMP_ACT_ERRNO', errnoRet: 95 }));
+    const b = bundleFor('exec', { seccomp }, ['/usr/local/bin/probe', 'sleep', '60']);
+    const outputs: string[][] = [];
+    for (const cli of [(args: string[]) => runc(path.join(b.dir, 'runc-state'), args), (args: string[]) => tsrun(b.root, args)]) {
+      expect((await cli(['run', '-d', '--bundle', b.dir, b.id])).code).toBe(0);
+      try {
+        // (no getpid: runc's exec takes more pids in the container's namespace than ours)
+        const calls = await cli(['exec', b.id, '/usr/local/bin/probe', 'syscall', 'mkdir', 's:/tmp/made', '0755', '--', 'getppid']);
+        const report = await cli(['exec', b.id, '/usr/local/bin/probe']);
+        expect(calls.code).toBe(0);
+        outputs.push([calls.stdout, ...report.stdout.split('\n').filter((l) => /^status (Seccomp|NoNewPrivs)/.test(l))]);
+      } finally {
+        await cli(['delete', '--force', b.id]);
+      }
+    }
+    expect(outputs[1]).toEqual(outputs[0]);
+    expect(outputs[1]).toEqual(['syscall mkdir = -1 EOPNOTSUPP\nsyscall getppid = 0\n', 'status NoNewPrivs 1', 'status Seccomp 2']);
+    expect(leftoverCgroups(b.id)).toEqual([]);
+  });
+});
+
 describe('seccomp beyond runc 1.1.5', () => {
   it('loads with SECCOMP_FILTER_FLAG_LOG and SPEC_ALLOW (runc 1.1.5 refuses every flag)', async () => {
     const seccomp = { ...allowBut(mkdirRule({ action: 'SCMP_ACT_ERRNO' })), flags: ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_TSYNC'] };
