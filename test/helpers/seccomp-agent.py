@@ -10,8 +10,8 @@
 # Prints "ready" on stderr once listening. The report file gets one line per event:
 #   state <json> fds <n>
 #   notify <syscall number>
-# It exits when every listener it got has no process left to notify (or on SIGTERM).
-import fcntl, json, os, socket, struct, sys, threading
+# It exits when no process is left that any of its listeners could notify (or on SIGTERM).
+import fcntl, json, os, select, socket, struct, sys, threading
 
 path, report = sys.argv[1], sys.argv[2]
 connections = int(sys.argv[3]) if len(sys.argv) > 3 else 1
@@ -33,12 +33,17 @@ def log(line):
 
 
 def serve(fd):
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
     while True:
+        events = dict(poller.poll())
+        if not events.get(fd, 0) & select.POLLIN:
+            return  # POLLHUP alone: no process is left that could be notified
         buf = bytearray(80)
         try:
             fcntl.ioctl(fd, NOTIF_RECV, buf, True)
         except OSError:
-            return  # ENOENT: no process is left that could be notified
+            continue  # the caller died before we took its notification
         notif_id, _pid, _flags, nr = struct.unpack_from("=QIIi", buf, 0)
         log("notify %d" % nr)
         if nr in (SYS_MKDIR, SYS_MKDIRAT):
