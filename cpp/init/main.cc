@@ -22,6 +22,7 @@
 #include "../sys/syscalls.h"
 #include "channel.h"
 #include "extras.h"
+#include "idmap.h"
 #include "paths.h"
 #include "process.h"
 #include "rootfs.h"
@@ -142,14 +143,14 @@ void new_session() {
   if (::setgroups(0, nullptr) < 0) fail(Step::USER, errno, -1, "clear supplementary groups");
 }
 
-[[noreturn]] void container_init(const plan::Plan& p, int go_fd) {
+[[noreturn]] void container_init(const plan::Plan& p, const std::vector<int>& idmapped_trees, int go_fd) {
   wait_for_bootstrap(go_fd);
   new_session();
   bool new_mount_ns = has_ns(p, NsType::Mount);
   if (p.new_keyring) join_session_keyring(p, has_ns(p, NsType::User));
 
   prepare_root(p, new_mount_ns);
-  run_rootfs_ops(p);
+  run_rootfs_ops(p, idmapped_trees);
   // Hooks see the mounts but still the host's root, as the spec orders them.
   std::string state;
   if (p.hooks_sync) {
@@ -185,9 +186,12 @@ void new_session() {
   if (p.process.args.empty()) fail(Step::PLAN, EINVAL, -1, "no process args");
 
   set_cpu_affinity(p.cpus_initial);
+  std::vector<int> idmapped_trees;
   if (p.mode == plan::Mode::Exec) {
     join_container(p);
   } else {
+    // Before our own user namespace: id-mapping host mounts needs the host's.
+    idmapped_trees = prepare_idmapped_mounts(p);
     enter_namespaces(p);
   }
 
@@ -200,7 +204,7 @@ void new_session() {
   if (pid == 0) {
     ::close(go[1]);
     if (p.mode == plan::Mode::Exec) exec_init(p, go[0]);
-    container_init(p, go[0]);
+    container_init(p, idmapped_trees, go[0]);
   }
   send_child_pid(pid);
   ::close(go[1]);

@@ -76,7 +76,8 @@ void apply_propagation(int root_fd, const RootfsOp& op, int index) {
   }
 }
 
-void do_bind(int root_fd, const RootfsOp& op, int index) {
+// An id-mapped tree prepared by the bootstrap (idmap.cc), -1 for a plain bind.
+void do_bind(int root_fd, const RootfsOp& op, int index, int idmapped_tree = -1) {
   struct stat st;
   if (::stat(op.source.c_str(), &st) < 0) {
     fail(Step::MOUNT, errno, index, "bind source %s", op.source.c_str());
@@ -84,7 +85,13 @@ void do_bind(int root_fd, const RootfsOp& op, int index) {
   Fd dest = S_ISDIR(st.st_mode) ? mkdir_all_in_root(root_fd, op.dest, 0755)
                                 : ensure_file_in_root(root_fd, op.dest, 0755);
   if (!dest.ok()) fail(Step::MOUNT, errno, index, "create mount point %s", op.dest.c_str());
-  if (mount_at(op.source.c_str(), dest.get(), "bind", MS_BIND | (op.flags & MS_REC), nullptr) < 0) {
+  if (idmapped_tree >= 0) {
+    constexpr unsigned kMoveFromEmpty = 0x4, kMoveToEmpty = 0x40;
+    if (sys::move_mount(idmapped_tree, "", dest.get(), "", kMoveFromEmpty | kMoveToEmpty) < 0) {
+      fail(Step::MOUNT, errno, index, "attach id-mapped %s on %s", op.source.c_str(), op.dest.c_str());
+    }
+    ::close(idmapped_tree);
+  } else if (mount_at(op.source.c_str(), dest.get(), "bind", MS_BIND | (op.flags & MS_REC), nullptr) < 0) {
     fail(Step::MOUNT, errno, index, "bind %s on %s", op.source.c_str(), op.dest.c_str());
   }
   // A bind ignores every flag but MS_REC; the others need a remount of the new mount.
@@ -264,7 +271,7 @@ void prepare_root(const plan::Plan& p, bool new_mount_ns) {
   }
 }
 
-void run_rootfs_ops(const plan::Plan& p) {
+void run_rootfs_ops(const plan::Plan& p, const std::vector<int>& idmapped_trees) {
   Fd root(::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root.ok()) fail(Step::MOUNT, errno, -1, "open rootfs %s", p.rootfs.c_str());
   for (size_t i = 0; i < p.rootfs_ops.size(); i++) {
@@ -272,7 +279,7 @@ void run_rootfs_ops(const plan::Plan& p) {
     int index = static_cast<int>(i);
     switch (op.kind) {
       case OpKind::Mount: do_mount(root.get(), op, index); break;
-      case OpKind::Bind: do_bind(root.get(), op, index); break;
+      case OpKind::Bind: do_bind(root.get(), op, index, idmapped_trees.empty() ? -1 : idmapped_trees[i]); break;
       case OpKind::Mknod: do_mknod(root.get(), op, index); break;
       case OpKind::BindDevice: do_bind_device(root.get(), op, index); break;
       case OpKind::Symlink: do_symlink(root.get(), op, index); break;

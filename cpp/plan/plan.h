@@ -29,6 +29,10 @@ enum class OpKind : uint8_t {
 
 constexpr uint64_t kReplace = 1;
 
+struct IdMap {
+  uint32_t container_id, host_id, size;
+};
+
 struct RootfsOp {
   OpKind kind;
   int32_t config_index;  // index into config.json's mounts or devices, -1 if runtime-added
@@ -43,6 +47,8 @@ struct RootfsOp {
   // mount_setattr(2) after the mount, for rro, rnosuid... (0, 0: none)
   uint64_t attr_set, attr_clr;
   bool attr_recursive;
+  // an id-mapped bind (idmap, ridmap): the source seen through these mappings
+  std::vector<IdMap> uid_mappings, gid_mappings;
 };
 
 struct Rlimit {

@@ -44,8 +44,17 @@ export interface RootfsOp {
   attrSet: number;
   attrClr: number;
   attrRecursive: boolean;
+  /** an id-mapped bind: the source seen through these mappings (empty: none) */
+  uidMappings: PlanIdMap[];
+  gidMappings: PlanIdMap[];
   /** not sent: how errors name this operation, e.g. `mounts[2] "/proc"` */
   describe: string;
+}
+
+export interface PlanIdMap {
+  containerID: number;
+  hostID: number;
+  size: number;
 }
 
 export interface PlanHook {
@@ -236,6 +245,14 @@ export function encodePlan(p: Plan): Buffer {
     w.u64(op.attrSet);
     w.u64(op.attrClr);
     w.flag(op.attrRecursive);
+    for (const maps of [op.uidMappings, op.gidMappings]) {
+      w.u32(maps.length);
+      for (const m of maps) {
+        w.u32(m.containerID);
+        w.u32(m.hostID);
+        w.u32(m.size);
+      }
+    }
   }
   w.flag(p.hostname !== null);
   w.str(p.hostname ?? '');

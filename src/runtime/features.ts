@@ -8,7 +8,7 @@ export function features(version: string): Record<string, unknown> {
     // Until seccomp lands (issue 04), a profile is refused: say so here too.
     seccomp: { enabled: false },
     cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
-    idmap: false,
+    idmap: true,
     version,
   });
 }

@@ -239,6 +239,50 @@ describe('mounts', () => {
   });
 });
 
+describe('id-mapped mounts', () => {
+  it('shows a source through the mount\'s own mappings (on-disk id -> id seen)', async () => {
+    const b = bundle('idmap', ['sh', '-c', 'stat -c "%u %g" /mnt/d/f; touch /mnt/d/g'], (c, bb) => {
+      c.root.readonly = false;
+      c.mounts.push({
+        destination: '/mnt/d',
+        type: 'bind',
+        source: path.join(bb.dir, 'data'),
+        options: ['bind'],
+        uidMappings: [{ containerID: 1000, hostID: 0, size: 1 }],
+        gidMappings: [{ containerID: 1000, hostID: 0, size: 1 }],
+      });
+    });
+    mkdirSync(path.join(b.dir, 'data'));
+    writeFileSync(path.join(b.dir, 'data/f'), 'x');
+    chownSync(path.join(b.dir, 'data'), 1000, 1000);
+    chownSync(path.join(b.dir, 'data/f'), 1000, 1000);
+    expect(await run(b)).toMatchObject({ code: 0, stdout: '0 0\n', stderr: '' });
+    const st = (await import('node:fs')).statSync(path.join(b.dir, 'data/g'));
+    expect([st.uid, st.gid]).toEqual([1000, 1000]);
+  });
+
+  it('"idmap" gives a user-namespaced container the host\'s files as its own', async () => {
+    const b = bundle('idmap-userns', ['sh', '-c', 'stat -c "%u" /mnt/h/f; echo y > /mnt/h/f && echo wrote'], (c, bb) => {
+      USERNS(c);
+      c.mounts.push({ destination: '/mnt/h', type: 'bind', source: path.join(bb.dir, 'host'), options: ['bind', 'idmap'] });
+    });
+    reachable(b);
+    // The mapped root may not create directories in a rootfs owned by the host's root.
+    mkdirSync(path.join(b.rootfs, 'mnt/h'), { recursive: true });
+    mkdirSync(path.join(b.dir, 'host'));
+    writeFileSync(path.join(b.dir, 'host/f'), 'x');
+    expect(await run(b)).toMatchObject({ code: 0, stdout: '0\nwrote\n', stderr: '' });
+    expect(readFileSync(path.join(b.dir, 'host/f'), 'utf8')).toBe('y\n');
+  });
+
+  it('refuses id mappings on anything but a bind', async () => {
+    const b = bundle('idmap-bad', ['true'], (c) =>
+      c.mounts.push({ destination: '/mnt/t', type: 'tmpfs', source: 'tmpfs', uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }),
+    );
+    expect(errorOf(await run(b))).toBe('mounts[7].uidMappings: only bind mounts can be id-mapped');
+  });
+});
+
 describe('features', () => {
   it('prints the OCI features document', async () => {
     const b = bundle('features', ['true']);

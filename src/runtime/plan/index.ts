@@ -89,6 +89,7 @@ export function buildPlan(input: PlanInput): Plan {
     layout: input.layout,
     cgroupPaths: input.cgroupPaths,
     cgroupNamespace: namespaces.some((n) => n.type === 'cgroup'),
+    userns: newUserNs ? { uids: linux.uidMappings ?? [], gids: linux.gidMappings ?? [] } : undefined,
   });
   const rootfsOps = [...mounts.ops];
   // In a user namespace of its own the container may not mknod: bind the host's nodes.
