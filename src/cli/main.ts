@@ -6,12 +6,16 @@ import { Logger, setLogger } from '../log.js';
 import { DEFAULT_ROOT } from '../runtime/state-store.js';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
+import { eventsCommand } from './commands/events.js';
 import { killCommand } from './commands/kill.js';
 import { listCommand } from './commands/list.js';
+import { pauseCommand, resumeCommand } from './commands/pause.js';
+import { psCommand } from './commands/ps.js';
 import { runCommand } from './commands/run.js';
 import { specCommand } from './commands/spec.js';
 import { startCommand } from './commands/start.js';
 import { stateCommand } from './commands/state.js';
+import { updateCommand } from './commands/update.js';
 import type { GlobalOptions } from './context.js';
 import { report } from './exit.js';
 import { err, out } from './output.js';
@@ -32,6 +36,8 @@ function program(setExitCode: (code: number) => void): Command {
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => undefined })
     .showSuggestionAfterError(false)
+    // Global flags come before the command, as in runc; `ps` passes what follows its id to ps(1).
+    .enablePositionalOptions()
     .hook('preAction', (thisCommand) => {
       const g = thisCommand.opts<GlobalOptions>();
       setLogger(new Logger({ file: g.log, format: g.logFormat as 'text' | 'json', debug: g.debug ?? false }));
@@ -48,6 +54,11 @@ function program(setExitCode: (code: number) => void): Command {
     deleteCommand(),
     listCommand(),
     specCommand(),
+    pauseCommand(),
+    resumeCommand(),
+    updateCommand(),
+    eventsCommand(),
+    psCommand(),
   ]) {
     cmd.exitOverride().configureOutput({ writeOut: out, writeErr: err, outputError: () => undefined });
     p.addCommand(cmd);

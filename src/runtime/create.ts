@@ -11,10 +11,11 @@ import { closeSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hostLayout } from '../cgroups/detect.js';
 import { cgroupManager, cgroupPaths } from '../cgroups/manager.js';
+import { refuseSystemdDriver } from '../cgroups/systemd.js';
 import { InvalidArgument, SystemError } from '../errors.js';
 import { InitProcess, mkfifo, openPath, pidfdOpen, pidfdSendSignal, reap, unixConnect, waitExit } from '../native/index.js';
 import { loadBundle } from './bundle.js';
-import { deviceRules } from './cgroup-config.js';
+import { deviceRules, qualifyCgroupError, resourcesOf } from './cgroup-config.js';
 import { Cleanup } from './cleanup.js';
 import { Container } from './container.js';
 import { buildPlan, refuseUnbuilt } from './plan/index.js';
@@ -32,6 +33,8 @@ export interface CreateOptions {
   noNewKeyring?: boolean;
   /** the container's stdin, stdout, stderr; this process's own by default */
   stdio?: [number, number, number];
+  /** --systemd-cgroup: cgroupsPath is "slice:prefix:name" and systemd makes the cgroup */
+  systemdCgroup?: boolean;
 }
 
 /** Writes the pid file as runc does: a temporary name, then a rename. */
@@ -47,6 +50,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
   const bundle = loadBundle(opts.bundle);
   const { config } = bundle;
   refuseUnbuilt(config);
+  if (opts.systemdCgroup) refuseSystemdDriver(config.linux?.cgroupsPath, opts.id);
   const terminal = config.process?.terminal ?? false;
   if (terminal && !opts.consoleSocket) {
     throw InvalidArgument.at('--console-socket', 'process.terminal is true: a console socket is needed to hand over the terminal');
@@ -68,6 +72,8 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     noNewKeyring: opts.noNewKeyring ?? false,
   });
   const ownPidNamespace = plan.namespaces.some((n) => n.type === 'pid' && n.path === '');
+  const resources = resourcesOf(config.linux?.resources);
+  const devices = deviceRules(config);
 
   const cleanup = new Cleanup();
   const fds: number[] = [];
@@ -81,8 +87,13 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     if (consoleFd !== undefined) fds.push(consoleFd);
 
     const cgroup = cgroupManager(paths);
-    cgroup.create(deviceRules(config));
+    // Pushed first: a create that fails half-way leaves no directory behind either.
     cleanup.push('remove cgroups', () => cgroup.destroy());
+    try {
+      cgroup.create({ resources, devices });
+    } catch (err) {
+      throw qualifyCgroupError(err);
+    }
 
     const init = InitProcess.start({
       plan,
@@ -147,6 +158,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
       owner: userName(process.getuid?.() ?? 0),
       annotations: config.annotations ?? {},
       cgroupPaths: paths,
+      resources,
       ownPidNamespace,
       config: bundle.raw,
     });

@@ -4,6 +4,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CgroupPaths } from '../cgroups/manager.js';
+import type { Resources } from '../cgroups/resources.js';
 import { AlreadyExists, InvalidArgument, NotFound, withContext } from '../errors.js';
 
 export const DEFAULT_ROOT = '/run/tsrun';
@@ -21,6 +22,8 @@ export interface ContainerState {
   owner: string;
   annotations: Record<string, string>;
   cgroupPaths: CgroupPaths;
+  /** the cgroup resources in force: config.json's, with every `update` merged in */
+  resources?: Resources;
   /** whether the container has a pid namespace of its own (then killing init kills all) */
   ownPidNamespace: boolean;
   /** the bundle's config.json as it was at create (the bundle may change later) */

@@ -47,9 +47,6 @@ export function refuseUnbuilt(c: Config): void {
   if (linux.mountLabel) no('linux.mountLabel');
   if (linux.netDevices && Object.keys(linux.netDevices).length) no('linux.netDevices');
   if (linux.memoryPolicy) no('linux.memoryPolicy');
-  for (const key of Object.keys(linux.resources ?? {})) {
-    if (key !== 'devices') no(`linux.resources.${key}`);
-  }
   const p = c.process;
   if (p?.apparmorProfile) no('process.apparmorProfile');
   if (p?.selinuxLabel) no('process.selinuxLabel');
