@@ -75,9 +75,14 @@ export function cleanJoin(...parts: string[]): string {
  * from the runtime's own cgroup in that hierarchy, or on a pure v2 host from the parent of
  * the runtime's own cgroup (a cgroup with tasks in it cannot enable controllers for a child).
  */
-export function cgroupPaths(cgroupsPath: string | undefined, id: string, layout: CgroupLayout = hostLayout()): CgroupPaths {
+export function cgroupPaths(
+  cgroupsPath: string | undefined,
+  id: string,
+  layout: CgroupLayout = hostLayout(),
+  ownPaths: () => Map<string, string> = ownCgroups,
+): CgroupPaths {
   const inner = cgroupsPath && cgroupsPath !== '' ? cgroupsPath : id;
-  const own = inner.startsWith('/') ? undefined : ownCgroups();
+  const own = inner.startsWith('/') ? undefined : ownPaths();
   const place = (mountpoint: string, root: string, key: string): string => {
     let base = own ? (own.get(key) ?? '/') : '/';
     if (own && layout.mode === 'v2') base = path.posix.dirname(base);

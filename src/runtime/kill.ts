@@ -40,4 +40,6 @@ export async function kill(container: Container, signal: number, all: boolean): 
   }
   if (status === 'stopped') throw new FailedPrecondition('container not running', { containerId: container.id });
   container.signalInit(signal);
+  // A frozen task takes SIGKILL only once thawed.
+  if (signal === 9 && status === 'paused') await container.cgroup().thaw();
 }

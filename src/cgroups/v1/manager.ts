@@ -4,7 +4,7 @@
 // error, not a silent no-op.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { CgroupManager, CgroupPaths, CgroupSpec, DeviceRule } from '../manager.js';
+import type { CgroupManager, CgroupPaths, CgroupSpec } from '../manager.js';
 import { mkdirCgroup, readCgroupFile, unsupported, writeCgroupFile } from '../fs.js';
 import { setPids } from '../pids.js';
 import { setRdma } from '../rdma.js';
@@ -167,5 +167,3 @@ export class V1Manager implements CgroupManager {
     for (const dir of this.dirs()) await removeTree(dir);
   }
 }
-
-export type { DeviceRule };

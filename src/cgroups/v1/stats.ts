@@ -145,18 +145,23 @@ export function blkioStats(dir: string, s: Stats): void {
   }
 }
 
-export function hugetlbStats(dir: string, s: Stats, suffix: { usage: string; max: string; failcnt: string } = V1_HUGETLB): void {
-  if (!existsSync(dir)) return;
-  for (const name of readdirSync(dir)) {
-    const m = /^hugetlb\.([^.]+)\.(.+)$/.exec(name);
-    if (!m || m[2] !== suffix.usage) continue;
-    const size = m[1] ?? '';
-    s.hugetlb.set(size, {
-      usage: readUint(dir, `hugetlb.${size}.${suffix.usage}`),
-      max: hasFile(dir, `hugetlb.${size}.${suffix.max}`) ? readUint(dir, `hugetlb.${size}.${suffix.max}`) : 0n,
-      failcnt: hasFile(dir, `hugetlb.${size}.${suffix.failcnt}`) ? readUint(dir, `hugetlb.${size}.${suffix.failcnt}`) : 0n,
-    });
-  }
+export interface HugetlbFiles {
+  usage: string;
+  max?: string;
+  failcnt?: string;
 }
 
-const V1_HUGETLB = { usage: 'usage_in_bytes', max: 'max_usage_in_bytes', failcnt: 'failcnt' };
+const V1_HUGETLB: HugetlbFiles = { usage: 'usage_in_bytes', max: 'max_usage_in_bytes', failcnt: 'failcnt' };
+
+/** One entry per page size that has a usage file (hugetlb.<size>.<usage>). */
+export function hugetlbStats(dir: string, s: Stats, files: HugetlbFiles = V1_HUGETLB): void {
+  if (!existsSync(dir)) return;
+  const value = (size: string, suffix: string | undefined): bigint =>
+    suffix && hasFile(dir, `hugetlb.${size}.${suffix}`) ? readUint(dir, `hugetlb.${size}.${suffix}`) : 0n;
+  for (const name of readdirSync(dir)) {
+    const m = /^hugetlb\.([^.]+)\.(.+)$/.exec(name);
+    if (!m || m[2] !== files.usage) continue;
+    const size = m[1] ?? '';
+    s.hugetlb.set(size, { usage: value(size, files.usage), max: value(size, files.max), failcnt: value(size, files.failcnt) });
+  }
+}

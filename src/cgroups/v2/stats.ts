@@ -66,9 +66,9 @@ function io(dir: string, s: Stats): void {
 }
 
 function hugetlb(dir: string, s: Stats): void {
-  hugetlbStats(dir, s, { usage: 'current', max: '', failcnt: '' });
+  // v2 keeps no peak; failures are the "max" count of hugetlb.<size>.events
+  hugetlbStats(dir, s, { usage: 'current' });
   for (const [size, h] of s.hugetlb) {
-    // failures are the "max" count of hugetlb.<size>.events
     if (hasFile(dir, `hugetlb.${size}.events`)) h.failcnt = readKeyValues(dir, `hugetlb.${size}.events`).get('max') ?? 0n;
   }
 }

@@ -86,10 +86,27 @@ describe('systemd naming', () => {
   });
 });
 
-describe('cgroupPaths on a pure v2 host', () => {
-  it('takes an absolute path from the root', () => {
-    const layout = parseLayout('30 25 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw');
-    expect(cgroupPaths('/a/../b/c', 'c', layout)).toEqual({ v1: {}, unified: '/sys/fs/cgroup/b/c', unifiedMount: '/sys/fs/cgroup' });
+describe('cgroupPaths', () => {
+  const v2 = parseLayout('30 25 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw');
+  const v1 = parseLayout('32 31 0:29 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw');
+  const own = () => new Map([['memory', '/runtime/self'], ['', '/system.slice/tsrun.service']]);
+
+  it('takes an absolute path from the root, cleaned', () => {
+    expect(cgroupPaths('/a/../b/c', 'c', v2, own)).toEqual({ v1: {}, unified: '/sys/fs/cgroup/b/c', unifiedMount: '/sys/fs/cgroup' });
+    expect(cgroupPaths('/../../x', 'c', v2, own).unified).toBe('/sys/fs/cgroup/x');
+  });
+
+  it("puts a relative path under the runtime's own cgroup (v1) or its parent (v2)", () => {
+    expect(cgroupPaths('pods/c1', 'c1', v1, own)).toMatchObject({
+      v1: { memory: '/sys/fs/cgroup/memory/runtime/self/pods/c1' },
+      unified: '/sys/fs/cgroup/unified/system.slice/tsrun.service/pods/c1',
+    });
+    expect(cgroupPaths('pods/c1', 'c1', v2, own).unified).toBe('/sys/fs/cgroup/system.slice/pods/c1');
+  });
+
+  it('defaults to the container id, relative', () => {
+    expect(cgroupPaths(undefined, 'c9', v2, own).unified).toBe('/sys/fs/cgroup/system.slice/c9');
+    expect(cgroupPaths('', 'c9', v1, own).v1.memory).toBe('/sys/fs/cgroup/memory/runtime/self/c9');
   });
 });
 
