@@ -156,9 +156,12 @@ describe('pause and resume', () => {
     expect(Math.max(...pids.map((p, i) => cpuTicks(p) - (thawed[i] ?? 0)))).toBeGreaterThan(0);
     expect(errorOf(await tsrun(b.root, ['resume', b.id]))).toBe('container not paused');
 
-    // A paused container is deleted with --force (thawed so SIGKILL lands).
+    // SIGKILL to a paused container's init lands: it is thawed for it.
     await ok(b, ['pause', b.id]);
-    await ok(b, ['delete', '--force', b.id]);
+    await ok(b, ['kill', b.id, 'KILL']);
+    for (let i = 0; i < 100 && (await status(b)) !== 'stopped'; i++) await sleep(20);
+    expect(await status(b)).toBe('stopped');
+    await ok(b, ['delete', b.id]);
     expect(leftoverCgroups(b.id)).toEqual([]);
   });
 });

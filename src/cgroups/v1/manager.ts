@@ -19,7 +19,8 @@ import { setHugetlb } from './hugetlb.js';
 import { setMemory } from './memory.js';
 import { setNetCls, setNetPrio } from './net.js';
 import { watchOomV1 } from './oom.js';
-import { blkioStats, cpuacctStats, cpuStats, cpusetStats, hugetlbStats, memoryStats, pidsStats } from './stats.js';
+import { hugetlbStats } from '../hugetlb-stats.js';
+import { blkioStats, cpuacctStats, cpuStats, cpusetStats, memoryStats, pidsStats } from './stats.js';
 
 /** Which controller each part of the resources needs, for a clear error when it is missing. */
 function controllersFor(r: Resources): Array<[string, string]> {

@@ -1,5 +1,4 @@
 // Statistics from the v1 hierarchies, read the way runc 1.1's fs manager reads them.
-import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { hasFile, readCgroupFile, readKeyValues, readUint } from '../fs.js';
 import { parseCpuList, type BlkioEntry, type MemoryEntry, type Stats } from '../stats.js';
@@ -142,26 +141,5 @@ export function blkioStats(dir: string, s: Stats): void {
     if (!first || !hasFile(dir, first[0])) continue;
     for (const [file, key] of group) s.blkio[key] = parseBlkio(dir, file) ?? [];
     return;
-  }
-}
-
-export interface HugetlbFiles {
-  usage: string;
-  max?: string;
-  failcnt?: string;
-}
-
-const V1_HUGETLB: HugetlbFiles = { usage: 'usage_in_bytes', max: 'max_usage_in_bytes', failcnt: 'failcnt' };
-
-/** One entry per page size that has a usage file (hugetlb.<size>.<usage>). */
-export function hugetlbStats(dir: string, s: Stats, files: HugetlbFiles = V1_HUGETLB): void {
-  if (!existsSync(dir)) return;
-  const value = (size: string, suffix: string | undefined): bigint =>
-    suffix && hasFile(dir, `hugetlb.${size}.${suffix}`) ? readUint(dir, `hugetlb.${size}.${suffix}`) : 0n;
-  for (const name of readdirSync(dir)) {
-    const m = /^hugetlb\.([^.]+)\.(.+)$/.exec(name);
-    if (!m || m[2] !== files.usage) continue;
-    const size = m[1] ?? '';
-    s.hugetlb.set(size, { usage: value(size, files.usage), max: value(size, files.max), failcnt: value(size, files.failcnt) });
   }
 }

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { hasFile, readCgroupFile, readKeyValues, readUint } from '../fs.js';
 import { emptyStats, type BlkioEntry, type Stats } from '../stats.js';
-import { hugetlbStats } from '../v1/stats.js';
+import { hugetlbStats } from '../hugetlb-stats.js';
 
 const U64_MAX = 2n ** 64n - 1n;
 
