@@ -84,18 +84,32 @@ void send_child_pid(int64_t pid) {
 
 void send_ready() { send(sync::RecordKind::Ready, Step::SYNC, 0, -1, 0, nullptr); }
 
-std::vector<uint8_t> read_plan() {
-  uint32_t header[2];
-  if (!read_all(g_sync_fd, header, sizeof(header))) {
-    fail(Step::PLAN, errno, -1, "reading the plan header");
-  }
-  if (header[0] != sync::kPlanMagic) fail(Step::PLAN, EINVAL, -1, "bad plan magic");
-  if (header[1] > (64u << 20)) fail(Step::PLAN, E2BIG, -1, "plan of %u bytes", header[1]);
-  std::vector<uint8_t> buf(header[1]);
-  if (!read_all(g_sync_fd, buf.data(), buf.size())) {
-    fail(Step::PLAN, errno ? errno : EPIPE, -1, "reading %u plan bytes", header[1]);
-  }
+namespace {
+
+// Waits for one message of the expected kind from the parent.
+std::vector<uint8_t> read_message(sync::MessageKind want, Step step) {
+  sync::MessageHeader h;
+  if (!read_all(g_sync_fd, &h, sizeof(h))) fail(step, errno ? errno : EPIPE, -1, "reading a message header");
+  if (h.kind != static_cast<uint32_t>(want)) fail(step, EPROTO, -1, "message kind %u, expected %u", h.kind, static_cast<uint32_t>(want));
+  if (h.length > (64u << 20)) fail(step, E2BIG, -1, "message of %u bytes", h.length);
+  std::vector<uint8_t> buf(h.length);
+  if (!read_all(g_sync_fd, buf.data(), buf.size())) fail(step, errno ? errno : EPIPE, -1, "reading %u bytes", h.length);
   return buf;
+}
+
+}  // namespace
+
+std::vector<uint8_t> read_plan() { return read_message(sync::MessageKind::Plan, Step::PLAN); }
+
+void request_userns_maps() {
+  send(sync::RecordKind::Userns, Step::USERNS, 0, -1, ::getpid(), nullptr);
+  read_message(sync::MessageKind::MapsDone, Step::USERNS);
+}
+
+std::string request_hooks() {
+  send(sync::RecordKind::Hooks, Step::HOOKS, 0, -1, 0, nullptr);
+  auto body = read_message(sync::MessageKind::HooksDone, Step::HOOKS);
+  return std::string(body.begin(), body.end());
 }
 
 }  // namespace tsrun::init

@@ -25,6 +25,10 @@ int sync_fd();
 
 void send_child_pid(int64_t pid);
 void send_ready();
+// Asks the parent to write our uid/gid maps and waits until it has.
+void request_userns_maps();
+// Asks the parent to run its create hooks; returns the container state JSON it answers with.
+std::string request_hooks();
 
 // Reads the PLAN message: magic, length, bytes.
 std::vector<uint8_t> read_plan();

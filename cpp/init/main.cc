@@ -21,6 +21,7 @@
 #include "../plan/plan.h"
 #include "../sys/syscalls.h"
 #include "channel.h"
+#include "extras.h"
 #include "paths.h"
 #include "process.h"
 #include "rootfs.h"
@@ -73,42 +74,101 @@ void enter_namespaces(const plan::Plan& p) {
       fail(Step::SETNS, errno, i, "%s", ns.path.c_str());
     }
   }
+  // A new user namespace first, mapped before anything else is made, so that it owns the
+  // namespaces created next. Only a process outside it may write its maps: the parent.
+  if (new_flags & CLONE_NEWUSER) {
+    if (::unshare(CLONE_NEWUSER) < 0) fail(Step::UNSHARE, errno, -1, "user namespace");
+    if (p.userns_maps) request_userns_maps();
+    new_flags &= ~CLONE_NEWUSER;
+  }
   if (new_flags && ::unshare(new_flags) < 0) fail(Step::UNSHARE, errno, -1, "flags 0x%x", new_flags);
+  if (new_flags & CLONE_NEWTIME) write_time_offsets(p);
 }
 
-[[noreturn]] void container_init(const plan::Plan& p, int go_fd) {
-  // Wait until the bootstrap has reported our pid, so that our records come after it.
+// Joins every namespace of a running container at once through its init's pidfd: the
+// kernel orders them (user first) and the set is atomic, so no half-joined state exists.
+void join_container(const plan::Plan& p) {
+  // From here on the container's processes could look at us through /proc: a non-dumpable
+  // process keeps its fds, memory and /proc/<pid>/exe out of their reach. execve resets it.
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(Step::SETNS, errno, -1, "set non-dumpable");
+  int flags = 0;
+  for (const auto& ns : p.namespaces) flags |= clone_flag(ns.type);
+  if (flags && ::setns(p.join_fd, flags) < 0) fail(Step::SETNS, errno, -1, "join the container's namespaces (0x%x)", flags);
+}
+
+// Shared by the container's init and by exec'd processes, once they are in the container.
+// `state` is the container state for startContainer hooks (empty when there are none).
+[[noreturn]] void finish_and_exec(const plan::Plan& p, const std::string& state) {
+  apply_process_settings(p);  // may need CAP_SYS_NICE, CAP_SYS_RESOURCE: before they go
+  if (p.process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+    fail(Step::NO_NEW_PRIVS, errno, -1, "prctl");
+  }
+  set_rlimits(p.process);
+  apply_personality(p);
+  std::vector<std::string> env = p.process.env;
+  finalize_identity(p, &env);
+  set_cpu_affinity(p.cpus_final);
+  std::string path = lookup_executable(p.process, env);
+  apply_exec_labels(p);
+
+  send_ready();
+  ::close(sync_fd());
+  if (p.fifo_fd >= 0) wait_for_start(p);
+  run_hooks(p.start_container_hooks, state, true);
+  exec_process(path, p.process, env);
+}
+
+void wait_for_bootstrap(int go_fd) {
+  // Until the bootstrap has reported our pid, so that our records come after it.
   char c;
   while (::read(go_fd, &c, 1) < 0 && errno == EINTR) {
   }
   ::close(go_fd);
+}
 
+void new_session() {
   if (::setsid() < 0) fail(Step::SETSID, errno, -1, "setsid");
+  // In a user namespace we are not its root until we say so (a no-op for host root).
+  if (::setresgid(0, 0, 0) < 0) fail(Step::USER, errno, -1, "become gid 0 of the user namespace");
+  if (::setresuid(0, 0, 0) < 0) fail(Step::USER, errno, -1, "become uid 0 of the user namespace");
   // Supplementary groups of whoever ran the runtime are not the container's.
   if (::setgroups(0, nullptr) < 0) fail(Step::USER, errno, -1, "clear supplementary groups");
+}
+
+[[noreturn]] void container_init(const plan::Plan& p, int go_fd) {
+  wait_for_bootstrap(go_fd);
+  new_session();
   bool new_mount_ns = has_ns(p, NsType::Mount);
   if (p.new_keyring) join_session_keyring(p, has_ns(p, NsType::User));
 
   prepare_root(p, new_mount_ns);
   run_rootfs_ops(p);
+  // Hooks see the mounts but still the host's root, as the spec orders them.
+  std::string state;
+  if (p.hooks_sync) {
+    state = request_hooks();
+    run_hooks(p.create_container_hooks, state, false);
+  }
   enter_root(p, new_mount_ns);
-  if (p.process.terminal) setup_console(p);
+  if (p.process.terminal) setup_console(p, true);
   if (new_mount_ns) finalize_rootfs(p);
   ::umask(p.process.umask >= 0 ? static_cast<mode_t>(p.process.umask) : 022);
   set_names(p);
+  apply_sysctl(p);
   apply_path_rules(p);
-  if (p.process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-    fail(Step::NO_NEW_PRIVS, errno, -1, "prctl");
-  }
-  set_rlimits(p.process);
-  std::vector<std::string> env = p.process.env;
-  finalize_identity(p, &env);
-  std::string path = lookup_executable(p.process, env);
+  finish_and_exec(p, state);
+}
 
-  send_ready();
-  ::close(sync_fd());
-  if (p.fifo_fd >= 0) wait_for_start(p);
-  exec_process(path, p.process, env);
+// A process exec'd into a running container: it is in the container's namespaces and
+// cgroups already; what remains is its own console, session keyring and identity.
+[[noreturn]] void exec_init(const plan::Plan& p, int go_fd) {
+  wait_for_bootstrap(go_fd);
+  new_session();
+  if (p.new_keyring) join_session_keyring(p, has_ns(p, NsType::User));
+  if (p.process.terminal) setup_console(p, false);
+  // runc leaves an exec'd process the caller's umask unless the process asks for one.
+  if (p.process.umask >= 0) ::umask(static_cast<mode_t>(p.process.umask));
+  finish_and_exec(p, "");
 }
 
 [[noreturn]] void bootstrap(const std::vector<uint8_t>& bytes) {
@@ -117,7 +177,12 @@ void enter_namespaces(const plan::Plan& p) {
   if (!plan::decode(bytes.data(), bytes.size(), &p, &why)) fail(Step::PLAN, EINVAL, -1, "%s", why.c_str());
   if (p.process.args.empty()) fail(Step::PLAN, EINVAL, -1, "no process args");
 
-  enter_namespaces(p);
+  set_cpu_affinity(p.cpus_initial);
+  if (p.mode == plan::Mode::Exec) {
+    join_container(p);
+  } else {
+    enter_namespaces(p);
+  }
 
   int go[2];
   if (::pipe2(go, O_CLOEXEC) < 0) fail(Step::CLONE, errno, -1, "pipe");
@@ -127,6 +192,7 @@ void enter_namespaces(const plan::Plan& p) {
   if (pid < 0) fail(Step::CLONE, errno, -1, "clone");
   if (pid == 0) {
     ::close(go[1]);
+    if (p.mode == plan::Mode::Exec) exec_init(p, go[0]);
     container_init(p, go[0]);
   }
   send_child_pid(pid);

@@ -166,7 +166,7 @@ void join_session_keyring(const plan::Plan& p, bool new_user_ns) {
   }
 }
 
-void setup_console(const plan::Plan& p) {
+void setup_console(const plan::Plan& p, bool mount_console) {
   int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) fail(Step::CONSOLE, errno, -1, "open /dev/ptmx");
   int unlock = 0;
@@ -182,13 +182,15 @@ void setup_console(const plan::Plan& p) {
     ws.ws_col = static_cast<unsigned short>(p.process.console_width);
     if (::ioctl(master, TIOCSWINSZ, &ws) < 0) fail(Step::CONSOLE, errno, -1, "set console size");
   }
-  mode_t old = ::umask(0);
-  int c = ::open("/dev/console", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
-  ::umask(old);
-  if (c < 0 && errno != EEXIST) fail(Step::CONSOLE, errno, -1, "create /dev/console");
-  if (c >= 0) ::close(c);
-  if (::mount(slave.c_str(), "/dev/console", nullptr, MS_BIND, nullptr) < 0) {
-    fail(Step::CONSOLE, errno, -1, "bind %s on /dev/console", slave.c_str());
+  if (mount_console) {
+    mode_t old = ::umask(0);
+    int c = ::open("/dev/console", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+    ::umask(old);
+    if (c < 0 && errno != EEXIST) fail(Step::CONSOLE, errno, -1, "create /dev/console");
+    if (c >= 0) ::close(c);
+    if (::mount(slave.c_str(), "/dev/console", nullptr, MS_BIND, nullptr) < 0) {
+      fail(Step::CONSOLE, errno, -1, "bind %s on /dev/console", slave.c_str());
+    }
   }
   if (!send_fd(p.console_socket_fd, master, "/dev/ptmx")) {
     fail(Step::CONSOLE, errno, -1, "send the pty master to the console socket");

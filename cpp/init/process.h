@@ -9,8 +9,9 @@ namespace tsrun::init {
 // A session keyring of the container's own ("_ses.<id>"), searchable by its user.
 void join_session_keyring(const plan::Plan& p, bool new_user_ns);
 // A pty from the container's devpts: master sent to the console socket, slave on
-// /dev/console and on stdin/stdout/stderr, and made the controlling terminal.
-void setup_console(const plan::Plan& p);
+// stdin/stdout/stderr (and, for a new container, bound on /dev/console), and made the
+// controlling terminal.
+void setup_console(const plan::Plan& p, bool mount_console);
 void set_names(const plan::Plan& p);
 void set_rlimits(const plan::Process& proc);
 // Closes stray fds at exec, then cwd, bounding set, user and groups, HOME, capabilities.

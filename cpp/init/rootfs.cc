@@ -42,6 +42,27 @@ void make_parent_private(const std::string& rootfs) {
   }
 }
 
+// rro, rnosuid and the like: attributes set on the mount and everything under it.
+void apply_mount_attrs(int root_fd, const RootfsOp& op, int index) {
+  if (!op.attr_set && !op.attr_clr) return;
+  Fd fd = open_in_root(root_fd, op.dest);
+  if (!fd.ok()) fail(Step::MOUNT_ATTR, errno, index, "reopen %s", op.dest.c_str());
+  sys::MountAttr attr = {op.attr_set, op.attr_clr, 0, 0};
+  unsigned flags = AT_EMPTY_PATH | (op.attr_recursive ? AT_RECURSIVE : 0);
+  if (sys::mount_setattr(fd.get(), "", flags, &attr) < 0) {
+    fail(Step::MOUNT_ATTR, errno, index, "set 0x%llx clear 0x%llx on %s", static_cast<unsigned long long>(op.attr_set),
+         static_cast<unsigned long long>(op.attr_clr), op.dest.c_str());
+  }
+}
+
+// Flags a bind mount inherits locked from its source under a user namespace: a remount
+// must repeat them or the kernel refuses it.
+uint64_t locked_flags(int fd) {
+  struct statfs sfs;
+  if (::fstatfs(fd, &sfs) < 0) return 0;
+  return sfs.f_flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME);
+}
+
 void apply_propagation(int root_fd, const RootfsOp& op, int index) {
   if (op.propagation.empty()) return;
   // A fresh lookup: the fd used to mount names the directory under the new mount.
@@ -53,6 +74,30 @@ void apply_propagation(int root_fd, const RootfsOp& op, int index) {
            static_cast<unsigned long long>(flag), op.dest.c_str());
     }
   }
+}
+
+void do_bind(int root_fd, const RootfsOp& op, int index) {
+  struct stat st;
+  if (::stat(op.source.c_str(), &st) < 0) {
+    fail(Step::MOUNT, errno, index, "bind source %s", op.source.c_str());
+  }
+  Fd dest = S_ISDIR(st.st_mode) ? mkdir_all_in_root(root_fd, op.dest, 0755)
+                                : ensure_file_in_root(root_fd, op.dest, 0755);
+  if (!dest.ok()) fail(Step::MOUNT, errno, index, "create mount point %s", op.dest.c_str());
+  if (mount_at(op.source.c_str(), dest.get(), "bind", MS_BIND | (op.flags & MS_REC), nullptr) < 0) {
+    fail(Step::MOUNT, errno, index, "bind %s on %s", op.source.c_str(), op.dest.c_str());
+  }
+  // A bind ignores every flag but MS_REC; the others need a remount of the new mount.
+  if (op.flags & ~static_cast<uint64_t>(MS_BIND | MS_REC | MS_REMOUNT)) {
+    Fd top = open_in_root(root_fd, op.dest);
+    if (!top.ok()) fail(Step::MOUNT, errno, index, "reopen %s", op.dest.c_str());
+    uint64_t flags = op.flags | MS_BIND | MS_REMOUNT;
+    int rc = mount_at("", top.get(), nullptr, flags, nullptr);
+    if (rc < 0 && errno == EPERM) rc = mount_at("", top.get(), nullptr, flags | locked_flags(top.get()), nullptr);
+    if (rc < 0) fail(Step::MOUNT, errno, index, "remount %s", op.dest.c_str());
+  }
+  apply_mount_attrs(root_fd, op, index);
+  apply_propagation(root_fd, op, index);
 }
 
 void do_mount(int root_fd, const RootfsOp& op, int index) {
@@ -71,30 +116,20 @@ void do_mount(int root_fd, const RootfsOp& op, int index) {
   }
   if (!dest.ok()) fail(Step::MOUNT, errno, index, "create mount point %s", op.dest.c_str());
   if (mount_at(op.source.c_str(), dest.get(), op.fstype.c_str(), op.flags, op.data.c_str()) < 0) {
-    fail(Step::MOUNT, errno, index, "mount %s (%s) on %s", op.source.c_str(), op.fstype.c_str(),
-         op.dest.c_str());
-  }
-  apply_propagation(root_fd, op, index);
-}
-
-void do_bind(int root_fd, const RootfsOp& op, int index) {
-  struct stat st;
-  if (::stat(op.source.c_str(), &st) < 0) {
-    fail(Step::MOUNT, errno, index, "bind source %s", op.source.c_str());
-  }
-  Fd dest = S_ISDIR(st.st_mode) ? mkdir_all_in_root(root_fd, op.dest, 0755)
-                                : ensure_file_in_root(root_fd, op.dest, 0755);
-  if (!dest.ok()) fail(Step::MOUNT, errno, index, "create mount point %s", op.dest.c_str());
-  if (mount_at(op.source.c_str(), dest.get(), "bind", MS_BIND | (op.flags & MS_REC), nullptr) < 0) {
-    fail(Step::MOUNT, errno, index, "bind %s on %s", op.source.c_str(), op.dest.c_str());
-  }
-  // A bind ignores every flag but MS_REC; the others need a remount of the new mount.
-  if (op.flags & ~static_cast<uint64_t>(MS_BIND | MS_REC | MS_REMOUNT)) {
-    Fd top = open_in_root(root_fd, op.dest);
-    if (!top.ok() || mount_at("", top.get(), nullptr, op.flags | MS_BIND | MS_REMOUNT, nullptr) < 0) {
-      fail(Step::MOUNT, errno, index, "remount %s", op.dest.c_str());
+    // Without a network (or IPC) namespace of its own, a user-namespaced container may not
+    // mount sysfs (or mqueue) afresh; like runc, it gets the host's, bound.
+    const char* host = op.fstype == "sysfs" ? "/sys" : op.fstype == "mqueue" ? "/dev/mqueue" : nullptr;
+    if (errno != EPERM || !host) {
+      fail(Step::MOUNT, errno, index, "mount %s (%s) on %s", op.source.c_str(), op.fstype.c_str(), op.dest.c_str());
     }
+    RootfsOp bind = op;
+    bind.kind = OpKind::Bind;
+    bind.source = host;
+    bind.flags = op.flags | MS_BIND | MS_REC;
+    do_bind(root_fd, bind, index);
+    return;
   }
+  apply_mount_attrs(root_fd, op, index);
   apply_propagation(root_fd, op, index);
 }
 

@@ -76,6 +76,28 @@ void read_op(Reader& r, RootfsOp& op) {
   op.mode = r.u32();
   op.uid = r.u32();
   op.gid = r.u32();
+  op.attr_set = r.u64();
+  op.attr_clr = r.u64();
+  op.attr_recursive = r.flag();
+}
+
+void read_hooks(Reader& r, std::vector<Hook>& hooks) {
+  uint32_t n = r.count();
+  for (uint32_t i = 0; i < n && r.ok(); i++) {
+    Hook h;
+    h.path = r.str();
+    h.args = r.strs();
+    h.env = r.strs();
+    h.timeout_s = r.i32();
+    hooks.push_back(h);
+  }
+}
+
+std::vector<uint32_t> read_u32s(Reader& r) {
+  std::vector<uint32_t> v;
+  uint32_t n = r.count();
+  for (uint32_t i = 0; i < n && r.ok(); i++) v.push_back(r.u32());
+  return v;
 }
 
 void read_process(Reader& r, Process& p) {
@@ -142,6 +164,41 @@ bool decode(const uint8_t* data, size_t len, Plan* out, std::string* why) {
   p.fifo_fd = r.i32();
   p.console_socket_fd = r.i32();
   p.preserve_fds = r.u32();
+  p.mode = static_cast<Mode>(r.u8());
+  p.join_fd = r.i32();
+  p.userns_maps = r.flag();
+  p.time_offsets = r.flag();
+  p.monotonic_secs = r.num<int64_t>();
+  p.monotonic_nsecs = r.u32();
+  p.boottime_secs = r.num<int64_t>();
+  p.boottime_nsecs = r.u32();
+  p.hooks_sync = r.flag();
+  read_hooks(r, p.create_container_hooks);
+  read_hooks(r, p.start_container_hooks);
+  n = r.count();
+  for (uint32_t i = 0; i < n && r.ok(); i++) {
+    Sysctl sc;
+    sc.key = r.str();
+    sc.value = r.str();
+    p.sysctl.push_back(sc);
+  }
+  p.has_oom_score_adj = r.flag();
+  p.oom_score_adj = r.i32();
+  p.has_personality = r.flag();
+  p.personality = r.u32();
+  p.has_scheduler = r.flag();
+  p.scheduler.policy = r.u32();
+  p.scheduler.nice = r.i32();
+  p.scheduler.priority = r.u32();
+  p.scheduler.flags = r.u64();
+  p.scheduler.runtime = r.u64();
+  p.scheduler.deadline = r.u64();
+  p.scheduler.period = r.u64();
+  p.io_priority = r.i32();
+  p.cpus_initial = read_u32s(r);
+  p.cpus_final = read_u32s(r);
+  p.apparmor_profile = r.str();
+  p.selinux_label = r.str();
   if (!r.ok()) {
     *why = "truncated plan";
     return false;

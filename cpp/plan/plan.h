@@ -8,7 +8,7 @@
 
 namespace tsrun::plan {
 
-constexpr uint32_t kPlanVersion = 1;
+constexpr uint32_t kPlanVersion = 3;
 
 enum class NsType : uint8_t { Mount = 1, Uts, Ipc, Net, Pid, User, Cgroup, Time };
 
@@ -40,6 +40,9 @@ struct RootfsOp {
   std::vector<uint64_t> propagation;
   char dev_type;  // 'c', 'b', 'p' for Mknod
   uint32_t dev_major, dev_minor, mode, uid, gid;
+  // mount_setattr(2) after the mount, for rro, rnosuid... (0, 0: none)
+  uint64_t attr_set, attr_clr;
+  bool attr_recursive;
 };
 
 struct Rlimit {
@@ -62,6 +65,25 @@ struct Process {
   uint32_t console_height = 0, console_width = 0;
 };
 
+enum class Mode : uint8_t { Create = 0, Exec = 1 };
+
+struct Hook {
+  std::string path;
+  std::vector<std::string> args, env;
+  int32_t timeout_s = 0;  // 0: no timeout
+};
+
+struct Sysctl {
+  std::string key, value;
+};
+
+struct Scheduler {
+  uint32_t policy = 0;
+  int32_t nice = 0;
+  uint32_t priority = 0;
+  uint64_t flags = 0, runtime = 0, deadline = 0, period = 0;
+};
+
 struct Plan {
   std::string container_id;
   std::vector<Namespace> namespaces;
@@ -80,6 +102,30 @@ struct Plan {
   int32_t fifo_fd = -1;            // O_PATH fd of <state>/exec.fifo
   int32_t console_socket_fd = -1;  // connected --console-socket
   uint32_t preserve_fds = 0;       // fds 3 .. 3+n-1 stay open for the container
+
+  // exec: join a running container instead of making one
+  Mode mode = Mode::Create;
+  int32_t join_fd = -1;  // pidfd of the container's init; its namespaces are in `namespaces`
+
+  // a new user namespace: the parent writes its maps when asked
+  bool userns_maps = false;
+  // a new time namespace's offsets, written before its first process
+  bool time_offsets = false;
+  int64_t monotonic_secs = 0, boottime_secs = 0;
+  uint32_t monotonic_nsecs = 0, boottime_nsecs = 0;
+  // prestart/createRuntime run in the parent at the HOOKS sync point; these in the container
+  bool hooks_sync = false;
+  std::vector<Hook> create_container_hooks, start_container_hooks;
+  std::vector<Sysctl> sysctl;
+  bool has_oom_score_adj = false;
+  int32_t oom_score_adj = 0;
+  bool has_personality = false;
+  uint32_t personality = 0;
+  bool has_scheduler = false;
+  Scheduler scheduler;
+  int32_t io_priority = -1;  // an ioprio value, -1: leave it
+  std::vector<uint32_t> cpus_initial, cpus_final;
+  std::string apparmor_profile, selinux_label;
 };
 
 // Decodes the wire bytes; on failure returns false with a reason in *why.

@@ -7,17 +7,26 @@
 //   parent                       bootstrap                      init
 //   ------                       ---------                      ----
 //   spawn bootstrap; cgroups
-//   PLAN(len, bytes)  ------->   decode; setns; unshare
+//   PLAN(len, bytes)  ------->   decode; setns (paths)
+//                                [unshare(NEWUSER)
+//   write uid/gid maps <-------   USERNS(pid)
+//   MAPS_DONE          ------->  ]
+//                                unshare (the rest), time offsets
 //                                clone(CLONE_PARENT) -------->  (waits on a pipe)
 //                   <-------     CHILD_PID(pid); exit(0)  ---->  (pipe closed: go)
-//                                                               setsid, rootfs, pivot_root,
-//                                                               console, paths, user, caps
+//                                                               setsid, mounts
+//                                                               [only when there are hooks:
+//   prestart and createRuntime hooks <-----------------------  HOOKS
+//   HOOKS_DONE(state json) ---------------------------------->  createContainer hooks]
+//                                                               pivot_root, console, paths,
+//                                                               user, caps
 //                   <----------------------------------------  READY; close sync
-//   (create returns)                                            wait on exec fifo; execve
+//   (create returns)                                            wait on exec fifo;
+//                                                               startContainer hooks; execve
 //
 // Any step may instead send ERROR(step, errno, index, detail) and exit. Records from
-// tsrun-init are fixed-size so the parent can read them without framing; the plan is the
-// only variable-size message and only the parent sends it.
+// tsrun-init are fixed-size so the parent can read them without framing. Messages from the
+// parent are a header (kind, length) and a body: the plan, and the answers above.
 #pragma once
 #include <cstdint>
 
@@ -27,9 +36,23 @@ enum class RecordKind : uint32_t {
   ChildPid = 1,  // value: pid of the container's init, in the parent's pid namespace
   Ready = 2,     // set-up done; init now waits on the exec fifo
   Error = 3,     // step, err, index, detail
+  Userns = 4,    // value: pid of the bootstrap, whose uid_map and gid_map the parent writes
+  Hooks = 5,     // the parent runs prestart and createRuntime hooks, then answers
 };
 
-constexpr uint32_t kPlanMagic = 0x4e4c5054;  // "TPLN" little-endian
+// Messages from the parent: a MessageHeader, then `length` bytes.
+enum class MessageKind : uint32_t {
+  Plan = 0x4e4c5054,  // "TPLN": the plan's wire bytes
+  MapsDone = 1,       // empty
+  HooksDone = 2,      // the container state as JSON, for hooks run inside the container
+};
+
+struct MessageHeader {
+  uint32_t kind;
+  uint32_t length;
+};
+
+constexpr uint32_t kPlanMagic = static_cast<uint32_t>(0x4e4c5054);  // MessageKind::Plan
 
 struct Record {
   uint32_t kind;

@@ -60,6 +60,15 @@ inline int execveat(int dirfd, const char* path, char* const argv[], char* const
   return static_cast<int>(::syscall(SYS_execveat, dirfd, path, argv, envp, flags));
 }
 
+// struct mount_attr; defined here because glibc's <sys/mount.h> and <linux/mount.h> clash.
+struct MountAttr {
+  uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+inline int mount_setattr(int dfd, const char* path, unsigned flags, MountAttr* attr) {
+  return static_cast<int>(::syscall(SYS_mount_setattr, dfd, path, flags, attr, sizeof(*attr)));
+}
+
 inline long keyctl(int op, unsigned long a2, unsigned long a3, unsigned long a4) {
   return ::syscall(SYS_keyctl, op, a2, a3, a4, 0);
 }

@@ -8,6 +8,17 @@ import { err } from './output.js';
 
 export const EXIT_FAILURE = 1;
 
+const EXIT_CODE = Symbol('exitCode');
+
+/** Marks an error to exit with a code of its own (exec: 255), its message prefixed. */
+export function withExitCode(error: unknown, code: number, prefix: string): unknown {
+  if (error instanceof CommanderError) return error;
+  const e = error instanceof Error ? error : new Error(String(error));
+  e.message = `${prefix}: ${e.message}`;
+  (e as unknown as Record<symbol, number>)[EXIT_CODE] = code;
+  return e;
+}
+
 /** A single line, whatever the error holds. */
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, '; ');
@@ -15,7 +26,8 @@ function oneLine(text: string): string {
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_FAILURE;
-  return EXIT_FAILURE;
+  const own = (error as Record<symbol, number> | null)?.[EXIT_CODE];
+  return typeof own === 'number' ? own : EXIT_FAILURE;
 }
 
 export function report(error: unknown): number {

@@ -6,6 +6,8 @@ import { Logger, setLogger } from '../log.js';
 import { DEFAULT_ROOT } from '../runtime/state-store.js';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
+import { execCommand } from './commands/exec.js';
+import { featuresCommand } from './commands/features.js';
 import { eventsCommand } from './commands/events.js';
 import { killCommand } from './commands/kill.js';
 import { listCommand } from './commands/list.js';
@@ -34,10 +36,11 @@ function program(setExitCode: (code: number) => void): Command {
     .option('--criu <path>', 'accepted for runc compatibility (checkpointing is not built)')
     .option('--rootless <value>', 'accepted for runc compatibility: true, false or auto')
     .exitOverride()
+    // As with runc's cli: global flags before the command, and a command's own flags end
+    // where its arguments start (so `exec id sh -c ...` keeps -c for sh).
+    .enablePositionalOptions()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => undefined })
     .showSuggestionAfterError(false)
-    // Global flags come before the command, as in runc; `ps` passes what follows its id to ps(1).
-    .enablePositionalOptions()
     .hook('preAction', (thisCommand) => {
       const g = thisCommand.opts<GlobalOptions>();
       setLogger(new Logger({ file: g.log, format: g.logFormat as 'text' | 'json', debug: g.debug ?? false }));
@@ -49,11 +52,13 @@ function program(setExitCode: (code: number) => void): Command {
     createCommand(),
     startCommand(),
     runCommand(setExitCode),
+    execCommand(setExitCode),
     stateCommand(),
     killCommand(),
     deleteCommand(),
     listCommand(),
     specCommand(),
+    featuresCommand(VERSION),
     pauseCommand(),
     resumeCommand(),
     updateCommand(),

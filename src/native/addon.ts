@@ -34,6 +34,9 @@ interface Addon {
   unixConnect(path: string): number;
   socketPair(): [number, number];
   strerror(errno: number): string;
+  recvFd(socketFd: number): { fd: number; name: string };
+  getWinsize(fd: number): { rows: number; cols: number } | null;
+  setWinsize(fd: number, rows: number, cols: number): void;
   attachDeviceFilter(cgroupDir: string, defaultAllow: boolean, rules: DeviceException[]): number;
   deviceFilters(cgroupDir: string): number[];
   eventfd(): number;

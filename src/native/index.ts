@@ -46,3 +46,19 @@ export function openPath(path: string): number {
 export function unixConnect(path: string): number {
   return call(() => addon.unixConnect(path));
 }
+
+export function recvFd(socketFd: number): { fd: number; name: string } {
+  return call(() => addon.recvFd(socketFd));
+}
+
+export function getWinsize(fd: number): { rows: number; cols: number } | null {
+  return call(() => addon.getWinsize(fd));
+}
+
+export function setWinsize(fd: number, rows: number, cols: number): void {
+  call(() => addon.setWinsize(fd, rows, cols));
+}
+
+export function socketPair(): [number, number] {
+  return call(() => addon.socketPair());
+}

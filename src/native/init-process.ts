@@ -9,13 +9,18 @@ if (addon.planVersion !== PLAN_VERSION) {
   throw new Error(`the native addon speaks plan version ${addon.planVersion}, this code ${PLAN_VERSION}: rebuild`);
 }
 
-const RecordKind = { ChildPid: 1, Ready: 2, Error: 3 } as const;
+const RecordKind = { ChildPid: 1, Ready: 2, Error: 3, Userns: 4, Hooks: 5 } as const;
+const MessageKind = { MapsDone: 1, HooksDone: 2 } as const;
 const STEPS_WITH_OPS = new Set(['mount', 'device', 'symlink']);
 
 export type InitRecord =
   | { kind: 'child-pid'; pid: number }
   | { kind: 'ready' }
-  | { kind: 'error'; error: SystemError };
+  | { kind: 'error'; error: SystemError }
+  /** the bootstrap made a user namespace: write its maps, then mapsWritten() */
+  | { kind: 'userns'; pid: number }
+  /** run prestart and createRuntime hooks, then hooksDone(state) */
+  | { kind: 'hooks' };
 
 let sealed: number | undefined;
 
@@ -35,6 +40,8 @@ export interface StartInitOptions {
   fifoFd?: number;
   /** connected --console-socket */
   consoleSocketFd?: number;
+  /** exec: pidfd of the container's init, whose namespaces the process joins */
+  joinFd?: number;
 }
 
 /** Fixed-size records arriving on a stream socket. */
@@ -94,7 +101,7 @@ export class InitProcess {
     const [parentEnd, childEnd] = call(() => addon.socketPair());
     const fds = [...opts.stdio, ...preserve, childEnd];
     const syncFd = fds.length - 1;
-    const plan = { ...opts.plan, preserveFds: preserve.length, fifoFd: -1, consoleSocketFd: -1 };
+    const plan = { ...opts.plan, preserveFds: preserve.length, fifoFd: -1, consoleSocketFd: -1, joinFd: -1 };
     if (opts.fifoFd !== undefined) {
       plan.fifoFd = fds.length;
       fds.push(opts.fifoFd);
@@ -102,6 +109,10 @@ export class InitProcess {
     if (opts.consoleSocketFd !== undefined) {
       plan.consoleSocketFd = fds.length;
       fds.push(opts.consoleSocketFd);
+    }
+    if (opts.joinFd !== undefined) {
+      plan.joinFd = fds.length;
+      fds.push(opts.joinFd);
     }
     let child;
     try {
@@ -123,12 +134,24 @@ export class InitProcess {
     return new InitProcess(plan, child.pid, child.pidfd, socket);
   }
 
-  sendPlan(): void {
-    const body = encodePlan(this.plan);
+  private send(kind: number, body: Buffer): void {
     const header = Buffer.alloc(8);
-    header.writeUInt32LE(addon.planMagic, 0);
+    header.writeUInt32LE(kind, 0);
     header.writeUInt32LE(body.length, 4);
     this.socket.write(Buffer.concat([header, body]));
+  }
+
+  sendPlan(): void {
+    this.send(addon.planMagic, encodePlan(this.plan));
+  }
+
+  mapsWritten(): void {
+    this.send(MessageKind.MapsDone, Buffer.alloc(0));
+  }
+
+  /** The container state JSON for the hooks tsrun-init runs inside the container. */
+  hooksDone(state: string): void {
+    this.send(MessageKind.HooksDone, Buffer.from(state));
   }
 
   /** The next record, or null when tsrun-init closed the channel. */
@@ -139,6 +162,8 @@ export class InitProcess {
     if (kind === RecordKind.ChildPid) return { kind: 'child-pid', pid: Number(rec.readBigInt64LE(16)) };
     if (kind === RecordKind.Ready) return { kind: 'ready' };
     if (kind === RecordKind.Error) return { kind: 'error', error: this.errorOf(rec) };
+    if (kind === RecordKind.Userns) return { kind: 'userns', pid: Number(rec.readBigInt64LE(16)) };
+    if (kind === RecordKind.Hooks) return { kind: 'hooks' };
     return { kind: 'error', error: new SystemError(`sync: unknown record kind ${kind}`, { errno: 0 }) };
   }
 

@@ -2,7 +2,7 @@
 // cpp/plan/plan.h and cpp/plan/decode.cc one to one; change all three together and bump
 // PLAN_VERSION (the addon reports the version it was built with, checked at start-up).
 
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 3;
 
 export const NS_TYPES = ['mount', 'uts', 'ipc', 'network', 'pid', 'user', 'cgroup', 'time'] as const;
 export type NsType = (typeof NS_TYPES)[number];
@@ -40,8 +40,30 @@ export interface RootfsOp {
   mode: number;
   uid: number;
   gid: number;
+  /** mount_setattr(2) after the mount (rro, rnosuid...): MOUNT_ATTR_* bits */
+  attrSet: number;
+  attrClr: number;
+  attrRecursive: boolean;
   /** not sent: how errors name this operation, e.g. `mounts[2] "/proc"` */
   describe: string;
+}
+
+export interface PlanHook {
+  path: string;
+  args: string[];
+  env: string[];
+  /** seconds, 0: none */
+  timeout: number;
+}
+
+export interface PlanScheduler {
+  policy: number;
+  nice: number;
+  priority: number;
+  flags: bigint;
+  runtime: bigint;
+  deadline: bigint;
+  period: bigint;
 }
 
 export interface PlanRlimit {
@@ -88,6 +110,26 @@ export interface Plan {
   fifoFd: number;
   consoleSocketFd: number;
   preserveFds: number;
+  /** exec: join the container whose init joinFd names (filled in by the spawner) */
+  mode: 'create' | 'exec';
+  joinFd: number;
+  /** a new user namespace: tsrun-init asks the parent to write its maps */
+  usernsMaps: boolean;
+  timeOffsets: { monotonic: [bigint, number]; boottime: [bigint, number] } | null;
+  /** tsrun-init stops at the HOOKS point (before pivot_root) for the parent's hooks */
+  hooksSync: boolean;
+  createContainerHooks: PlanHook[];
+  startContainerHooks: PlanHook[];
+  sysctl: Array<[string, string]>;
+  oomScoreAdj: number | null;
+  personality: number | null;
+  scheduler: PlanScheduler | null;
+  /** an ioprio value, -1: leave it */
+  ioPriority: number;
+  cpusInitial: number[];
+  cpusFinal: number[];
+  apparmorProfile: string;
+  selinuxLabel: string;
 }
 
 class Writer {
@@ -109,6 +151,11 @@ class Writer {
   i32(v: number): void {
     const b = Buffer.alloc(4);
     b.writeInt32LE(v);
+    this.chunks.push(b);
+  }
+  i64(v: bigint | number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(BigInt(v));
     this.chunks.push(b);
   }
   u64(v: bigint | number): void {
@@ -173,6 +220,9 @@ export function encodePlan(p: Plan): Buffer {
     w.u32(op.mode);
     w.u32(op.uid);
     w.u32(op.gid);
+    w.u64(op.attrSet);
+    w.u64(op.attrClr);
+    w.flag(op.attrRecursive);
   }
   w.flag(p.hostname !== null);
   w.str(p.hostname ?? '');
@@ -203,5 +253,48 @@ export function encodePlan(p: Plan): Buffer {
   w.i32(p.fifoFd);
   w.i32(p.consoleSocketFd);
   w.u32(p.preserveFds);
+  w.u8(p.mode === 'exec' ? 1 : 0);
+  w.i32(p.joinFd);
+  w.flag(p.usernsMaps);
+  w.flag(p.timeOffsets !== null);
+  w.i64(p.timeOffsets?.monotonic[0] ?? 0n);
+  w.u32(p.timeOffsets?.monotonic[1] ?? 0);
+  w.i64(p.timeOffsets?.boottime[0] ?? 0n);
+  w.u32(p.timeOffsets?.boottime[1] ?? 0);
+  w.flag(p.hooksSync);
+  for (const hooks of [p.createContainerHooks, p.startContainerHooks]) {
+    w.u32(hooks.length);
+    for (const h of hooks) {
+      w.str(h.path);
+      w.strs(h.args);
+      w.strs(h.env);
+      w.i32(h.timeout);
+    }
+  }
+  w.u32(p.sysctl.length);
+  for (const [k, v] of p.sysctl) {
+    w.str(k);
+    w.str(v);
+  }
+  w.flag(p.oomScoreAdj !== null);
+  w.i32(p.oomScoreAdj ?? 0);
+  w.flag(p.personality !== null);
+  w.u32(p.personality ?? 0);
+  const sched = p.scheduler;
+  w.flag(sched !== null);
+  w.u32(sched?.policy ?? 0);
+  w.i32(sched?.nice ?? 0);
+  w.u32(sched?.priority ?? 0);
+  w.u64(sched?.flags ?? 0n);
+  w.u64(sched?.runtime ?? 0n);
+  w.u64(sched?.deadline ?? 0n);
+  w.u64(sched?.period ?? 0n);
+  w.i32(p.ioPriority);
+  for (const cpus of [p.cpusInitial, p.cpusFinal]) {
+    w.u32(cpus.length);
+    for (const c of cpus) w.u32(c);
+  }
+  w.str(p.apparmorProfile);
+  w.str(p.selinuxLabel);
   return w.bytes();
 }

@@ -218,7 +218,15 @@ export const Linux = z.object({
   maskedPaths: z.array(z.string()).optional(),
   readonlyPaths: z.array(z.string()).optional(),
   mountLabel: z.string().optional(),
-  intelRdt: z.record(z.string(), z.unknown()).optional(),
+  intelRdt: z
+    .object({
+      closID: z.string().optional(),
+      l3CacheSchema: z.string().optional(),
+      memBwSchema: z.string().optional(),
+      schemata: z.array(z.string()).optional(),
+      enableMonitoring: z.boolean().optional(),
+    })
+    .optional(),
   personality: z.object({ domain: z.string(), flags: z.array(z.string()).optional() }).optional(),
   netDevices: z.record(z.string(), z.object({ name: z.string().optional() })).optional(),
   memoryPolicy: z.record(z.string(), z.unknown()).optional(),

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { capabilityNumber } from './capabilities.js';
 import { RLIMITS } from './rlimits.js';
-import { Config } from './spec.js';
+import { Config, Process, type ProcessSpec } from './spec.js';
 
 export interface ConfigIssue {
   field: string;
@@ -70,24 +70,7 @@ export function checkConfig(c: Config): ConfigIssue[] {
   if (c.hostname && !nsTypes.has('uts')) add('hostname', 'cannot be set without a private UTS namespace');
   if (c.domainname && !nsTypes.has('uts')) add('domainname', 'cannot be set without a private UTS namespace');
 
-  const p = c.process;
-  if (p) {
-    if (!p.args || p.args.length === 0) add('process.args', 'must hold at least the program to run');
-    if (!isAbsolute(p.cwd)) add('process.cwd', `must be an absolute path, not "${p.cwd}"`);
-    for (const [set, names] of Object.entries(p.capabilities ?? {})) {
-      (names ?? []).forEach((name, i) => {
-        if (capabilityNumber(name) === undefined) add(`process.capabilities.${set}[${i}]`, `unknown capability "${name}"`);
-      });
-    }
-    const seen = new Set<string>();
-    (p.rlimits ?? []).forEach((r, i) => {
-      if (RLIMITS[r.type] === undefined) add(`process.rlimits[${i}].type`, `unknown rlimit "${r.type}"`);
-      if (seen.has(r.type)) add(`process.rlimits[${i}].type`, `rlimit "${r.type}" is given twice`);
-      seen.add(r.type);
-      if (r.soft > r.hard) add(`process.rlimits[${i}]`, `soft limit ${r.soft} is above hard limit ${r.hard}`);
-    });
-    if (p.user.umask !== undefined && p.user.umask > 0o777) add('process.user.umask', `${p.user.umask} is not a file mode mask`);
-  }
+  if (c.process) issues.push(...checkProcess(c.process, 'process'));
 
   (c.mounts ?? []).forEach((m, i) => {
     if (!isAbsolute(m.destination)) add(`mounts[${i}].destination`, `must be an absolute path, not "${m.destination}"`);
@@ -115,4 +98,44 @@ export function checkConfig(c: Config): ConfigIssue[] {
     }
   }
   return issues;
+}
+
+/** The rules for a process, whether in config.json or in an `exec --process` file. */
+export function checkProcess(p: ProcessSpec, prefix: string): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const add = (field: string, message: string): void => {
+    issues.push({ field: `${prefix}.${field}`, message });
+  };
+  if (!p.args || p.args.length === 0) add('args', 'must hold at least the program to run');
+  if (!isAbsolute(p.cwd)) add('cwd', `must be an absolute path, not "${p.cwd}"`);
+  for (const [set, names] of Object.entries(p.capabilities ?? {})) {
+    (names ?? []).forEach((name, i) => {
+      if (capabilityNumber(name) === undefined) add(`capabilities.${set}[${i}]`, `unknown capability "${name}"`);
+    });
+  }
+  const seen = new Set<string>();
+  (p.rlimits ?? []).forEach((r, i) => {
+    if (RLIMITS[r.type] === undefined) add(`rlimits[${i}].type`, `unknown rlimit "${r.type}"`);
+    if (seen.has(r.type)) add(`rlimits[${i}].type`, `rlimit "${r.type}" is given twice`);
+    seen.add(r.type);
+    if (r.soft > r.hard) add(`rlimits[${i}]`, `soft limit ${r.soft} is above hard limit ${r.hard}`);
+  });
+  if (p.user.umask !== undefined && p.user.umask > 0o777) add('user.umask', `${p.user.umask} is not a file mode mask`);
+  return issues;
+}
+
+export type ProcessResult = { ok: true; process: ProcessSpec } | { ok: false; issues: ConfigIssue[] };
+
+/** Parses a process.json as `exec --process` takes it; fields are named from its top. */
+export function parseProcess(text: string): ProcessResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, issues: [{ field: '(process)', message: `invalid JSON: ${(err as Error).message}` }] };
+  }
+  const parsed = Process.safeParse(json);
+  if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
+  const issues = checkProcess(parsed.data, '').map((i) => ({ ...i, field: i.field.replace(/^\./, '') }));
+  return issues.length ? { ok: false, issues } : { ok: true, process: parsed.data };
 }

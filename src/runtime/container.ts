@@ -3,10 +3,12 @@
 // reused pid is not mistaken for it), the exec fifo, and the freezer.
 import { closeSync, existsSync } from 'node:fs';
 import { cgroupManager, type CgroupManager } from '../cgroups/manager.js';
-import { FailedPrecondition, SystemError } from '../errors.js';
+import { FailedPrecondition, Internal, SystemError } from '../errors.js';
+import { Config } from '../oci/spec.js';
 import { pidfdOpen, pidfdSendSignal } from '../native/index.js';
 import { OCI_VERSION } from '../oci/defaults.js';
 import type { OciState, Status } from '../oci/state.js';
+import type { HookState } from './hooks.js';
 import { isAlive } from './proc.js';
 import type { ContainerState, StateStore } from './state-store.js';
 
@@ -26,6 +28,13 @@ export class Container {
 
   get fifoPath(): string {
     return this.store.fifoPath(this.id);
+  }
+
+  /** The config.json the container was created from. */
+  config(): Config {
+    const parsed = Config.safeParse(this.state.config);
+    if (!parsed.success) throw new Internal(`stored config of ${this.id} no longer parses: ${parsed.error.message}`);
+    return parsed.data;
   }
 
   cgroup(): CgroupManager {
@@ -77,6 +86,12 @@ export class Container {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** What hooks get on stdin. */
+  hookState(status: Status): HookState {
+    const s = this.state;
+    return { id: s.id, status, pid: s.pid, bundle: s.bundle, annotations: s.annotations };
   }
 
   ociState(): OciState {

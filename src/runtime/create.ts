@@ -15,6 +15,9 @@ import { refuseSystemdDriver } from '../cgroups/systemd.js';
 import { InvalidArgument, SystemError } from '../errors.js';
 import { InitProcess, mkfifo, openPath, pidfdOpen, pidfdSendSignal, reap, unixConnect, waitExit } from '../native/index.js';
 import { loadBundle } from './bundle.js';
+import { runHooks, stateJson, type HookState } from './hooks.js';
+import { writeIdMaps } from './userns.js';
+import { joinRdt, prepareRdt, removeRdt } from './intel-rdt.js';
 import { deviceRules, qualifyCgroupError, resourcesOf } from './cgroup-config.js';
 import { Cleanup } from './cleanup.js';
 import { Container } from './container.js';
@@ -27,6 +30,8 @@ export interface CreateOptions {
   bundle: string;
   pidFile?: string;
   consoleSocket?: string;
+  /** a connected console socket given as an fd instead (for our own tty proxy) */
+  consoleSocketFd?: number;
   /** fds 3 .. 3+n-1 of this process go to the container */
   preserveFds?: number;
   noPivot?: boolean;
@@ -52,7 +57,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
   refuseUnbuilt(config);
   if (opts.systemdCgroup) refuseSystemdDriver(config.linux?.cgroupsPath, opts.id);
   const terminal = config.process?.terminal ?? false;
-  if (terminal && !opts.consoleSocket) {
+  if (terminal && !opts.consoleSocket && opts.consoleSocketFd === undefined) {
     throw InvalidArgument.at('--console-socket', 'process.terminal is true: a console socket is needed to hand over the terminal');
   }
   if (!terminal && opts.consoleSocket) {
@@ -83,8 +88,8 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     mkfifo(store.fifoPath(opts.id), 0o622);
     const fifoFd = openPath(store.fifoPath(opts.id));
     fds.push(fifoFd);
-    const consoleFd = opts.consoleSocket ? unixConnect(opts.consoleSocket) : undefined;
-    if (consoleFd !== undefined) fds.push(consoleFd);
+    const consoleFd = opts.consoleSocket ? unixConnect(opts.consoleSocket) : opts.consoleSocketFd;
+    if (opts.consoleSocket && consoleFd !== undefined) fds.push(consoleFd);
 
     const cgroup = cgroupManager(paths);
     // Pushed first: a create that fails half-way leaves no directory behind either.
@@ -94,6 +99,8 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     } catch (err) {
       throw qualifyCgroupError(err);
     }
+    const rdt = prepareRdt(config.linux, opts.id) ?? undefined;
+    cleanup.push('remove the resctrl group', () => removeRdt(rdt));
 
     const init = InitProcess.start({
       plan,
@@ -120,29 +127,44 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     // Before the plan: the bootstrap forks the container's init only after reading it,
     // so the init is in its cgroups before it runs a single instruction of its own.
     cgroup.addProcess(init.bootstrapPid);
+    if (rdt) joinRdt(rdt, init.bootstrapPid);
     init.sendPlan();
 
-    const first = await init.next();
-    if (first?.kind === 'error') throw first.error;
-    if (first?.kind !== 'child-pid') throw new SystemError('tsrun-init exited before starting the container', { errno: 0 });
-    const pid = first.pid;
-    const pidfd = pidfdOpen(pid);
-    cleanup.push('kill the container init', async () => {
-      try {
-        pidfdSendSignal(pidfd, 9);
-      } catch {
-        // already gone
+    // The records of cpp/plan/sync.h, in their order; each one we answer is a step of set-up.
+    let pid = 0;
+    let pidfd = -1;
+    const linux = config.linux ?? {};
+    for (;;) {
+      const rec = await init.next();
+      if (rec === null) {
+        const exit = pidfd >= 0 ? reap(pidfd, false) : null;
+        const how = exit ? (exit.signal ? `was killed by signal ${exit.signal}` : `exited with ${exit.code}`) : 'closed the channel';
+        throw new SystemError(`tsrun-init ${how} before the container was ready`, { errno: 0 });
       }
-      await waitExit(pidfd);
-      closeSync(pidfd);
-    });
-
-    const second = await init.next();
-    if (second?.kind === 'error') throw second.error;
-    if (second?.kind !== 'ready') {
-      const exit = reap(pidfd, false);
-      const how = exit ? (exit.signal ? `killed by signal ${exit.signal}` : `exited with ${exit.code}`) : 'closed the channel';
-      throw new SystemError(`container init ${how} before it was ready`, { errno: 0 });
+      if (rec.kind === 'error') throw rec.error;
+      if (rec.kind === 'ready') break;
+      if (rec.kind === 'userns') {
+        writeIdMaps(rec.pid, linux.uidMappings ?? [], linux.gidMappings ?? []);
+        init.mapsWritten();
+      } else if (rec.kind === 'child-pid') {
+        pid = rec.pid;
+        const fd = pidfdOpen(pid);
+        pidfd = fd;
+        cleanup.push('kill the container init', async () => {
+          try {
+            pidfdSendSignal(fd, 9);
+          } catch {
+            // already gone
+          }
+          await waitExit(fd);
+          closeSync(fd);
+        });
+      } else if (rec.kind === 'hooks') {
+        const state: HookState = { id: opts.id, status: 'created', pid, bundle: bundle.dir, annotations: config.annotations ?? {} };
+        await runHooks(config, 'prestart', state);
+        await runHooks(config, 'createRuntime', state);
+        init.hooksDone(stateJson(state));
+      }
     }
     await finishBootstrap();
 
@@ -160,6 +182,8 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
       cgroupPaths: paths,
       resources,
       ownPidNamespace,
+      noNewKeyring: opts.noNewKeyring ?? false,
+      rdt,
       config: bundle.raw,
     });
     store.save(container.state);

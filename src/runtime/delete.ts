@@ -7,6 +7,8 @@ import { pidfdSendSignal } from '../native/index.js';
 import { Container } from './container.js';
 import { signalAll } from './kill.js';
 import type { StateStore } from './state-store.js';
+import { runHooksWarning } from './hooks.js';
+import { removeRdt } from './intel-rdt.js';
 import { waitGone } from './wait.js';
 
 const KILL_TIMEOUT_MS = 10_000;
@@ -32,7 +34,9 @@ export async function destroy(container: Container): Promise<void> {
   // Without a pid namespace of its own the init's death takes nobody else with it.
   if (!container.state.ownPidNamespace && cgroup.exists()) await signalAll(cgroup, 9);
   await cgroup.destroy();
+  removeRdt(container.state.rdt);
   container.store.remove(container.id);
+  await runHooksWarning(container.config(), 'poststop', container.hookState('stopped'));
 }
 
 export async function deleteContainer(store: StateStore, id: string, force: boolean): Promise<void> {

@@ -7,6 +7,9 @@ import { logger } from '../log.js';
 import { create, type CreateOptions } from './create.js';
 import { deleteContainer } from './delete.js';
 import { start } from './start.js';
+import { loadBundle } from './bundle.js';
+import { consolePair, TtyProxy } from './tty-proxy.js';
+import { InvalidArgument } from '../errors.js';
 import type { StateStore } from './state-store.js';
 
 export interface RunOptions extends CreateOptions {
@@ -31,7 +34,19 @@ const signalNumbers: Record<string, number> = {
 
 /** Returns the exit code `tsrun run` should exit with. */
 export async function run(store: StateStore, opts: RunOptions): Promise<number> {
-  const container = await create(store, opts);
+  const terminal = loadBundle(opts.bundle).config.process?.terminal ?? false;
+  const ownTty = terminal && !opts.consoleSocket;
+  if (ownTty && opts.detach) {
+    throw InvalidArgument.at('--console-socket', 'a detached container with a terminal needs a console socket to hand it over');
+  }
+  const pair = ownTty ? consolePair() : undefined;
+  let container;
+  try {
+    container = await create(store, { ...opts, consoleSocketFd: pair?.theirs });
+  } finally {
+    if (pair) closeSync(pair.theirs);
+  }
+  const proxy = pair ? TtyProxy.attach(pair) : undefined;
   if (opts.detach) {
     try {
       await start(container);
@@ -64,7 +79,9 @@ export async function run(store: StateStore, opts: RunOptions): Promise<number> 
     const exited = waitExit(pidfd);
     await start(container);
     exit = await exited;
+    await proxy?.drain();
   } finally {
+    proxy?.close();
     for (const [sig, h] of handlers) process.off(sig, h);
     closeSync(pidfd);
     if (!opts.keep) await deleteContainer(store, container.id, true);

@@ -8,6 +8,7 @@ import { closeSync, constants, openSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { FailedPrecondition } from '../errors.js';
 import type { Container } from './container.js';
+import { runHooksWarning } from './hooks.js';
 
 async function unblock(fifo: string, opened: Promise<unknown>): Promise<void> {
   let done = false;
@@ -62,4 +63,5 @@ export async function start(container: Container): Promise<void> {
   } finally {
     closeSync(pidfd);
   }
+  await runHooksWarning(container.config(), 'poststart', container.hookState('running'));
 }

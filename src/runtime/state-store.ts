@@ -4,6 +4,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CgroupPaths } from '../cgroups/manager.js';
+import type { RdtGroup } from './intel-rdt.js';
 import type { Resources } from '../cgroups/resources.js';
 import { AlreadyExists, InvalidArgument, NotFound, withContext } from '../errors.js';
 
@@ -26,6 +27,10 @@ export interface ContainerState {
   resources?: Resources;
   /** whether the container has a pid namespace of its own (then killing init kills all) */
   ownPidNamespace: boolean;
+  /** created with --no-new-keyring: exec'd processes do not join "_ses.<id>" either */
+  noNewKeyring?: boolean;
+  /** the resctrl group of linux.intelRdt */
+  rdt?: RdtGroup;
   /** the bundle's config.json as it was at create (the bundle may change later) */
   config: unknown;
 }

@@ -59,4 +59,25 @@ describe('console', () => {
     const viaRunc = await runWith('runc', b);
     expect(viaTsrun.output).toBe(viaRunc.output);
   });
+
+  it('gives an exec\'d process its own pty, without touching /dev/console, as runc does', async () => {
+    const b = new TestBundle('console-exec', ['sleep', '1000']);
+    bundles.push(b);
+    const results: string[] = [];
+    for (const kind of ['tsrun', 'runc'] as const) {
+      const cli = kind === 'runc' ? runc : tsrun;
+      const root = kind === 'runc' ? path.join(b.dir, 'runc-state') : b.root;
+      const id = `${b.id}-${kind}`;
+      expect((await cli(root, ['run', '-d', '--bundle', b.dir, id])).code).toBe(0);
+      const socket = path.join(b.dir, `exec-${kind}.sock`);
+      const { output } = await withConsole(socket, async () => {
+        const r = await cli(root, ['exec', '-t', '-d', '--console-socket', socket, id, 'sh', '-c', 'tty; test -e /dev/console || echo no-console']);
+        expect(r).toMatchObject({ code: 0, stderr: '' });
+      });
+      results.push(output);
+      await cli(root, ['delete', '--force', id]);
+    }
+    expect(results[0]?.replace(/\r/g, '')).toBe('/dev/pts/0\nno-console\n');
+    expect(results[0]).toBe(results[1]);
+  });
 });

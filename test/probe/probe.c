@@ -6,6 +6,8 @@
  *   probe [report]     everything below
  *   probe sleep N      sleep N seconds (a container that stays up)
  *   probe exit N       exit with status N
+ *   probe sched        scheduler policy, nice, I/O priority, CPU affinity, personality,
+ *                      oom_score_adj
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +18,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sched.h>
+#include <sys/personality.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -205,6 +209,25 @@ static void keyring_line(void) {
   printf("keyring %s perm %.8s\n", name ? name + 1 : desc, perm ? perm + 1 : "?");
 }
 
+static void sched_report(void) {
+  printf("policy %d\n", sched_getscheduler(0));
+  errno = 0;
+  printf("nice %d\n", getpriority(PRIO_PROCESS, 0));
+  printf("ioprio 0x%lx\n", syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0));
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  sched_getaffinity(0, sizeof(set), &set);
+  printf("cpus");
+  for (int c = 0; c < CPU_SETSIZE; c++) {
+    if (CPU_ISSET(c, &set)) printf(" %d", c);
+  }
+  printf("\npersonality 0x%x\n", personality(0xffffffff));
+  char buf[32] = {0};
+  FILE* f = fopen("/proc/self/oom_score_adj", "r");
+  if (f && fgets(buf, sizeof(buf), f)) printf("oom_score_adj %s", buf);
+  if (f) fclose(f);
+}
+
 static void report(void) {
   char buf[PATH_MAX];
   printf("args ok\n");
@@ -249,6 +272,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (argc >= 3 && strcmp(argv[1], "exit") == 0) return atoi(argv[2]);
+  if (argc == 2 && strcmp(argv[1], "sched") == 0) {
+    sched_report();
+    return 0;
+  }
   if (argc == 1 || strcmp(argv[1], "report") == 0) {
     report();
     return 0;

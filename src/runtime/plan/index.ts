@@ -2,14 +2,19 @@
 // clone is decided here, in TypeScript; the native side only carries it out.
 import type { CgroupLayout } from '../../cgroups/detect.js';
 import type { CgroupPaths } from '../../cgroups/manager.js';
-import { Unimplemented } from '../../errors.js';
-import type { Plan } from '../../native/index.js';
-import type { Config } from '../../oci/spec.js';
+import { InvalidArgument, Unimplemented } from '../../errors.js';
+import { OpKind, type Plan } from '../../native/index.js';
+import type { Config, LinuxSpec } from '../../oci/spec.js';
 import { PROPAGATION } from './mount-options.js';
 import { planDevices } from './devices.js';
 import { planMounts } from './mounts.js';
 import { planNamespaces } from './namespaces.js';
 import { planProcess } from './process.js';
+import { emptyPlan } from './base.js';
+import { planHooks } from './hooks.js';
+import { planProcessExtras } from './process-extras.js';
+import { planSysctl } from './sysctl.js';
+import { requireSelinux } from './lsm.js';
 
 export interface PlanInput {
   id: string;
@@ -32,34 +37,50 @@ export function refuseUnbuilt(c: Config): void {
     throw new Unimplemented(`${field}: ${what}`, { field });
   };
   const linux = c.linux ?? {};
-  const hooks = c.hooks ?? {};
-  for (const [name, list] of Object.entries(hooks)) if (list && list.length) no(`hooks.${name}`);
   if (linux.seccomp) no('linux.seccomp');
-  for (const ns of linux.namespaces ?? []) {
-    if (ns.type === 'user' || ns.type === 'time') no('linux.namespaces', `the ${ns.type} namespace is not supported yet`);
-  }
-  if (linux.uidMappings?.length) no('linux.uidMappings');
-  if (linux.gidMappings?.length) no('linux.gidMappings');
-  if (linux.timeOffsets) no('linux.timeOffsets');
-  if (linux.sysctl && Object.keys(linux.sysctl).length) no('linux.sysctl');
-  if (linux.personality) no('linux.personality');
-  if (linux.intelRdt) no('linux.intelRdt');
-  if (linux.mountLabel) no('linux.mountLabel');
   if (linux.netDevices && Object.keys(linux.netDevices).length) no('linux.netDevices');
   if (linux.memoryPolicy) no('linux.memoryPolicy');
-  const p = c.process;
-  if (p?.apparmorProfile) no('process.apparmorProfile');
-  if (p?.selinuxLabel) no('process.selinuxLabel');
-  if (p?.oomScoreAdj !== undefined) no('process.oomScoreAdj');
-  if (p?.scheduler) no('process.scheduler');
-  if (p?.ioPriority) no('process.ioPriority');
-  if (p?.execCPUAffinity) no('process.execCPUAffinity');
+}
+
+/** Filesystems that take a context= mount option for linux.mountLabel. */
+const LABELLED_FS = new Set(['tmpfs', 'devpts', 'mqueue', 'shm']);
+
+function checkUserNamespace(linux: LinuxSpec): boolean {
+  const ns = (linux.namespaces ?? []).find((n) => n.type === 'user');
+  const maps = (linux.uidMappings?.length ?? 0) + (linux.gidMappings?.length ?? 0);
+  if (!ns) {
+    if (maps) throw InvalidArgument.at('linux.uidMappings', 'id mappings need a user namespace in linux.namespaces');
+    return false;
+  }
+  if (ns.path) {
+    if (maps) throw InvalidArgument.at('linux.uidMappings', 'id mappings cannot be given for a user namespace joined by path');
+    return false;
+  }
+  if (!linux.uidMappings?.length) throw InvalidArgument.at('linux.uidMappings', 'a new user namespace needs uid mappings');
+  if (!linux.gidMappings?.length) throw InvalidArgument.at('linux.gidMappings', 'a new user namespace needs gid mappings');
+  return true;
+}
+
+function timeOffsets(linux: LinuxSpec): Plan['timeOffsets'] {
+  if (!linux.timeOffsets) return null;
+  const ns = (linux.namespaces ?? []).find((n) => n.type === 'time');
+  if (!ns || ns.path) throw InvalidArgument.at('linux.timeOffsets', 'offsets need a new time namespace in linux.namespaces');
+  const get = (clock: string): [bigint, number] => {
+    const o = linux.timeOffsets?.[clock];
+    return [BigInt(o?.secs ?? 0), o?.nanosecs ?? 0];
+  };
+  for (const clock of Object.keys(linux.timeOffsets)) {
+    if (clock !== 'monotonic' && clock !== 'boottime') throw InvalidArgument.at(`linux.timeOffsets.${clock}`, 'only monotonic and boottime clocks have offsets');
+  }
+  return { monotonic: get('monotonic'), boottime: get('boottime') };
 }
 
 export function buildPlan(input: PlanInput): Plan {
   const { config } = input;
   const linux = config.linux ?? {};
+  if (!config.process) throw new Error('buildPlan needs process');
   const namespaces = planNamespaces(linux.namespaces);
+  const newUserNs = checkUserNamespace(linux);
   const mounts = planMounts(config.mounts ?? [], {
     bundle: input.bundle,
     layout: input.layout,
@@ -67,10 +88,19 @@ export function buildPlan(input: PlanInput): Plan {
     cgroupNamespace: namespaces.some((n) => n.type === 'cgroup'),
   });
   const rootfsOps = [...mounts.ops];
-  if (mounts.setupDev) rootfsOps.push(...planDevices(linux.devices, false));
-  if (!config.process) throw new Error('buildPlan needs process');
+  // In a user namespace of its own the container may not mknod: bind the host's nodes.
+  if (mounts.setupDev) rootfsOps.push(...planDevices(linux.devices, newUserNs));
+  if (linux.mountLabel) {
+    requireSelinux('linux.mountLabel');
+    for (const op of rootfsOps) {
+      if (op.kind === OpKind.Mount && LABELLED_FS.has(op.fstype)) op.data = [op.data, `context="${linux.mountLabel}"`].filter(Boolean).join(',');
+    }
+  }
+  const hooks = config.hooks ?? {};
+  const anyHooks = Object.values(hooks).some((list) => (list?.length ?? 0) > 0);
   return {
-    containerId: input.id,
+    ...emptyPlan(input.id, planProcess(config.process)),
+    ...planProcessExtras(config.process, linux),
     namespaces,
     rootfs: input.rootfs,
     rootfsPropagation: linux.rootfsPropagation ? (PROPAGATION[linux.rootfsPropagation] ?? 0) : 0,
@@ -83,9 +113,11 @@ export function buildPlan(input: PlanInput): Plan {
     domainname: config.domainname || null,
     readonlyPaths: linux.readonlyPaths ?? [],
     maskedPaths: linux.maskedPaths ?? [],
-    process: planProcess(config.process),
-    fifoFd: -1,
-    consoleSocketFd: -1,
-    preserveFds: 0,
+    usernsMaps: newUserNs,
+    timeOffsets: timeOffsets(linux),
+    hooksSync: anyHooks,
+    createContainerHooks: planHooks(hooks.createContainer),
+    startContainerHooks: planHooks(hooks.startContainer),
+    sysctl: planSysctl(linux),
   };
 }

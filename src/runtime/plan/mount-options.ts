@@ -54,6 +54,7 @@ const FLAGS: Record<string, [boolean, number]> = {
   norelatime: [true, MS.RELATIME],
   nostrictatime: [true, MS.STRICTATIME],
   nosuid: [false, MS.NOSUID],
+  symfollow: [true, MS.NOSYMFOLLOW],
   nosymfollow: [false, MS.NOSYMFOLLOW],
   rbind: [false, MS.BIND | MS.REC],
   relatime: [false, MS.RELATIME],
@@ -77,25 +78,83 @@ export const PROPAGATION: Record<string, number> = {
   runbindable: MS.UNBINDABLE | MS.REC,
 };
 
+export const MOUNT_ATTR = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  ATIME_MASK: 0x70,
+  RELATIME: 0x0,
+  NOATIME: 0x10,
+  STRICTATIME: 0x20,
+  NODIRATIME: 0x80,
+  NOSYMFOLLOW: 0x200000,
+} as const;
+
+/** Recursive options (mount_setattr on the whole tree): option -> [clears?, attribute] */
+const RECURSIVE: Record<string, [boolean, number]> = {
+  rro: [false, MOUNT_ATTR.RDONLY],
+  rrw: [true, MOUNT_ATTR.RDONLY],
+  rnosuid: [false, MOUNT_ATTR.NOSUID],
+  rsuid: [true, MOUNT_ATTR.NOSUID],
+  rnodev: [false, MOUNT_ATTR.NODEV],
+  rdev: [true, MOUNT_ATTR.NODEV],
+  rnoexec: [false, MOUNT_ATTR.NOEXEC],
+  rexec: [true, MOUNT_ATTR.NOEXEC],
+  rnodiratime: [false, MOUNT_ATTR.NODIRATIME],
+  rdiratime: [true, MOUNT_ATTR.NODIRATIME],
+  rrelatime: [false, MOUNT_ATTR.RELATIME],
+  rnorelatime: [true, MOUNT_ATTR.RELATIME],
+  rnoatime: [false, MOUNT_ATTR.NOATIME],
+  ratime: [true, MOUNT_ATTR.NOATIME],
+  rstrictatime: [false, MOUNT_ATTR.STRICTATIME],
+  rnostrictatime: [true, MOUNT_ATTR.STRICTATIME],
+  rnosymfollow: [false, MOUNT_ATTR.NOSYMFOLLOW],
+  rsymfollow: [true, MOUNT_ATTR.NOSYMFOLLOW],
+};
+
+const ATIME_OPTS = new Set(['rrelatime', 'rnoatime', 'rstrictatime']);
+
 export interface ParsedOptions {
   flags: number;
   propagation: number[];
   data: string[];
+  /** mount_setattr attributes for the recursive options */
+  attrSet: number;
+  attrClr: number;
 }
 
 export function parseMountOptions(options: readonly string[] = []): ParsedOptions {
   let flags = 0;
+  let attrSet = 0;
+  let attrClr = 0;
   const propagation: number[] = [];
   const data: string[] = [];
   for (const opt of options) {
     const f = FLAGS[opt];
+    const r = RECURSIVE[opt];
     if (f) {
       flags = f[0] ? flags & ~f[1] : flags | f[1];
+    } else if (r) {
+      if (r[0]) {
+        attrClr |= r[1];
+        attrSet &= ~r[1];
+      } else {
+        attrSet |= r[1];
+        attrClr &= ~r[1];
+      }
+      // The atime modes are one field: setting one clears the others.
+      if (ATIME_OPTS.has(opt)) attrClr |= MOUNT_ATTR.ATIME_MASK;
     } else if (PROPAGATION[opt] !== undefined) {
       propagation.push(PROPAGATION[opt]);
     } else {
       data.push(opt);
     }
   }
-  return { flags, propagation, data };
+  return { flags, propagation, data, attrSet, attrClr };
+}
+
+/** Every option name config.json mounts may use. */
+export function knownMountOptions(): string[] {
+  return [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE)];
 }

@@ -27,6 +27,9 @@ export function op(partial: Partial<RootfsOp> & Pick<RootfsOp, 'kind' | 'dest' |
     mode: 0,
     uid: 0,
     gid: 0,
+    attrSet: 0,
+    attrClr: 0,
+    attrRecursive: false,
     ...partial,
   };
 }
@@ -109,6 +112,7 @@ export function planMounts(mounts: readonly MountSpec[], ctx: MountContext): Mou
     const dest = cleanPath(m.destination);
     const bind = (flags & MS.BIND) !== 0 || m.type === 'bind';
     const describe = `${field} ${JSON.stringify(m.destination)}`;
+    const attrs = { attrSet: parsed.attrSet, attrClr: parsed.attrClr, attrRecursive: true };
     if (dest === '/dev') {
       if (bind) setupDev = false;
       // Device nodes are created after the mounts; a read-only /dev is made so at the end.
@@ -122,7 +126,7 @@ export function planMounts(mounts: readonly MountSpec[], ctx: MountContext): Mou
     if (bind) {
       if (!m.source) throw InvalidArgument.at(`${field}.source`, 'a bind mount needs a source');
       const source = path.isAbsolute(m.source) ? m.source : path.join(ctx.bundle, m.source);
-      ops.push(op({ kind: OpKind.Bind, configIndex: index, source, dest, flags: flags | MS.BIND, propagation: parsed.propagation, describe }));
+      ops.push(op({ kind: OpKind.Bind, configIndex: index, source, dest, flags: flags | MS.BIND, propagation: parsed.propagation, describe, ...attrs }));
       return;
     }
     if (!m.type) throw InvalidArgument.at(`${field}.type`, 'needs a type (or a bind option)');
@@ -137,6 +141,7 @@ export function planMounts(mounts: readonly MountSpec[], ctx: MountContext): Mou
         flags,
         propagation: parsed.propagation,
         describe,
+        ...attrs,
       }),
     );
   });

@@ -1,0 +1,25 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "../plan/plan.h"
+
+namespace tsrun::init {
+
+// Runs hooks from inside the container (createContainer before pivot_root, startContainer
+// after the exec fifo), the container state JSON on their stdin. A failing hook fails its
+// step with the hook's own output as the detail.
+void run_hooks(const std::vector<plan::Hook>& hooks, const std::string& state, bool startContainer);
+
+// Offsets of a new time namespace, written by its creator before any process enters it.
+void write_time_offsets(const plan::Plan& p);
+void set_cpu_affinity(const std::vector<uint32_t>& cpus);
+// Writes linux.sysctl into the container's /proc/sys.
+void apply_sysctl(const plan::Plan& p);
+// oom_score_adj, scheduler, I/O priority: before capabilities are dropped.
+void apply_process_settings(const plan::Plan& p);
+void apply_personality(const plan::Plan& p);
+// AppArmor profile and SELinux label for the coming execve.
+void apply_exec_labels(const plan::Plan& p);
+
+}  // namespace tsrun::init

@@ -1,0 +1,126 @@
+// exec: a new process in a running (or created) container.
+//
+//   parent                         tsrun-init bootstrap               exec'd process
+//   open a pidfd of the init       (spawned by the parent)
+//   put the bootstrap in the
+//   container's cgroups; PLAN ->   non-dumpable; setns(pidfd, all)
+//                                  clone(CLONE_PARENT) ------------->  session, keyring, console,
+//                        <-------  CHILD_PID                           identity, caps, rlimits
+//                        <-------------------------------------------  READY; execve
+//
+// The process is our child (CLONE_PARENT), so `exec` without --detach, or the shim, waits
+// for it through its pidfd.
+import { closeSync } from 'node:fs';
+import { FailedPrecondition, SystemError } from '../errors.js';
+import { exitCodeOf, InitProcess, pidfdOpen, pidfdSendSignal, unixConnect, waitExit } from '../native/index.js';
+import type { ProcessSpec } from '../oci/spec.js';
+import { Cleanup } from './cleanup.js';
+import type { Container } from './container.js';
+import { writePidFile } from './create.js';
+import { buildExecPlan } from './plan/exec.js';
+
+export interface ExecOptions {
+  process: ProcessSpec;
+  pidFile?: string;
+  consoleSocket?: string;
+  /** a connected console socket given as an fd instead (for our own tty proxy) */
+  consoleSocketFd?: number;
+  preserveFds?: number;
+  stdio?: [number, number, number];
+  ignorePaused?: boolean;
+}
+
+export interface ExecHandle {
+  pid: number;
+  /** pidfd of the exec'd process: the caller owns it (waits on it, closes it) */
+  pidfd: number;
+}
+
+export async function startExec(container: Container, opts: ExecOptions): Promise<ExecHandle> {
+  const status = container.status();
+  if (status === 'stopped') throw new FailedPrecondition('cannot exec in a stopped container', { containerId: container.id });
+  if (status === 'paused' && !opts.ignorePaused) {
+    throw new FailedPrecondition('cannot exec in a paused container (use --ignore-paused to override)', { containerId: container.id });
+  }
+  const proc = opts.process;
+  if (proc.terminal && !opts.consoleSocket && opts.consoleSocketFd === undefined) {
+    throw new FailedPrecondition('--console-socket: a terminal needs a console socket to hand it over', { containerId: container.id });
+  }
+  const config = container.config();
+  const plan = buildExecPlan(container.id, config, proc, container.state.noNewKeyring ?? false);
+
+  const cleanup = new Cleanup();
+  const fds: number[] = [];
+  try {
+    const initFd = container.openInit();
+    if (initFd === null) throw new FailedPrecondition('cannot exec in a stopped container', { containerId: container.id });
+    fds.push(initFd);
+    const consoleFd = opts.consoleSocket ? unixConnect(opts.consoleSocket) : opts.consoleSocketFd;
+    if (opts.consoleSocket && consoleFd !== undefined) fds.push(consoleFd);
+    const preserveFds = opts.preserveFds ?? 0;
+    const init = InitProcess.start({
+      plan,
+      stdio: opts.stdio ?? [0, 1, 2],
+      preserveFds: Array.from({ length: preserveFds }, (_, i) => 3 + i),
+      consoleSocketFd: consoleFd,
+      joinFd: initFd,
+    });
+    const bootstrapExit = waitExit(init.bootstrapPidfd);
+    let bootstrapDone = false;
+    const finishBootstrap = async (): Promise<void> => {
+      if (bootstrapDone) return;
+      bootstrapDone = true;
+      try {
+        pidfdSendSignal(init.bootstrapPidfd, 9);
+      } catch {
+        // already gone
+      }
+      await bootstrapExit;
+      closeSync(init.bootstrapPidfd);
+      init.close();
+    };
+    cleanup.push('stop tsrun-init', finishBootstrap);
+    container.cgroup().addProcess(init.bootstrapPid);
+    init.sendPlan();
+
+    const first = await init.next();
+    if (first?.kind === 'error') throw first.error;
+    if (first?.kind !== 'child-pid') throw new SystemError('tsrun-init exited before starting the process', { errno: 0 });
+    const pidfd = pidfdOpen(first.pid);
+    cleanup.push('kill the process', async () => {
+      try {
+        pidfdSendSignal(pidfd, 9);
+      } catch {
+        // already gone
+      }
+      await waitExit(pidfd);
+      closeSync(pidfd);
+    });
+    const second = await init.next();
+    if (second?.kind === 'error') throw second.error;
+    if (second?.kind !== 'ready') throw new SystemError('the exec\'d process exited before it was ready', { errno: 0 });
+    await finishBootstrap();
+    if (opts.pidFile) writePidFile(opts.pidFile, first.pid);
+    cleanup.release();
+    return { pid: first.pid, pidfd };
+  } catch (err) {
+    await cleanup.run();
+    throw err;
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+}
+
+/** Waits for the exec'd process and releases its pidfd: its exit code, 128+signal if killed. */
+export async function waitExec(handle: ExecHandle): Promise<number> {
+  try {
+    return exitCodeOf(await waitExit(handle.pidfd));
+  } finally {
+    closeSync(handle.pidfd);
+  }
+}
+
+/** Lets the process go on without us. */
+export function releaseExec(handle: ExecHandle): void {
+  closeSync(handle.pidfd);
+}

@@ -1,0 +1,14 @@
+// The features document for this build of tsrun.
+import { featuresDocument } from '../oci/features.js';
+import { knownMountOptions } from './plan/mount-options.js';
+
+export function features(version: string): Record<string, unknown> {
+  return featuresDocument({
+    mountOptions: knownMountOptions(),
+    // Until seccomp lands (issue 04), a profile is refused: say so here too.
+    seccomp: { enabled: false },
+    cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
+    idmap: false,
+    version,
+  });
+}

@@ -1,0 +1,163 @@
+// exec: joining a running container, through the CLI and through the runtime library the
+// shim uses in-process.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Container } from '../../src/runtime/container.js';
+import { startExec, waitExec } from '../../src/runtime/exec.js';
+import { StateStore } from '../../src/runtime/state-store.js';
+import { TestBundle } from '../helpers/bundle.js';
+import { errorOf, runc, tsrun } from '../helpers/cli.js';
+
+let b: TestBundle;
+let store: StateStore;
+
+beforeAll(async () => {
+  b = new TestBundle('exec', ['sleep', '100000']);
+  b.edit((c) => {
+    c.hostname = 'exec-host';
+    c.root.readonly = false;
+  });
+  expect((await tsrun(b.root, ['run', '-d', '--bundle', b.dir, b.id])).code).toBe(0);
+  store = new StateStore(b.root);
+});
+
+afterAll(async () => {
+  await tsrun(b.root, ['delete', '--force', b.id]);
+  b.remove();
+});
+
+/** Runs a command in the container in-process, returning its exit code and output. */
+async function execIn(args: string[], user?: { uid: number; gid: number }): Promise<{ code: number; out: string }> {
+  const container = Container.load(store, b.id);
+  const base = container.config().process!;
+  const outFile = path.join(b.dir, `out-${Date.now()}-${Math.random()}`);
+  writeFileSync(outFile, '');
+  const fd = (await import('node:fs')).openSync(outFile, 'w');
+  try {
+    const h = await startExec(container, { process: { ...base, args, user: user ?? base.user }, stdio: [-1, fd, fd] });
+    const code = await waitExec(h);
+    return { code, out: readFileSync(outFile, 'utf8') };
+  } finally {
+    (await import('node:fs')).closeSync(fd);
+  }
+}
+
+describe('exec through the CLI', () => {
+  it('lands in the container: hostname, pid namespace, cgroup, mounts, user, env, cwd, exit code', async () => {
+    const r = await tsrun(b.root, [
+      'exec', '-u', '1000:100', '-e', 'A=b', '--cwd', '/tmp', b.id,
+      'sh', '-c', 'hostname; cat /proc/1/cmdline | tr "\\0" " "; echo; id -u; id -g; echo $A; pwd; grep -c "^[0-9]* [0-9]* [0-9:]* [^ ]* / " /proc/self/mountinfo; grep pids /proc/self/cgroup; exit 5',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(5);
+    expect(r.stdout.split('\n')).toEqual(['exec-host', 'sleep 100000 ', '1000', '100', 'b', '/tmp', '1', `8:pids:/tsrun-test/${b.id}`, '']);
+  });
+
+  it('takes a whole process from --process', async () => {
+    const proc = { ...(JSON.parse(readFileSync(path.join(b.dir, 'config.json'), 'utf8')).process as object), args: ['sh', '-c', 'echo from process.json; exit 4'] };
+    const file = path.join(b.dir, 'process.json');
+    writeFileSync(file, JSON.stringify(proc));
+    expect(await tsrun(b.root, ['exec', '--process', file, b.id])).toMatchObject({ code: 4, stdout: 'from process.json\n' });
+  });
+
+  it('exits 255 with a clear message when exec itself fails, as runc does', async () => {
+    const r = await tsrun(b.root, ['exec', b.id, 'no-such-program']);
+    expect(r.code).toBe(255);
+    expect(errorOf(r)).toBe('exec failed: exec lookup: no such file or directory: exec: "no-such-program": executable file not found in $PATH');
+    const bad = await tsrun(b.root, ['exec', '--process', '/no/such/file', b.id]);
+    expect(bad.code).toBe(255);
+  });
+
+  it('reports 128 + signal for a killed process and passes -d through', async () => {
+    expect((await tsrun(b.root, ['exec', b.id, 'sh', '-c', 'kill -9 $$'])).code).toBe(137);
+    const pidFile = path.join(b.dir, 'exec.pid');
+    expect((await tsrun(b.root, ['exec', '-d', '--pid-file', pidFile, b.id, 'sleep', '1'])).code).toBe(0);
+    expect(Number(readFileSync(pidFile, 'utf8'))).toBeGreaterThan(0);
+  });
+
+  it('sees what runc exec sees', async () => {
+    const other = new TestBundle('exec-runc', ['sleep', '100000']);
+    try {
+      const runcRoot = path.join(other.dir, 'runc-state');
+      expect((await runc(runcRoot, ['run', '-d', '--bundle', other.dir, other.id])).code).toBe(0);
+      expect((await tsrun(other.root, ['run', '-d', '--bundle', other.dir, `${other.id}-ts`])).code).toBe(0);
+      const args = ['-u', '1000:1000', '-g', '5', '-c', 'CAP_NET_RAW', '-e', 'X=y', other.id];
+      const theirs = await runc(runcRoot, ['exec', ...args, '/usr/local/bin/probe']);
+      const ours = await tsrun(other.root, ['exec', ...args.slice(0, -1), `${other.id}-ts`, '/usr/local/bin/probe']);
+      await runc(runcRoot, ['delete', '--force', other.id]);
+      await tsrun(other.root, ['delete', '--force', `${other.id}-ts`]);
+      const norm = (s: string): string[] =>
+        s
+          .split('\n')
+          .filter((l) => !/^(pid |sid |fd |mount \/sys\/fs\/cgroup|keyring )/.test(l));
+      expect(ours.stderr).toBe('');
+      expect(norm(ours.stdout)).toEqual(norm(theirs.stdout));
+    } finally {
+      other.remove();
+    }
+  });
+
+  it('refuses a stopped container', async () => {
+    const other = new TestBundle('exec-stopped', ['true']);
+    try {
+      expect((await tsrun(other.root, ['run', '-d', '--bundle', other.dir, other.id])).code).toBe(0);
+      await new Promise((r) => setTimeout(r, 200));
+      const r = await tsrun(other.root, ['exec', other.id, 'true']);
+      expect(r.code).toBe(255);
+      expect(errorOf(r)).toBe('exec failed: cannot exec in a stopped container');
+      await tsrun(other.root, ['delete', '--force', other.id]);
+    } finally {
+      other.remove();
+    }
+  });
+});
+
+describe('exec in-process, many times', () => {
+  it('no process on its way in is ever a host binary, seen from inside during 100 execs', async () => {
+    const seen = '/tmp/exe-seen';
+    const watcher = startExec(Container.load(store, b.id), {
+      process: {
+        ...Container.load(store, b.id).config().process!,
+        args: ['sh', '-c', `while [ ! -e /tmp/stop ]; do for f in /proc/[0-9]*/exe; do readlink $f; done >> ${seen} 2>/dev/null; done`],
+      },
+      stdio: [-1, -1, -1],
+    });
+    const handle = await watcher;
+    for (let i = 0; i < 100; i++) expect((await execIn(['true'])).code).toBe(0);
+    writeFileSync(path.join(b.rootfs, 'tmp/stop'), '');
+    expect(await waitExec(handle)).toBe(0);
+    const targets = new Set(readFileSync(path.join(b.rootfs, seen.slice(1)), 'utf8').split('\n').filter(Boolean));
+    // The watcher did see processes (sleep, its own shell, the execs' `true`)...
+    expect(targets.has('/bin/busybox')).toBe(true);
+    // ...and never anything else: no node, no tsrun file, not even the sealed tsrun-init,
+    // which is non-dumpable while it is on its way in.
+    expect([...targets].filter((t) => t !== '/bin/busybox')).toEqual([]);
+  });
+
+  it('500 execs in a row leave no zombie, fd or mount behind, inside or outside', async () => {
+    const fdsBefore = readdirSync('/proc/self/fd').length;
+    const mountsBefore = readFileSync('/proc/self/mountinfo', 'utf8');
+    const inside = async (): Promise<string> => (await execIn(['sh', '-c', 'ls /proc | grep -c "^[0-9]"; wc -l < /proc/self/mountinfo'])).out;
+    const insideBefore = await inside();
+    for (let i = 0; i < 500; i++) {
+      const r = await execIn(['sh', '-c', 'exit $((RANDOM % 3))']);
+      expect(r.code).toBeLessThan(3);
+    }
+    expect(await inside()).toBe(insideBefore);
+    expect(readdirSync('/proc/self/fd').length).toBe(fdsBefore);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).toBe(mountsBefore);
+    const zombies = readdirSync('/proc')
+      .filter((n) => /^\d+$/.test(n))
+      .filter((n) => {
+        try {
+          const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
+          const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          return rest[0] === 'Z' && Number(rest[1]) === process.pid;
+        } catch {
+          return false;
+        }
+      });
+    expect(zombies).toEqual([]);
+  }, 120_000);
+});
