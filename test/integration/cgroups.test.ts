@@ -47,6 +47,8 @@ function cpuTicks(pid: number): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const BUSY = ['/bin/sh', '-c', 'sleep 1000 & while :; do :; done'];
+/** A busy container gets a fifth of a cpu, so tests running beside it keep their pace. */
+const FIFTH_OF_A_CPU = { quota: 20000, period: 100000 };
 const MiB = 1024 * 1024;
 
 describe('resources on cgroup v1', () => {
@@ -135,6 +137,7 @@ describe('resources on cgroup v1', () => {
 describe('pause and resume', () => {
   it('pause freezes every process and state says paused; resume thaws', async () => {
     const b = bundle('pause', BUSY);
+    b.edit((c) => (c.linux.resources = { ...c.linux.resources, cpu: FIFTH_OF_A_CPU }));
     await ok(b, ['run', '--detach', '--bundle', b.dir, b.id]);
     const pids = JSON.parse(await ok(b, ['ps', '--format', 'json', b.id])) as number[];
     expect(pids.length).toBeGreaterThanOrEqual(2);
@@ -226,7 +229,7 @@ describe('OOM', () => {
 describe('events --stats and ps', () => {
   it('shows non-zero cpu and memory for a busy container, agreeing with the cgroup files', async () => {
     const b = bundle('stats', BUSY);
-    b.edit((c) => (c.linux.resources = { ...c.linux.resources, memory: { limit: 64 * MiB }, pids: { limit: 40 } }));
+    b.edit((c) => (c.linux.resources = { ...c.linux.resources, memory: { limit: 64 * MiB }, pids: { limit: 40 }, cpu: FIFTH_OF_A_CPU }));
     await ok(b, ['run', '--detach', '--bundle', b.dir, b.id]);
     await sleep(400);
     const cpuBefore = BigInt(cg(b, 'cpuacct', 'cpuacct.usage'));
