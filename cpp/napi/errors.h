@@ -38,5 +38,7 @@ void register_spawn(Napi::Env env, Napi::Object exports);
 void register_exits(Napi::Env env, Napi::Object exports);
 void register_fs(Napi::Env env, Napi::Object exports);
 void register_pty(Napi::Env env, Napi::Object exports);
+void register_bpf(Napi::Env env, Napi::Object exports);
+void register_eventfd(Napi::Env env, Napi::Object exports);
 
 }  // namespace tsrun::napi

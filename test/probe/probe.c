@@ -248,7 +248,25 @@ static void report(void) {
   path_lines();
 }
 
+/* Touches N MiB, one page at a time, then sleeps: a memory-limit test's OOM victim. */
+static int memhog(long mib) {
+  long page = sysconf(_SC_PAGESIZE);
+  for (long i = 0; i < mib; i++) {
+    char* p = malloc(1 << 20);
+    if (!p) {
+      fprintf(stderr, "memhog: malloc failed after %ld MiB\n", i);
+      return 1;
+    }
+    for (long off = 0; off < (1 << 20); off += page) p[off] = 1;
+  }
+  printf("memhog %ld MiB\n", mib);
+  fflush(stdout);
+  pause();
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc >= 3 && strcmp(argv[1], "memhog") == 0) return memhog(atol(argv[2]));
   if (argc >= 3 && strcmp(argv[1], "sleep") == 0) {
     sleep((unsigned)atoi(argv[2]));
     return 0;
@@ -262,6 +280,6 @@ int main(int argc, char** argv) {
     report();
     return 0;
   }
-  fprintf(stderr, "usage: probe [report] | sleep N | exit N\n");
+  fprintf(stderr, "usage: probe [report] | sleep N | exit N | memhog MIB\n");
   return 2;
 }
