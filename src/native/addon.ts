@@ -13,6 +13,14 @@ export interface RawExit {
   signal: number;
 }
 
+/** One exception of a cgroup v2 device policy; -1 for any major or minor. */
+export interface DeviceException {
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  access: string;
+}
+
 interface Addon {
   sealExecutable(path: string, name: string): number;
   spawn(opts: { exeFd: number; argv: string[]; env: string[]; fds: number[] }): { pid: number; pidfd: number };
@@ -29,6 +37,10 @@ interface Addon {
   recvFd(socketFd: number): { fd: number; name: string };
   getWinsize(fd: number): { rows: number; cols: number } | null;
   setWinsize(fd: number, rows: number, cols: number): void;
+  attachDeviceFilter(cgroupDir: string, defaultAllow: boolean, rules: DeviceException[]): number;
+  deviceFilters(cgroupDir: string): number[];
+  eventfd(): number;
+  watchEventfd(fd: number, onEvent: (count: number) => void): () => void;
   stepNames: string[];
   planVersion: number;
   planMagic: number;

@@ -352,7 +352,25 @@ static int seccomp_filter(pid_t pid) {
   return rc;
 }
 
+/* Touches N MiB, one page at a time, then sleeps: a memory-limit test's OOM victim. */
+static int memhog(long mib) {
+  long page = sysconf(_SC_PAGESIZE);
+  for (long i = 0; i < mib; i++) {
+    char* p = malloc(1 << 20);
+    if (!p) {
+      fprintf(stderr, "memhog: malloc failed after %ld MiB\n", i);
+      return 1;
+    }
+    for (long off = 0; off < (1 << 20); off += page) p[off] = 1;
+  }
+  printf("memhog %ld MiB\n", mib);
+  fflush(stdout);
+  pause();
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc >= 3 && strcmp(argv[1], "memhog") == 0) return memhog(atol(argv[2]));
   if (argc >= 3 && strcmp(argv[1], "sleep") == 0) {
     sleep((unsigned)atoi(argv[2]));
     return 0;
@@ -368,6 +386,6 @@ int main(int argc, char** argv) {
   }
   if (argc >= 3 && strcmp(argv[1], "syscall") == 0) return syscalls(argc - 2, argv + 2);
   if (argc == 3 && strcmp(argv[1], "seccomp-filter") == 0) return seccomp_filter((pid_t)atoi(argv[2]));
-  fprintf(stderr, "usage: probe [report] | sleep N | exit N | sched | syscall CALL [-- CALL...] | seccomp-filter PID\n");
+  fprintf(stderr, "usage: probe [report] | sleep N | exit N | memhog MIB | sched | syscall CALL [-- CALL...] | seccomp-filter PID\n");
   return 2;
 }

@@ -40,9 +40,6 @@ export function refuseUnbuilt(c: Config): void {
   const linux = c.linux ?? {};
   if (linux.netDevices && Object.keys(linux.netDevices).length) no('linux.netDevices');
   if (linux.memoryPolicy) no('linux.memoryPolicy');
-  for (const key of Object.keys(linux.resources ?? {})) {
-    if (key !== 'devices') no(`linux.resources.${key}`);
-  }
 }
 
 /** Filesystems that take a context= mount option for linux.mountLabel. */
