@@ -32,12 +32,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/**
- * A runc-compatible binary that runs `runtime` with its state under our dir, copying
- * config.json on create. For tsrun it also drops linux.resources.cpu from the config: ctr
- * always asks for the kernel's default cpu.shares, and tsrun refuses resource limits until
- * issue 03 builds them.
- */
+/** A runc-compatible binary that runs `runtime` with its state under our dir, copying config.json on create. */
 function wrapper(name: string, runtime: string[], capture?: string): string {
   const root = path.join(dir, `${name}-state`);
   const file = path.join(dir, `${name}.sh`);
@@ -50,7 +45,6 @@ function wrapper(name: string, runtime: string[], capture?: string): string {
       'for a in "$@"; do',
       '  if [ $first = 1 ]; then set --; first=0; fi',
       capture ? `  if [ "$prev" = --bundle ]; then cp "$a/config.json" ${q(capture)}; fi` : '',
-      name === 'tsrun' ? `  if [ "$prev" = --bundle ]; then jq 'del(.linux.resources.cpu)' "$a/config.json" > "$a/config.json.new" && mv "$a/config.json.new" "$a/config.json"; fi` : '',
       `  if [ $replace = 1 ]; then a=${q(root)}; replace=0; fi`,
       '  if [ "$a" = --root ]; then replace=1; fi',
       '  prev=$a',
