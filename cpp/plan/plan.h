@@ -8,7 +8,7 @@
 
 namespace tsrun::plan {
 
-constexpr uint32_t kPlanVersion = 3;
+constexpr uint32_t kPlanVersion = 4;
 
 enum class NsType : uint8_t { Mount = 1, Uts, Ipc, Net, Pid, User, Cgroup, Time };
 
@@ -49,6 +49,8 @@ struct RootfsOp {
   bool attr_recursive;
   // an id-mapped bind (idmap, ridmap): the source seen through these mappings
   std::vector<IdMap> uid_mappings, gid_mappings;
+  // a tmpfs that starts with a copy of what the directory it covers holds (tmpcopyup)
+  bool copy_up = false;
 };
 
 struct Rlimit {

@@ -2,7 +2,7 @@
 // cpp/plan/plan.h and cpp/plan/decode.cc one to one; change all three together and bump
 // PLAN_VERSION (the addon reports the version it was built with, checked at start-up).
 
-export const PLAN_VERSION = 3;
+export const PLAN_VERSION = 4;
 
 export const NS_TYPES = ['mount', 'uts', 'ipc', 'network', 'pid', 'user', 'cgroup', 'time'] as const;
 export type NsType = (typeof NS_TYPES)[number];
@@ -47,6 +47,8 @@ export interface RootfsOp {
   /** an id-mapped bind: the source seen through these mappings (empty: none) */
   uidMappings: PlanIdMap[];
   gidMappings: PlanIdMap[];
+  /** a tmpfs that starts with a copy of the directory it covers (runc's tmpcopyup) */
+  copyUp: boolean;
   /** not sent: how errors name this operation, e.g. `mounts[2] "/proc"` */
   describe: string;
 }
@@ -240,6 +242,7 @@ export function encodePlan(p: Plan): Buffer {
         w.u32(m.size);
       }
     }
+    w.flag(op.copyUp);
   }
   w.flag(p.hostname !== null);
   w.str(p.hostname ?? '');

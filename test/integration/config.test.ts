@@ -227,6 +227,18 @@ describe('mounts', () => {
     expect(binds(ours.stdout)).toBe(binds(theirs.stdout));
   });
 
+  it('tmpcopyup starts the tmpfs with a copy of what it covers, as runc', async () => {
+    const b = bundle('copyup', ['sh', '-c', 'ls -ln /etc | tail -n +2 | cut -c1-34; echo new > /etc/x; cat /etc/x'], (c) =>
+      c.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] }),
+    );
+    const ours = await run(b);
+    const theirs = await runc(path.join(b.dir, 'runc-state'), ['run', '--bundle', b.dir, `${b.id}-r`]);
+    expect(ours.stderr).toBe('');
+    expect(ours.stdout).toContain('passwd');
+    expect(ours.stdout).toBe(theirs.stdout);
+    expect(existsSync(path.join(b.rootfs, 'etc/x'))).toBe(false);
+  });
+
   it('in a user namespace without its own network namespace, sysfs is the host\'s, bound read-only', async () => {
     const b = bundle('userns-sys', ['sh', '-c', 'cut -d" " -f5,6 /proc/self/mountinfo | grep "^/sys "; ls /sys/class/net | grep -c lo'], (c) => {
       USERNS(c);
