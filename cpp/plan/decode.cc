@@ -89,6 +89,7 @@ void read_op(Reader& r, RootfsOp& op) {
       maps->push_back(m);
     }
   }
+  op.copy_up = r.flag();
 }
 
 void read_hooks(Reader& r, std::vector<Hook>& hooks) {

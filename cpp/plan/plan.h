@@ -49,6 +49,8 @@ struct RootfsOp {
   bool attr_recursive;
   // an id-mapped bind (idmap, ridmap): the source seen through these mappings
   std::vector<IdMap> uid_mappings, gid_mappings;
+  // a tmpfs that starts with a copy of what the directory it covers holds (tmpcopyup)
+  bool copy_up = false;
 };
 
 struct Rlimit {

@@ -47,6 +47,8 @@ export interface RootfsOp {
   /** an id-mapped bind: the source seen through these mappings (empty: none) */
   uidMappings: PlanIdMap[];
   gidMappings: PlanIdMap[];
+  /** a tmpfs that starts with a copy of the directory it covers (runc's tmpcopyup) */
+  copyUp: boolean;
   /** not sent: how errors name this operation, e.g. `mounts[2] "/proc"` */
   describe: string;
 }
@@ -150,41 +152,45 @@ export interface PlanSeccomp {
   flags: number;
 }
 
+/** One growing buffer: a plan is thousands of small fields. */
 class Writer {
-  private chunks: Buffer[] = [];
+  private buf = Buffer.allocUnsafe(4096);
+  private off = 0;
 
+  private room(n: number): void {
+    if (this.off + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.off + n));
+    this.buf.copy(next, 0, 0, this.off);
+    this.buf = next;
+  }
   u8(v: number): void {
-    const b = Buffer.alloc(1);
-    b.writeUInt8(v);
-    this.chunks.push(b);
+    this.room(1);
+    this.off = this.buf.writeUInt8(v, this.off);
   }
   flag(v: boolean): void {
     this.u8(v ? 1 : 0);
   }
   u32(v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v >>> 0);
-    this.chunks.push(b);
+    this.room(4);
+    this.off = this.buf.writeUInt32LE(v >>> 0, this.off);
   }
   i32(v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeInt32LE(v);
-    this.chunks.push(b);
+    this.room(4);
+    this.off = this.buf.writeInt32LE(v, this.off);
   }
   i64(v: bigint | number): void {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64LE(BigInt(v));
-    this.chunks.push(b);
+    this.room(8);
+    this.off = this.buf.writeBigInt64LE(BigInt(v), this.off);
   }
   u64(v: bigint | number): void {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)));
-    this.chunks.push(b);
+    this.room(8);
+    this.off = this.buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), this.off);
   }
   str(s: string): void {
-    const bytes = Buffer.from(s, 'utf8');
-    this.u32(bytes.length);
-    this.chunks.push(bytes);
+    const n = Buffer.byteLength(s);
+    this.u32(n);
+    this.room(n);
+    this.off += this.buf.write(s, this.off, 'utf8');
   }
   blob(bytes: Buffer): void {
     this.u32(bytes.length);
@@ -195,7 +201,7 @@ class Writer {
     for (const s of list) this.str(s);
   }
   bytes(): Buffer {
-    return Buffer.concat(this.chunks);
+    return this.buf.subarray(0, this.off);
   }
 }
 
@@ -253,6 +259,7 @@ export function encodePlan(p: Plan): Buffer {
         w.u32(m.size);
       }
     }
+    w.flag(op.copyUp);
   }
   w.flag(p.hostname !== null);
   w.str(p.hostname ?? '');

@@ -227,6 +227,18 @@ describe('mounts', () => {
     expect(binds(ours.stdout)).toBe(binds(theirs.stdout));
   });
 
+  it('tmpcopyup starts the tmpfs with a copy of what it covers, as runc', async () => {
+    const b = bundle('copyup', ['sh', '-c', 'ls -ln /etc | tail -n +2 | awk "{print \\$1, \\$3, \\$4, \\$9}"; echo new > /etc/x; cat /etc/x'], (c) =>
+      c.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] }),
+    );
+    const ours = await run(b);
+    const theirs = await runc(path.join(b.dir, 'runc-state'), ['run', '--bundle', b.dir, `${b.id}-r`]);
+    expect(ours.stderr).toBe('');
+    expect(ours.stdout).toContain('passwd');
+    expect(ours.stdout).toBe(theirs.stdout);
+    expect(existsSync(path.join(b.rootfs, 'etc/x'))).toBe(false);
+  });
+
   it('in a user namespace without its own network namespace, sysfs is the host\'s, bound read-only', async () => {
     const b = bundle('userns-sys', ['sh', '-c', 'cut -d" " -f5,6 /proc/self/mountinfo | grep "^/sys "; ls /sys/class/net | grep -c lo'], (c) => {
       USERNS(c);
@@ -295,14 +307,13 @@ describe('features', () => {
 });
 
 describe('terminal', () => {
-  it('run with process.terminal and no console socket wires the container to our terminal, as runc', async () => {
+  it('run with process.terminal and no console socket wires the container to our terminal', async () => {
     const b = bundle('tty', ['sh', '-c', 'tty; stty size; echo in'], (c) => (c.process.terminal = true));
     const script = (cmd: string): string =>
       execFileSync('script', ['-qec', `stty rows 33 cols 77; ${cmd}; echo exit=$?`, '/dev/null']).toString().replace(/\r|\0|\^@/g, '');
     const ours = script(`node ${path.resolve('bin/tsrun')} --root ${b.root} run --bundle ${b.dir} ${b.id}`);
-    const theirs = script(`runc --root ${b.dir}/runc-state run --bundle ${b.dir} ${b.id}`);
-    expect(ours).toContain('/dev/pts/0\n33 77\nin\n');
-    expect(ours).toMatch(/exit=0\n$/);
-    expect(ours).toBe(theirs);
+    // What runc 1.1.5 prints for the same bundle (it loses the race for the pty now and then,
+    // so it is not run here each time).
+    expect(ours).toBe('/dev/pts/0\n33 77\nin\nexit=0\n');
   });
 });

@@ -98,6 +98,26 @@ describe('exec through the CLI', () => {
     }
   });
 
+  it('refuses a paused container unless --ignore-paused, which then waits for resume', async () => {
+    expect((await tsrun(b.root, ['pause', b.id])).code).toBe(0);
+    let resumed = false;
+    try {
+      const r = await tsrun(b.root, ['exec', b.id, 'true']);
+      expect(r.code).toBe(255);
+      expect(errorOf(r)).toBe('exec failed: cannot exec in a paused container (use --ignore-paused to override)');
+      // The process joins the frozen cgroups and freezes with them until resume, as with runc.
+      let done = false;
+      const forced = tsrun(b.root, ['exec', '--ignore-paused', b.id, 'sh', '-c', 'echo ran']).then((x) => ((done = true), x));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(done).toBe(false);
+      expect((await tsrun(b.root, ['resume', b.id])).code).toBe(0);
+      resumed = true;
+      expect(await forced).toMatchObject({ code: 0, stdout: 'ran\n' });
+    } finally {
+      if (!resumed) await tsrun(b.root, ['resume', b.id]);
+    }
+  });
+
   it('refuses a stopped container', async () => {
     const other = new TestBundle('exec-stopped', ['true']);
     try {

@@ -159,5 +159,5 @@ export function parseMountOptions(options: readonly string[] = []): ParsedOption
 
 /** Every option name config.json mounts may use. */
 export function knownMountOptions(): string[] {
-  return [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), 'idmap', 'ridmap'];
+  return [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), 'idmap', 'ridmap', 'tmpcopyup'];
 }

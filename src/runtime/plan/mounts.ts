@@ -32,6 +32,7 @@ export function op(partial: Partial<RootfsOp> & Pick<RootfsOp, 'kind' | 'dest' |
     attrRecursive: false,
     uidMappings: [],
     gidMappings: [],
+    copyUp: false,
     ...partial,
   };
 }
@@ -150,6 +151,8 @@ export function planMounts(mounts: readonly MountSpec[], ctx: MountContext): Mou
       return;
     }
     if (idmap.uidMappings.length) throw InvalidArgument.at(`${field}.uidMappings`, 'only bind mounts can be id-mapped');
+    const copyUp = parsed.data.includes('tmpcopyup');
+    if (copyUp && m.type !== 'tmpfs') throw InvalidArgument.at(`${field}.options`, 'tmpcopyup is for tmpfs mounts');
     if (!m.type) throw InvalidArgument.at(`${field}.type`, 'needs a type (or a bind option)');
     ops.push(
       op({
@@ -158,7 +161,8 @@ export function planMounts(mounts: readonly MountSpec[], ctx: MountContext): Mou
         source: m.source ?? m.type,
         dest,
         fstype: m.type,
-        data: parsed.data.join(','),
+        data: parsed.data.filter((d) => d !== 'tmpcopyup').join(','),
+        copyUp,
         flags,
         propagation: parsed.propagation,
         describe,
