@@ -11,7 +11,7 @@
 //    start-up whose jitter is larger than the profile's cost, hence (2).
 //
 // Run as root: npm run bench:seccomp
-//   (builds dist/ and bench/ with tsc, then runs .cache/bench/bench/seccomp.js with node).
+//   (builds dist/ (and the CLI bundle) and bench/, then runs .cache/bench/bench/seccomp.js).
 //   Environment: BENCH_RUNS (runs per variant, default 15).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -2,7 +2,7 @@
 // cpp/plan/plan.h and cpp/plan/decode.cc one to one; change all three together and bump
 // PLAN_VERSION (the addon reports the version it was built with, checked at start-up).
 
-export const PLAN_VERSION = 4;
+export const PLAN_VERSION = 5;
 
 export const NS_TYPES = ['mount', 'uts', 'ipc', 'network', 'pid', 'user', 'cgroup', 'time'] as const;
 export type NsType = (typeof NS_TYPES)[number];
@@ -194,7 +194,8 @@ class Writer {
   }
   blob(bytes: Buffer): void {
     this.u32(bytes.length);
-    this.chunks.push(bytes);
+    this.room(bytes.length);
+    this.off += bytes.copy(this.buf, this.off);
   }
   strs(list: string[]): void {
     this.u32(list.length);
