@@ -303,6 +303,9 @@ describe('features', () => {
     expect(f.linux.namespaces).toContain('user');
     expect(f.mountOptions).toEqual(expect.arrayContaining(['rro', 'rbind', 'nosymfollow', 'rslave']));
     expect(f.linux.capabilities).toContain('CAP_CHECKPOINT_RESTORE');
+    expect(f.linux.seccomp).toMatchObject({ enabled: true, actions: expect.arrayContaining(['SCMP_ACT_NOTIFY']) });
+    expect(f.linux.seccomp.supportedFlags).toContain('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV');
+    expect(f.linux.mountExtensions).toEqual({ idmap: { enabled: true } });
   });
 });
 
