@@ -3,7 +3,7 @@
 // hook fails its step (or, after start, only warns). Hooks are shell scripts writing into a
 // directory bound into the container at /hooklog, so that hooks on either side of
 // pivot_root write to the same files.
-import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TEST_PARENT } from '../lib/cgroups.js';
 import { probeArgs, type Config } from '../lib/config.js';
@@ -52,9 +52,18 @@ function cgroupDirFor(s: Scenario, id: string): string {
   return path.join(root?.mountpoint ?? '/sys/fs/cgroup', TEST_PARENT, id);
 }
 
+/** A shell only the container has (busybox under a name the host lacks): a startContainer
+ * hook using it proves that its path was resolved in the container. */
+const CONTAINER_SH = '/oci-hook-sh';
+
 function hook(dir: string, kind: Kind, n: number, env: string[]): Record<string, unknown> {
   const inside = IN_CONTAINER.includes(kind);
-  return { path: '/bin/sh', args: ['sh', inside ? '/hooklog/hook.sh' : path.join(dir, 'hook.sh'), kind, String(n)], env };
+  return { path: inside ? CONTAINER_SH : '/bin/sh', args: ['sh', inside ? '/hooklog/hook.sh' : path.join(dir, 'hook.sh'), kind, String(n)], env };
+}
+
+function addContainerShell(rootfs: string): void {
+  copyFileSync(path.join(rootfs, 'bin', 'busybox'), path.join(rootfs, CONTAINER_SH));
+  chmodSync(path.join(rootfs, CONTAINER_SH), 0o755);
 }
 
 function addHookDir(c: Config, dir: string): void {
@@ -77,7 +86,7 @@ export const hooks = scenario({
     'createRuntime-moment': 'createRuntime hooks run after the namespaces and mounts are made, before pivot_root',
     'createContainer-namespace': 'createContainer hooks run in the container namespace',
     'createContainer-moment': 'createContainer hooks run before pivot_root (the runtime root is still visible)',
-    'startContainer-namespace': 'startContainer hooks run in the container namespace, their path resolved there',
+    'startContainer-namespace': 'startContainer hooks run in the container namespace, their path resolved there (a shell only the container has)',
     'startContainer-moment': 'startContainer hooks run as part of start, not create',
     'poststart-namespace': 'poststart hooks run in the runtime namespace',
     'poststart-moment': 'poststart hooks run after the program is executed and before start returns',
@@ -89,6 +98,7 @@ export const hooks = scenario({
     const b = await s.bundle((c, bd) => {
       const env = [HOOK_PATH, `CGDIR=${cgroupDirFor(s, bd.id)}`];
       addHookDir(c, dir);
+      addContainerShell(bd.rootfs);
       c.mounts.push({ destination: '/hookmark', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
       c.hooks = Object.fromEntries(KINDS.map((k) => [k, [hook(dir, k, 1, env), hook(dir, k, 2, env)]]));
       c.process.args = probeArgs(['echo', 'program'], ['sleep', '30']);
@@ -166,6 +176,7 @@ export const hooks_stdin = scenario({
     const b = await s.bundle((c, bd) => {
       const env = [HOOK_PATH, `CGDIR=${cgroupDirFor(s, bd.id)}`];
       addHookDir(c, dir);
+      addContainerShell(bd.rootfs);
       c.annotations = annotations;
       c.hooks = Object.fromEntries(KINDS.map((k) => [k, [{ ...hook(dir, k, 1, env), timeout: 10 }]]));
       c.process.args = probeArgs(['sleep', '30']);
@@ -258,14 +269,15 @@ function failBefore(kind: 'prestart' | 'createRuntime' | 'createContainer' | 'st
     },
     async run(s) {
       const dir = hookDir(s);
-      const b = await s.bundle((c) => {
+      const b = await s.bundle((c, bd) => {
         addHookDir(c, dir);
+        addContainerShell(bd.rootfs);
         const fail = kind === 'startContainer' ? { path: '/bin/false' } : { path: '/bin/false', args: ['false'] };
         // A hook that succeeds first: proves the runtime runs this kind at all, so that the
         // error seen is the failing hook's and not a refusal of hooks.
         const first =
           kind === 'startContainer'
-            ? { path: '/bin/sh', args: ['sh', '-c', 'echo ran >> /hooklog/first-ran'] }
+            ? { path: CONTAINER_SH, args: ['sh', '-c', 'echo ran >> /hooklog/first-ran'] }
             : { path: '/bin/sh', args: ['sh', '-c', `echo ran >> ${path.join(dir, 'first-ran')}`] };
         c.hooks = {
           [kind]: [first, fail],

@@ -1,26 +1,9 @@
 // config.md#process, #posix-process, #linux-process, #user and #hostname: what the
 // container's process is given, as the probe inside reports it.
 import { capNames } from '../lib/host.js';
-import { PATH_ENV, PROBE, probeArgs, type Config } from '../lib/config.js';
-import { scenario, type Scenario } from '../lib/scenario.js';
-import type { Facts } from '../lib/facts.js';
+import { PATH_ENV, PROBE, probeArgs } from '../lib/config.js';
+import { scenario } from '../lib/scenario.js';
 
-async function runWith(s: Scenario, edit: (c: Config) => void): Promise<Facts> {
-  const b = await s.bundle(edit);
-  return s.container(b).run();
-}
-
-/** One container for one check: a failure to run it is that check's failure alone. */
-export async function checkRun(s: Scenario, key: string, edit: (c: Config) => void, verify: (f: Facts) => void): Promise<void> {
-  let f: Facts;
-  try {
-    f = await runWith(s, edit);
-  } catch (e) {
-    s.ok(key, false, (e as Error).message);
-    return;
-  }
-  verify(f);
-}
 
 export const process_basics = scenario({
   section: 'config.md#process',
@@ -32,7 +15,7 @@ export const process_basics = scenario({
     'terminal-false': 'with terminal false the process has the stdio create was given (no tty), consoleSize ignored',
   },
   async run(s) {
-    const f = await runWith(s, (c) => {
+    const f = await s.runProbe((c) => {
       c.process.cwd = '/tmp';
       c.process.env = [PATH_ENV, 'OCI_A=one', 'OCI_B=with=equals', 'OCI_EMPTY='];
       c.process.args = [PROBE, 'report', '--', 'echo', 'two words', '--', 'echo', ''];
@@ -62,7 +45,7 @@ export const process_args_path = scenario({
     'args-path': 'args[0] without a slash is found through the PATH of process.env, as execvp does',
   },
   async run(s) {
-    const f = await runWith(s, (c) => {
+    const f = await s.runProbe((c) => {
       c.process.env = ['PATH=/bin:/usr/local/bin'];
       c.process.args = ['oci-probe', 'echo', 'found'];
     });
@@ -102,7 +85,7 @@ export const process_rlimits = scenario({
       { type: 'RLIMIT_NPROC', soft: 300, hard: 400 },
       { type: 'RLIMIT_MSGQUEUE', soft: 8192, hard: 16384 },
     ];
-    const f = await runWith(s, (c) => (c.process.rlimits = want));
+    const f = await s.runProbe((c) => (c.process.rlimits = want));
     for (const r of want) {
       const got = f.rlimit(r.type);
       s.equal('soft', got?.soft, String(r.soft), r.type);
@@ -148,7 +131,7 @@ export const process_capabilities = scenario({
       inheritable: ['CAP_KILL', 'CAP_NET_RAW'],
       ambient: ['CAP_KILL'],
     };
-    const f = await runWith(s, (c) => (c.process.capabilities = sets));
+    const f = await s.runProbe((c) => (c.process.capabilities = sets));
     const keys = { bounding: 'CapBnd', effective: 'CapEff', permitted: 'CapPrm', inheritable: 'CapInh', ambient: 'CapAmb' } as const;
     for (const [set, key] of Object.entries(keys) as Array<[keyof typeof keys, string]>) {
       const hex = f.get(key);
@@ -178,8 +161,8 @@ export const no_new_privileges = scenario({
   },
   async run(s) {
     await Promise.all([
-      checkRun(s, 'noNewPrivileges-true', (c) => (c.process.noNewPrivileges = true), (f) => s.equal('noNewPrivileges-true', f.get('NoNewPrivs'), '1')),
-      checkRun(s, 'noNewPrivileges-false', (c) => (c.process.noNewPrivileges = false), (f) => s.equal('noNewPrivileges-false', f.get('NoNewPrivs'), '0')),
+      s.probe('noNewPrivileges-true', (c) => (c.process.noNewPrivileges = true), (f) => s.equal('noNewPrivileges-true', f.get('NoNewPrivs'), '1')),
+      s.probe('noNewPrivileges-false', (c) => (c.process.noNewPrivileges = false), (f) => s.equal('noNewPrivileges-false', f.get('NoNewPrivs'), '0')),
     ]);
   },
 });
@@ -192,7 +175,7 @@ export const process_oom_score_adj = scenario({
     unset: "without oomScoreAdj the container keeps the value of the runtime's caller",
   },
   async run(s) {
-    await checkRun(s, 'set', (c) => (c.process.oomScoreAdj = 200), (f) => s.equal('set', f.get('oom_score_adj'), '200'));
+    await s.probe('set', (c) => (c.process.oomScoreAdj = 200), (f) => s.equal('set', f.get('oom_score_adj'), '200'));
     // The runtime is started with oom_score_adj 123: unchanged, the container has it too.
     const b = await s.bundle();
     const c = s.container(b);
@@ -213,7 +196,7 @@ export const process_user = scenario({
     umask: 'user.umask is the umask',
   },
   async run(s) {
-    const f = await runWith(s, (c) => {
+    const f = await s.runProbe((c) => {
       c.process.user = { uid: 1000, gid: 1000, additionalGids: [100, 5], umask: 0o027 };
     });
     s.equal('uid', [f.get('uid'), f.get('euid')], ['1000', '1000']);
@@ -233,8 +216,8 @@ export const hostname = scenario({
   },
   async run(s) {
     await Promise.all([
-      checkRun(s, 'hostname', (c) => (c.hostname = 'oci-host-check'), (f) => s.equal('hostname', f.get('hostname'), 'oci-host-check')),
-      checkRun(s, 'domainname', (c) => (c.domainname = 'oci-domain.example'), (f) => s.equal('domainname', f.get('domainname'), 'oci-domain.example')),
+      s.probe('hostname', (c) => (c.hostname = 'oci-host-check'), (f) => s.equal('hostname', f.get('hostname'), 'oci-host-check')),
+      s.probe('domainname', (c) => (c.domainname = 'oci-domain.example'), (f) => s.equal('domainname', f.get('domainname'), 'oci-domain.example')),
     ]);
   },
 });
@@ -249,8 +232,7 @@ export const process_scheduling = scenario({
   },
   async run(s) {
     await Promise.all([
-      checkRun(
-        s,
+      s.probe(
         'scheduler',
         (c) => (c.process.scheduler = { policy: 'SCHED_BATCH', nice: 5 }),
         (f) => {
@@ -258,8 +240,8 @@ export const process_scheduling = scenario({
           s.equal('scheduler', f.get('nice'), '5', 'nice');
         },
       ),
-      checkRun(s, 'ioPriority', (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 6 }), (f) => s.equal('ioPriority', f.get('ioprio'), '2 6', 'class level')),
-      checkRun(s, 'execCPUAffinity', (c) => (c.process.execCPUAffinity = { initial: '0', final: '1' }), (f) => s.equal('execCPUAffinity', f.get('cpus'), '1')),
+      s.probe('ioPriority', (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 6 }), (f) => s.equal('ioPriority', f.get('ioprio'), '2 6', 'class level')),
+      s.probe('execCPUAffinity', (c) => (c.process.execCPUAffinity = { initial: '0', final: '1' }), (f) => s.equal('execCPUAffinity', f.get('cpus'), '1')),
     ]);
   },
 });

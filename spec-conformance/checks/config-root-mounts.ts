@@ -3,10 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { probeArgs, type Config } from '../lib/config.js';
+import { probeArgs } from '../lib/config.js';
 import type { Facts } from '../lib/facts.js';
 import { scenario, type Scenario } from '../lib/scenario.js';
-import type { Bundle } from '../lib/bundle.js';
 
 /** A directory on the host with one marker file, to bind into containers. */
 function hostDir(s: Scenario, name: string, marker = 'marker'): string {
@@ -16,22 +15,6 @@ function hostDir(s: Scenario, name: string, marker = 'marker'): string {
   return dir;
 }
 
-async function runBundle(s: Scenario, b: Bundle): Promise<Facts> {
-  return s.container(b).run();
-}
-
-async function check(s: Scenario, key: string, edit: (c: Config, b: { id: string; rootfs: string; dir: string }) => void, verify: (f: Facts, b: Bundle) => void): Promise<void> {
-  let b: Bundle | undefined;
-  let f: Facts;
-  try {
-    b = await s.bundle(edit);
-    f = await runBundle(s, b);
-  } catch (e) {
-    s.ok(key, false, (e as Error).message);
-    return;
-  }
-  verify(f, b);
-}
 
 export const root = scenario({
   section: 'config.md#root',
@@ -43,8 +26,7 @@ export const root = scenario({
   },
   async run(s) {
     await Promise.all([
-      check(
-        s,
+      s.probe(
         'path-absolute',
         (c, b) => {
           writeFileSync(path.join(b.rootfs, 'which-root'), 'absolute\n');
@@ -53,15 +35,12 @@ export const root = scenario({
         },
         (f) => s.ok('path-absolute', f.stat('/which-root')?.type === 'file', `stat: ${f.get('stat /which-root')}`),
       ),
-      (async () => {
-        try {
-          const b = await s.bundle((c) => (c.process.args = probeArgs(['stat', '/config.json'])), { rootIsBundle: true });
-          const f = await runBundle(s, b);
-          s.ok('path-dot', f.stat('/config.json')?.type === 'file', `stat /config.json in the container: ${f.get('stat /config.json')}`);
-        } catch (e) {
-          s.ok('path-dot', false, (e as Error).message);
-        }
-      })(),
+      s.probe(
+        'path-dot',
+        (c) => (c.process.args = probeArgs(['stat', '/config.json'])),
+        (f) => s.ok('path-dot', f.stat('/config.json')?.type === 'file', `stat /config.json in the container: ${f.get('stat /config.json')}`),
+        { rootIsBundle: true },
+      ),
       s.bundle((c) => (c.root.path = 'no-such-rootfs')).then((b) => s.expectError('path-missing', b, 'root.path "no-such-rootfs"')),
     ]);
   },
@@ -76,8 +55,7 @@ export const root_readonly = scenario({
   },
   async run(s) {
     await Promise.all([
-      check(
-        s,
+      s.probe(
         'readonly-true',
         (c) => {
           c.root.readonly = true;
@@ -88,8 +66,7 @@ export const root_readonly = scenario({
           s.equal('readonly-true', f.get('write /etc/hostname'), 'error EROFS', '/etc/hostname');
         },
       ),
-      check(
-        s,
+      s.probe(
         'readonly-false',
         (c) => {
           c.root.readonly = false;
@@ -142,7 +119,7 @@ export const mounts = scenario({
         ['write', '/mnt/ro', '/mnt/ro/marker', '/mnt/bind'],
       );
     });
-    const f = await runBundle(s, b);
+    const f = await s.container(b).run();
     // the tmpfs listed first would hide the marker, had it been mounted last
     s.equal('order', f.stat('/mnt/order/marker')?.type, 'file', '/mnt/order/marker');
     s.equal('order', f.mountAt('/mnt/nest/inner')?.fstype, 'tmpfs', '/mnt/nest/inner');
@@ -185,13 +162,9 @@ export const mounts_recursive = scenario({
       );
       c.process.args = probeArgs(['mounts'], ['stat', '/mnt/bind/sub/submarker', '/mnt/rbind/sub/submarker'], ['write', '/mnt/rro', '/mnt/rro/sub', '/mnt/rbind/sub']);
     });
-    let f: Facts;
-    try {
-      f = await runBundle(s, b);
-    } catch (e) {
-      for (const k of ['rbind', 'rro', 'propagation']) s.ok(k, false, (e as Error).message);
-      return;
-    }
+    let f: Facts | undefined;
+    await s.part(['rbind', 'rro', 'propagation'], async () => void (f = await s.container(b).run()));
+    if (!f) return;
     s.equal('rbind', f.stat('/mnt/rbind/sub/submarker')?.type, 'file', 'the submount under rbind');
     s.equal('rbind', f.stat('/mnt/bind/sub/submarker')?.error, 'ENOENT', 'the submount under bind');
     s.equal('rro', f.get('write /mnt/rro'), 'error EROFS', 'top of the rro bind');
@@ -245,8 +218,7 @@ export const default_filesystems = scenario({
     'dev-shm': '/dev/shm is a tmpfs',
   },
   async run(s) {
-    const b = await s.bundle((c) => (c.process.args = probeArgs(['mounts'])));
-    const f = await runBundle(s, b);
+    const f = await s.runProbe((c) => (c.process.args = probeArgs(['mounts'])));
     s.equal('proc', f.mountAt('/proc')?.fstype, 'proc');
     s.equal('sys', f.mountAt('/sys')?.fstype, 'sysfs');
     s.equal('dev-pts', f.mountAt('/dev/pts')?.fstype, 'devpts');

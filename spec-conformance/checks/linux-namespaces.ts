@@ -3,10 +3,10 @@
 // namespaces are read from the host through /proc/<pid>/ns, as runtime-tools does.
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { probeArgs, setNamespace } from '../lib/config.js';
+import { probeArgs, setNamespace, type Config } from '../lib/config.js';
 import { CONFIG_NS, NS_TYPES, type NsProcName } from '../lib/host.js';
 import { describeCall } from '../lib/runtime.js';
-import { scenario, type Scenario } from '../lib/scenario.js';
+import { scenario, type Holder, type Scenario } from '../lib/scenario.js';
 
 export const linux_ns_nopath = scenario({
   section: 'config-linux.md#namespaces',
@@ -80,20 +80,25 @@ const UNSHARE_FLAG: Record<NsProcName, string[]> = {
   uts: ['--uts'],
 };
 
+/** Makes the config join the holder's namespace of type t. */
+function joinHolder(c: Config, h: Holder, t: NsProcName, withMaps: boolean): void {
+  setNamespace(c, CONFIG_NS[t], h.nsPath(t));
+  if (t === 'user') {
+    // only id 0 is mapped in the joined namespace: no devpts gid=5
+    for (const m of c.mounts) if (m.type === 'devpts') m.options = m.options.filter((o: string) => o !== 'gid=5');
+  }
+  if (withMaps) {
+    // the maps the joined namespace has (unshare --map-root-user: 0 -> 0, one id)
+    c.linux.uidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
+  }
+}
+
 async function joinByPath(s: Scenario, t: NsProcName, key: string = CONFIG_NS[t], withMaps = false): Promise<void> {
   try {
     const h = await s.holder(UNSHARE_FLAG[t]);
     const b = await s.bundle((c) => {
-      setNamespace(c, CONFIG_NS[t], h.nsPath(t));
-      if (t === 'user') {
-        // only id 0 is mapped in the joined namespace: no devpts gid=5
-        for (const m of c.mounts) if (m.type === 'devpts') m.options = m.options.filter((o: string) => o !== 'gid=5');
-      }
-      if (withMaps) {
-        // the maps the joined namespace has (unshare --map-root-user: 0 -> 0, one id)
-        c.linux.uidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
-        c.linux.gidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
-      }
+      joinHolder(c, h, t, withMaps);
       c.process.args = probeArgs(['sleep', '10']);
     });
     const c = s.container(b);
@@ -136,14 +141,7 @@ export const linux_ns_path_type = scenario({
         try {
           // the valid counterpart: the same type joined at a path of that type
           const h = await s.holder(UNSHARE_FLAG[t]);
-          const control = await s.bundle((c) => {
-            setNamespace(c, CONFIG_NS[t], h.nsPath(t));
-            if (t === 'user') {
-              for (const m of c.mounts) if (m.type === 'devpts') m.options = m.options.filter((o: string) => o !== 'gid=5');
-              c.linux.uidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
-              c.linux.gidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
-            }
-          });
+          const control = await s.bundle((c) => joinHolder(c, h, t, t === 'user'));
           const b = await s.bundle((c) => setNamespace(c, CONFIG_NS[t], `/proc/self/ns/${WRONG[t]}`));
           await s.expectError(CONFIG_NS[t], b, `type ${CONFIG_NS[t]}, path /proc/self/ns/${WRONG[t]}`, undefined, control);
         } catch (e) {

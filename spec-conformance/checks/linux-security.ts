@@ -6,16 +6,14 @@ import path from 'node:path';
 import { probeArgs, withoutNamespace, type Config } from '../lib/config.js';
 import type { Facts } from '../lib/facts.js';
 import type { Bundle } from '../lib/bundle.js';
+import { describeCall } from '../lib/runtime.js';
 import { scenario, until, type Scenario } from '../lib/scenario.js';
 
+/** The probe's report, or undefined once the check has failed with the reason. */
 async function facts(s: Scenario, key: string, edit: (c: Config) => void): Promise<Facts | undefined> {
-  try {
-    const b = await s.bundle(edit);
-    return await s.container(b).run();
-  } catch (e) {
-    s.ok(key, false, (e as Error).message);
-    return undefined;
-  }
+  let f: Facts | undefined;
+  await s.part(key, async () => void (f = await s.runProbe(edit)));
+  return f;
 }
 
 export const linux_sysctl = scenario({
@@ -141,7 +139,7 @@ async function listener(s: Scenario): Promise<void> {
   const c = s.container(b);
   const made = await c.create();
   if (made.code !== 0) {
-    s.ok('listener', false, `create: ${made.stderr.trim()}`);
+    s.ok('listener', false, describeCall(made));
     return;
   }
   const pid = await c.pid();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { allCgroupDirs, removeCgroupDirs, TEST_PARENT } from '../lib/cgroups.js';
 import { probeArgs } from '../lib/config.js';
 import { describeCall } from '../lib/runtime.js';
-import { mountsUnder, scenario, sleep, until } from '../lib/scenario.js';
+import { mountsUnder, processLives, scenario, sleep, until } from '../lib/scenario.js';
 
 export const create = scenario({
   section: 'runtime.md#create',
@@ -241,7 +241,7 @@ export const delete_resources = scenario({
     await c.deleteOk();
     const left = dirs.filter((d) => existsSync(d));
     s.ok('cgroups', left.length === 0, `left: ${left.join(' ')}`);
-    s.ok('processes', !existsSync(`/proc/${pid}/stat`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), `pid ${pid} still lives`);
+    s.ok('processes', !processLives(pid), `pid ${pid} still lives`);
     s.equal('mounts', mountsUnder(b.dir), []);
   },
 });

@@ -1,8 +1,7 @@
 // runtime.md#state and #query-state: what `state` reports through a container's life.
-import { existsSync, readFileSync } from 'node:fs';
 import { probeArgs } from '../lib/config.js';
 import { describeCall } from '../lib/runtime.js';
-import { scenario, until } from '../lib/scenario.js';
+import { processLives, scenario, until } from '../lib/scenario.js';
 
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
@@ -41,7 +40,7 @@ export const state = scenario({
     s.equal('id', st.id, c.id);
     s.equal('status-created', st.status, 'created');
     const pid = st.pid;
-    s.ok('pid-created', typeof pid === 'number' && pid > 0 && alive(pid), `pid ${JSON.stringify(pid)} is not a live process`);
+    s.ok('pid-created', typeof pid === 'number' && pid > 0 && processLives(pid), `pid ${JSON.stringify(pid)} is not a live process`);
     s.equal('bundle', st.bundle, b.dir);
     s.equal('annotations', st.annotations, annotations);
 
@@ -61,10 +60,3 @@ export const state = scenario({
     s.failed('after-delete', gone.result, 'state after delete');
   },
 });
-
-function alive(pid: number): boolean {
-  if (!existsSync(`/proc/${pid}/stat`)) return false;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const st = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return st !== 'Z' && st !== 'X';
-}

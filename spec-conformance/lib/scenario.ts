@@ -28,6 +28,9 @@ export function scenario(def: ScenarioDef): ScenarioDef {
   return def;
 }
 
+/** Changes the base config of a new bundle (whose id, rootfs and directory it may use). */
+export type BundleEdit = (c: Config, b: { id: string; rootfs: string; dir: string }) => void;
+
 /** A failure of set-up: every check still without a verdict fails with it. */
 export class SetupError extends Error {}
 
@@ -64,11 +67,36 @@ export class Scenario {
     return `oci-${runTag}-${++idCounter}-${safe}`;
   }
 
-  async bundle(edit?: (c: Config, b: { id: string; rootfs: string; dir: string }) => void, opts: BundleOptions = {}): Promise<Bundle> {
+  async bundle(edit?: BundleEdit, opts: BundleOptions = {}): Promise<Bundle> {
     const id = this.newId();
     const b = new Bundle(this.work, id, baseConfig(id), this.env.rootfs, this.env.probe, opts);
     if (edit) b.edit((c) => edit(c, { id, rootfs: b.rootfs, dir: b.dir }));
     return b;
+  }
+
+  /** A bundle from the base config as `edit` leaves it, run to its end: the probe's report. */
+  async runProbe(edit?: BundleEdit, opts: BundleOptions = {}): Promise<Facts> {
+    return this.container(await this.bundle(edit, opts)).run();
+  }
+
+  /**
+   * One container for some checks: run as runProbe does, then verified. A failure to make
+   * or run it fails those checks alone, not the rest of the scenario.
+   */
+  async probe(keys: string | string[], edit: BundleEdit, verify: (f: Facts, b: Bundle) => void, opts: BundleOptions = {}): Promise<void> {
+    await this.part(keys, async () => {
+      const b = await this.bundle(edit, opts);
+      verify(await this.container(b).run(), b);
+    });
+  }
+
+  /** Runs part of a scenario; an error in it fails the given checks only. */
+  async part(keys: string | string[], fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      for (const k of ([] as string[]).concat(keys)) this.ok(k, false, (e as Error).message);
+    }
   }
 
   container(bundle: Bundle, id: string = bundle.id): Container {
