@@ -9,7 +9,8 @@ import { TEST_PARENT } from './lib/cgroups.js';
 import { readEnv } from './lib/env.js';
 import { Host } from './lib/host.js';
 import { Runtime } from './lib/runtime.js';
-import { Scenario, SetupError, type ScenarioDef } from './lib/scenario.js';
+import { SetupError } from './lib/container.js';
+import { Scenario, type ScenarioDef } from './lib/scenario.js';
 
 interface Outcome {
   def: ScenarioDef;

@@ -10,7 +10,8 @@ import { probeArgs, type Config } from '../lib/config.js';
 import { Facts } from '../lib/facts.js';
 import { describeCall } from '../lib/runtime.js';
 import type { Bundle } from '../lib/bundle.js';
-import { scenario, sleep, until, type Scenario } from '../lib/scenario.js';
+import { sleep, until } from '../lib/poll.js';
+import { scenario, type Scenario } from '../lib/scenario.js';
 
 const KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
 type Kind = (typeof KINDS)[number];

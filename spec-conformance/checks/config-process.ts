@@ -1,7 +1,7 @@
 // config.md#process, #posix-process, #linux-process, #user and #hostname: what the
 // container's process is given, as the probe inside reports it.
 import { capNames } from '../lib/host.js';
-import { PATH_ENV, PROBE, probeArgs } from '../lib/config.js';
+import { PATH_ENV, PROBE } from '../lib/config.js';
 import { scenario } from '../lib/scenario.js';
 
 

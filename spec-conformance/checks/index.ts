@@ -10,7 +10,9 @@ import * as cgroups from './linux-cgroups.js';
 import * as devices from './linux-devices.js';
 import * as namespaces from './linux-namespaces.js';
 import * as paths from './linux-paths.js';
+import * as seccomp from './linux-seccomp.js';
 import * as security from './linux-security.js';
+import * as sysctl from './linux-sysctl.js';
 import * as userns from './linux-userns.js';
 import * as lifecycle from './runtime-lifecycle.js';
 import * as operations from './runtime-operations.js';
@@ -34,5 +36,7 @@ export const SCENARIOS: ScenarioDef[] = [
   devices,
   cgroups,
   paths,
+  sysctl,
+  seccomp,
   security,
 ].flatMap(scenarios);

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { probeArgs, setNamespace, type Config } from '../lib/config.js';
 import { CONFIG_NS, NS_TYPES, type NsProcName } from '../lib/host.js';
 import { describeCall } from '../lib/runtime.js';
-import { scenario, type Holder, type Scenario } from '../lib/scenario.js';
+import type { Holder } from '../lib/holder.js';
+import { scenario, type Scenario } from '../lib/scenario.js';
 
 export const linux_ns_nopath = scenario({
   section: 'config-linux.md#namespaces',

@@ -4,7 +4,8 @@ import { existsSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { testCgroupDirs } from '../lib/cgroups.js';
 import { probeArgs } from '../lib/config.js';
-import { mountsUnder, scenario } from '../lib/scenario.js';
+import { mountsUnder } from '../lib/host.js';
+import { scenario } from '../lib/scenario.js';
 
 export const config_updates_without_affect = scenario({
   section: 'runtime.md#lifecycle',

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { allCgroupDirs, removeCgroupDirs, TEST_PARENT } from '../lib/cgroups.js';
 import { probeArgs } from '../lib/config.js';
 import { describeCall } from '../lib/runtime.js';
-import { mountsUnder, processLives, scenario, sleep, until } from '../lib/scenario.js';
+import { mountsUnder, processLives } from '../lib/host.js';
+import { sleep, until } from '../lib/poll.js';
+import { scenario } from '../lib/scenario.js';
 
 export const create = scenario({
   section: 'runtime.md#create',

@@ -1,7 +1,9 @@
 // runtime.md#state and #query-state: what `state` reports through a container's life.
 import { probeArgs } from '../lib/config.js';
 import { describeCall } from '../lib/runtime.js';
-import { processLives, scenario, until } from '../lib/scenario.js';
+import { processLives } from '../lib/host.js';
+import { until } from '../lib/poll.js';
+import { scenario } from '../lib/scenario.js';
 
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 

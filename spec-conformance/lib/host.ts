@@ -178,3 +178,22 @@ export function capNames(hex: string): string[] {
     .map(([name]) => name)
     .sort();
 }
+
+/** A live process, not a zombie waiting for its parent. */
+export function processLives(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Mount points on the host at or under a directory, deepest first. */
+export function mountsUnder(dir: string): string[] {
+  return parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+    .map((m) => m.point)
+    .filter((p) => p === dir || p.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+}
