@@ -14,10 +14,10 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 # build-essential/cmake/pkg-config/libseccomp-dev: the native core; protobuf-compiler: npm run gen
 # and the test that src/gen is fresh; busybox-static: the
 # container fixture; runc/crun: differential tests and benchmarks; containerd: shim tests;
-# jq, iproute2, util-linux, procps: test helpers; tini: reaps the containers tests leave to
+# jq, iproute2, util-linux, procps, strace: test helpers; tini: reaps the containers tests leave to
 # pid 1 (the init of these machines does not reap orphans).
 PACKAGES=(build-essential cmake pkg-config libseccomp-dev protobuf-compiler busybox-static jq runc crun containerd
-  iproute2 util-linux procps tini)
+  iproute2 util-linux procps tini strace)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -61,6 +61,7 @@ say "building the native core"
 npx --no-install cmake-js compile --out build --log-level error >/dev/null
 say "building the TypeScript"
 npx --no-install tsc -p tsconfig.json
+npx --no-install rolldown -c rolldown.config.mjs --log-level silent >/dev/null
 
 bash scripts/fixtures.sh
 say "ready"

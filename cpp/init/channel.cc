@@ -106,6 +106,13 @@ void request_userns_maps() {
   read_message(sync::MessageKind::MapsDone, Step::USERNS);
 }
 
+void send_seccomp_fd(int fd) {
+  send(sync::RecordKind::SeccompFd, Step::SECCOMP_NOTIFY, 0, -1, fd, nullptr);
+  // By hand there is no parent to take the fd, and no agent behind it.
+  if (g_text) return;
+  read_message(sync::MessageKind::SeccompDone, Step::SECCOMP_NOTIFY);
+}
+
 std::string request_hooks() {
   send(sync::RecordKind::Hooks, Step::HOOKS, 0, -1, 0, nullptr);
   auto body = read_message(sync::MessageKind::HooksDone, Step::HOOKS);

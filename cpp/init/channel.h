@@ -29,6 +29,8 @@ void send_ready();
 void request_userns_maps();
 // Asks the parent to run its create hooks; returns the container state JSON it answers with.
 std::string request_hooks();
+// Reports the seccomp listener fd and blocks until the parent has handed it to the agent.
+void send_seccomp_fd(int fd);
 
 // Reads the PLAN message: magic, length, bytes.
 std::vector<uint8_t> read_plan();

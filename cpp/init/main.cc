@@ -22,9 +22,11 @@
 #include "../sys/syscalls.h"
 #include "channel.h"
 #include "extras.h"
+#include "idmap.h"
 #include "paths.h"
 #include "process.h"
 #include "rootfs.h"
+#include "seccomp.h"
 
 namespace tsrun::init {
 namespace {
@@ -105,11 +107,17 @@ void join_container(const plan::Plan& p) {
   }
   set_rlimits(p.process);
   apply_personality(p);
+  // Seccomp goes in as late as it can, so that the profile need not allow our own set-up;
+  // without no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it must precede the
+  // capability drop (runc's order in standard_init_linux.go). Either way the filter sees
+  // what follows it: the sync socket, the exec fifo, startContainer hooks and execve.
+  if (!p.process.no_new_privileges) apply_seccomp(p);
   std::vector<std::string> env = p.process.env;
   finalize_identity(p, &env);
   set_cpu_affinity(p.cpus_final);
   std::string path = lookup_executable(p.process, env);
   apply_exec_labels(p);
+  if (p.process.no_new_privileges) apply_seccomp(p);
 
   send_ready();
   ::close(sync_fd());
@@ -135,14 +143,14 @@ void new_session() {
   if (::setgroups(0, nullptr) < 0) fail(Step::USER, errno, -1, "clear supplementary groups");
 }
 
-[[noreturn]] void container_init(const plan::Plan& p, int go_fd) {
+[[noreturn]] void container_init(const plan::Plan& p, const std::vector<int>& idmapped_trees, int go_fd) {
   wait_for_bootstrap(go_fd);
   new_session();
   bool new_mount_ns = has_ns(p, NsType::Mount);
   if (p.new_keyring) join_session_keyring(p, has_ns(p, NsType::User));
 
   prepare_root(p, new_mount_ns);
-  run_rootfs_ops(p);
+  run_rootfs_ops(p, idmapped_trees);
   // Hooks see the mounts but still the host's root, as the spec orders them.
   std::string state;
   if (p.hooks_sync) {
@@ -178,9 +186,12 @@ void new_session() {
   if (p.process.args.empty()) fail(Step::PLAN, EINVAL, -1, "no process args");
 
   set_cpu_affinity(p.cpus_initial);
+  std::vector<int> idmapped_trees;
   if (p.mode == plan::Mode::Exec) {
     join_container(p);
   } else {
+    // Before our own user namespace: id-mapping host mounts needs the host's.
+    idmapped_trees = prepare_idmapped_mounts(p);
     enter_namespaces(p);
   }
 
@@ -193,7 +204,7 @@ void new_session() {
   if (pid == 0) {
     ::close(go[1]);
     if (p.mode == plan::Mode::Exec) exec_init(p, go[0]);
-    container_init(p, go[0]);
+    container_init(p, idmapped_trees, go[0]);
   }
   send_child_pid(pid);
   ::close(go[1]);

@@ -6,11 +6,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <linux/openat2.h>
 
@@ -76,7 +80,8 @@ void apply_propagation(int root_fd, const RootfsOp& op, int index) {
   }
 }
 
-void do_bind(int root_fd, const RootfsOp& op, int index) {
+// An id-mapped tree prepared by the bootstrap (idmap.cc), -1 for a plain bind.
+void do_bind(int root_fd, const RootfsOp& op, int index, int idmapped_tree = -1) {
   struct stat st;
   if (::stat(op.source.c_str(), &st) < 0) {
     fail(Step::MOUNT, errno, index, "bind source %s", op.source.c_str());
@@ -84,7 +89,13 @@ void do_bind(int root_fd, const RootfsOp& op, int index) {
   Fd dest = S_ISDIR(st.st_mode) ? mkdir_all_in_root(root_fd, op.dest, 0755)
                                 : ensure_file_in_root(root_fd, op.dest, 0755);
   if (!dest.ok()) fail(Step::MOUNT, errno, index, "create mount point %s", op.dest.c_str());
-  if (mount_at(op.source.c_str(), dest.get(), "bind", MS_BIND | (op.flags & MS_REC), nullptr) < 0) {
+  if (idmapped_tree >= 0) {
+    constexpr unsigned kMoveFromEmpty = 0x4, kMoveToEmpty = 0x40;
+    if (sys::move_mount(idmapped_tree, "", dest.get(), "", kMoveFromEmpty | kMoveToEmpty) < 0) {
+      fail(Step::MOUNT, errno, index, "attach id-mapped %s on %s", op.source.c_str(), op.dest.c_str());
+    }
+    ::close(idmapped_tree);
+  } else if (mount_at(op.source.c_str(), dest.get(), "bind", MS_BIND | (op.flags & MS_REC), nullptr) < 0) {
     fail(Step::MOUNT, errno, index, "bind %s on %s", op.source.c_str(), op.dest.c_str());
   }
   // A bind ignores every flag but MS_REC; the others need a remount of the new mount.
@@ -98,6 +109,50 @@ void do_bind(int root_fd, const RootfsOp& op, int index) {
   }
   apply_mount_attrs(root_fd, op, index);
   apply_propagation(root_fd, op, index);
+}
+
+// Copies a directory tree, owners and modes included, from one open directory to another.
+// Used for tmpcopyup, where the source is the directory a fresh tmpfs now covers.
+bool copy_tree(int src, int dst) {
+  int scan = ::fcntl(src, F_DUPFD_CLOEXEC, 3);
+  DIR* dir = scan >= 0 ? ::fdopendir(scan) : nullptr;
+  if (!dir) return false;
+  bool ok = true;
+  while (struct dirent* e = ::readdir(dir)) {
+    const char* name = e->d_name;
+    if (!std::strcmp(name, ".") || !std::strcmp(name, "..")) continue;
+    struct stat st;
+    if (::fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return false;
+    mode_t mode = st.st_mode & 07777;
+    if (S_ISDIR(st.st_mode)) {
+      Fd from(::openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!from.ok() || ::mkdirat(dst, name, 0700) < 0) ok = false;
+      Fd to(ok ? ::openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1);
+      ok = ok && to.ok() && copy_tree(from.get(), to.get()) && ::fchown(to.get(), st.st_uid, st.st_gid) == 0 &&
+           ::fchmod(to.get(), mode) == 0;
+    } else if (S_ISREG(st.st_mode)) {
+      Fd from(::openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      Fd to(::openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      ok = from.ok() && to.ok();
+      for (off_t left = st.st_size; ok && left > 0;) {
+        ssize_t n = ::sendfile(to.get(), from.get(), nullptr, static_cast<size_t>(left));
+        if (n <= 0) ok = false;
+        left -= n;
+      }
+      // Owner first: chown clears set-id bits, which the mode then puts back.
+      ok = ok && ::fchown(to.get(), st.st_uid, st.st_gid) == 0 && ::fchmod(to.get(), mode) == 0;
+    } else if (S_ISLNK(st.st_mode)) {
+      std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+      ssize_t n = ::readlinkat(src, name, target.data(), target.size());
+      ok = n >= 0 && ::symlinkat(target.substr(0, static_cast<size_t>(n)).c_str(), dst, name) == 0 &&
+           ::fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) == 0;
+    } else {
+      ok = ::mknodat(dst, name, st.st_mode, st.st_rdev) == 0 && ::fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) == 0;
+    }
+    if (!ok) break;
+  }
+  ::closedir(dir);
+  return ok;
 }
 
 void do_mount(int root_fd, const RootfsOp& op, int index) {
@@ -115,6 +170,10 @@ void do_mount(int root_fd, const RootfsOp& op, int index) {
     dest = mkdir_all_in_root(root_fd, op.dest, 0755);
   }
   if (!dest.ok()) fail(Step::MOUNT, errno, index, "create mount point %s", op.dest.c_str());
+  // tmpcopyup: hold the directory open, so that its contents stay reachable under the tmpfs.
+  Fd covered;
+  if (op.copy_up) covered = Fd(::open(proc_fd(dest.get()).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (op.copy_up && !covered.ok()) fail(Step::MOUNT, errno, index, "open %s to copy it up", op.dest.c_str());
   if (mount_at(op.source.c_str(), dest.get(), op.fstype.c_str(), op.flags, op.data.c_str()) < 0) {
     // Without a network (or IPC) namespace of its own, a user-namespaced container may not
     // mount sysfs (or mqueue) afresh; like runc, it gets the host's, bound.
@@ -128,6 +187,15 @@ void do_mount(int root_fd, const RootfsOp& op, int index) {
     bind.flags = op.flags | MS_BIND | MS_REC;
     do_bind(root_fd, bind, index);
     return;
+  }
+  if (op.copy_up) {
+    Fd top = open_in_root(root_fd, op.dest);
+    Fd fresh(top.ok() ? ::open(proc_fd(top.get()).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1);
+    struct stat st;
+    if (!fresh.ok() || !copy_tree(covered.get(), fresh.get()) || ::fstat(covered.get(), &st) < 0 ||
+        ::fchown(fresh.get(), st.st_uid, st.st_gid) < 0 || ::fchmod(fresh.get(), st.st_mode & 07777) < 0) {
+      fail(Step::MOUNT, errno, index, "copy %s up into the tmpfs", op.dest.c_str());
+    }
   }
   apply_mount_attrs(root_fd, op, index);
   apply_propagation(root_fd, op, index);
@@ -264,7 +332,7 @@ void prepare_root(const plan::Plan& p, bool new_mount_ns) {
   }
 }
 
-void run_rootfs_ops(const plan::Plan& p) {
+void run_rootfs_ops(const plan::Plan& p, const std::vector<int>& idmapped_trees) {
   Fd root(::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root.ok()) fail(Step::MOUNT, errno, -1, "open rootfs %s", p.rootfs.c_str());
   for (size_t i = 0; i < p.rootfs_ops.size(); i++) {
@@ -272,7 +340,7 @@ void run_rootfs_ops(const plan::Plan& p) {
     int index = static_cast<int>(i);
     switch (op.kind) {
       case OpKind::Mount: do_mount(root.get(), op, index); break;
-      case OpKind::Bind: do_bind(root.get(), op, index); break;
+      case OpKind::Bind: do_bind(root.get(), op, index, idmapped_trees.empty() ? -1 : idmapped_trees[i]); break;
       case OpKind::Mknod: do_mknod(root.get(), op, index); break;
       case OpKind::BindDevice: do_bind_device(root.get(), op, index); break;
       case OpKind::Symlink: do_symlink(root.get(), op, index); break;

@@ -14,6 +14,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_exits(env, exports);
   register_fs(env, exports);
   register_pty(env, exports);
+  register_bpf(env, exports);
+  register_eventfd(env, exports);
+  register_seccomp(env, exports);
+  register_seccomp_agent(env, exports);
   register_shim(env, exports);
 
   auto steps = Napi::Array::New(env);

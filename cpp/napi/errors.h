@@ -38,6 +38,10 @@ void register_spawn(Napi::Env env, Napi::Object exports);
 void register_exits(Napi::Env env, Napi::Object exports);
 void register_fs(Napi::Env env, Napi::Object exports);
 void register_pty(Napi::Env env, Napi::Object exports);
+void register_bpf(Napi::Env env, Napi::Object exports);
+void register_eventfd(Napi::Env env, Napi::Object exports);
+void register_seccomp(Napi::Env env, Napi::Object exports);
+void register_seccomp_agent(Napi::Env env, Napi::Object exports);
 void register_shim(Napi::Env env, Napi::Object exports);
 
 }  // namespace tsrun::napi

@@ -79,6 +79,17 @@ void read_op(Reader& r, RootfsOp& op) {
   op.attr_set = r.u64();
   op.attr_clr = r.u64();
   op.attr_recursive = r.flag();
+  for (auto* maps : {&op.uid_mappings, &op.gid_mappings}) {
+    uint32_t n2 = r.count();
+    for (uint32_t i = 0; i < n2 && r.ok(); i++) {
+      IdMap m;
+      m.container_id = r.u32();
+      m.host_id = r.u32();
+      m.size = r.u32();
+      maps->push_back(m);
+    }
+  }
+  op.copy_up = r.flag();
 }
 
 void read_hooks(Reader& r, std::vector<Hook>& hooks) {
@@ -199,6 +210,8 @@ bool decode(const uint8_t* data, size_t len, Plan* out, std::string* why) {
   p.cpus_final = read_u32s(r);
   p.apparmor_profile = r.str();
   p.selinux_label = r.str();
+  p.seccomp_bpf = r.str();
+  p.seccomp_flags = r.u32();
   if (!r.ok()) {
     *why = "truncated plan";
     return false;

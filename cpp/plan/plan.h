@@ -8,7 +8,7 @@
 
 namespace tsrun::plan {
 
-constexpr uint32_t kPlanVersion = 3;
+constexpr uint32_t kPlanVersion = 5;
 
 enum class NsType : uint8_t { Mount = 1, Uts, Ipc, Net, Pid, User, Cgroup, Time };
 
@@ -29,6 +29,10 @@ enum class OpKind : uint8_t {
 
 constexpr uint64_t kReplace = 1;
 
+struct IdMap {
+  uint32_t container_id, host_id, size;
+};
+
 struct RootfsOp {
   OpKind kind;
   int32_t config_index;  // index into config.json's mounts or devices, -1 if runtime-added
@@ -43,6 +47,10 @@ struct RootfsOp {
   // mount_setattr(2) after the mount, for rro, rnosuid... (0, 0: none)
   uint64_t attr_set, attr_clr;
   bool attr_recursive;
+  // an id-mapped bind (idmap, ridmap): the source seen through these mappings
+  std::vector<IdMap> uid_mappings, gid_mappings;
+  // a tmpfs that starts with a copy of what the directory it covers holds (tmpcopyup)
+  bool copy_up = false;
 };
 
 struct Rlimit {
@@ -126,6 +134,11 @@ struct Plan {
   int32_t io_priority = -1;  // an ioprio value, -1: leave it
   std::vector<uint32_t> cpus_initial, cpus_final;
   std::string apparmor_profile, selinux_label;
+
+  // Seccomp: a classic BPF program (struct sock_filter[]) compiled in the parent, loaded by
+  // tsrun-init as late as it can (cpp/init/seccomp.h); empty: no filter.
+  std::string seccomp_bpf;
+  uint32_t seccomp_flags = 0;  // seccomp(2) SECCOMP_FILTER_FLAG_* bits
 };
 
 // Decodes the wire bytes; on failure returns false with a reason in *why.

@@ -24,6 +24,19 @@
 //   (create returns)                                            wait on exec fifo;
 //                                                               startContainer hooks; execve
 //
+// With a seccomp filter that has SCMP_ACT_NOTIFY rules, the init (or an exec'd process)
+// loads it (before the capabilities are dropped without noNewPrivileges, else just before
+// READY) and then:
+//
+//                   <----------------------------------------  SECCOMP_FD(fd in the init)
+//   pidfd_getfd the listener; send it and
+//   the container process state to the
+//   agent at listenerPath (SCM_RIGHTS)
+//   SECCOMP_DONE ---------------------------------------------->  close the listener; go on
+//
+// The parent, not the init, talks to the agent: the init is in the container's mount
+// namespace by then, and nothing of the host has to be handed into it.
+//
 // Any step may instead send ERROR(step, errno, index, detail) and exit. Records from
 // tsrun-init are fixed-size so the parent can read them without framing. Messages from the
 // parent are a header (kind, length) and a body: the plan, and the answers above.
@@ -38,6 +51,7 @@ enum class RecordKind : uint32_t {
   Error = 3,     // step, err, index, detail
   Userns = 4,    // value: pid of the bootstrap, whose uid_map and gid_map the parent writes
   Hooks = 5,     // the parent runs prestart and createRuntime hooks, then answers
+  SeccompFd = 6, // value: the seccomp listener fd, as numbered in the process; answered
 };
 
 // Messages from the parent: a MessageHeader, then `length` bytes.
@@ -45,6 +59,7 @@ enum class MessageKind : uint32_t {
   Plan = 0x4e4c5054,  // "TPLN": the plan's wire bytes
   MapsDone = 1,       // empty
   HooksDone = 2,      // the container state as JSON, for hooks run inside the container
+  SeccompDone = 3,    // empty: the agent has the seccomp listener
 };
 
 struct MessageHeader {

@@ -69,6 +69,14 @@ inline int mount_setattr(int dfd, const char* path, unsigned flags, MountAttr* a
   return static_cast<int>(::syscall(SYS_mount_setattr, dfd, path, flags, attr, sizeof(*attr)));
 }
 
+inline int open_tree(int dfd, const char* path, unsigned flags) {
+  return static_cast<int>(::syscall(SYS_open_tree, dfd, path, flags));
+}
+
+inline int move_mount(int from_dfd, const char* from, int to_dfd, const char* to, unsigned flags) {
+  return static_cast<int>(::syscall(SYS_move_mount, from_dfd, from, to_dfd, to, flags));
+}
+
 inline long keyctl(int op, unsigned long a2, unsigned long a3, unsigned long a4) {
   return ::syscall(SYS_keyctl, op, a2, a3, a4, 0);
 }

@@ -8,12 +8,16 @@ import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { execCommand } from './commands/exec.js';
 import { featuresCommand } from './commands/features.js';
+import { eventsCommand } from './commands/events.js';
 import { killCommand } from './commands/kill.js';
 import { listCommand } from './commands/list.js';
+import { pauseCommand, resumeCommand } from './commands/pause.js';
+import { psCommand } from './commands/ps.js';
 import { runCommand } from './commands/run.js';
 import { specCommand } from './commands/spec.js';
 import { startCommand } from './commands/start.js';
 import { stateCommand } from './commands/state.js';
+import { updateCommand } from './commands/update.js';
 import type { GlobalOptions } from './context.js';
 import { report } from './exit.js';
 import { err, out } from './output.js';
@@ -55,6 +59,11 @@ function program(setExitCode: (code: number) => void): Command {
     listCommand(),
     specCommand(),
     featuresCommand(VERSION),
+    pauseCommand(),
+    resumeCommand(),
+    updateCommand(),
+    eventsCommand(),
+    psCommand(),
   ]) {
     cmd.exitOverride().configureOutput({ writeOut: out, writeErr: err, outputError: () => undefined });
     p.addCommand(cmd);

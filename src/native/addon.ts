@@ -1,5 +1,6 @@
 // The only importer of the .node file. Every call goes through `call`, which turns the
 // addon's errno errors into SystemError; the addon throws TypeError only for bugs.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -11,6 +12,14 @@ export interface RawExit {
   pid: number;
   code: number;
   signal: number;
+}
+
+/** One exception of a cgroup v2 device policy; -1 for any major or minor. */
+export interface DeviceException {
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  access: string;
 }
 
 interface Addon {
@@ -29,14 +38,29 @@ interface Addon {
   recvFd(socketFd: number): { fd: number; name: string };
   getWinsize(fd: number): { rows: number; cols: number } | null;
   setWinsize(fd: number, rows: number, cols: number): void;
+  attachDeviceFilter(cgroupDir: string, defaultAllow: boolean, rules: DeviceException[]): number;
+  deviceFilters(cgroupDir: string): number[];
+  eventfd(): number;
+  watchEventfd(fd: number, onEvent: (count: number) => void): () => void;
   stepNames: string[];
   planVersion: number;
   planMagic: number;
   recordSize: number;
 }
 
-/** The repository (or installed package) root: src/native and dist/native sit two below. */
-export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository (or installed package) root: the nearest directory up with our package.json. */
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    try {
+      if ((JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'tsrun') return dir;
+    } catch {
+      // no package.json here
+    }
+    if (path.dirname(dir) === dir) throw new Error(`tsrun's package.json not found above ${from}`);
+  }
+}
+
+export const packageRoot = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
 export const buildDir = path.join(packageRoot, 'build', 'Release');
 export const initPath = path.join(buildDir, 'tsrun-init');
 

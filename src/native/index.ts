@@ -3,7 +3,9 @@ import { addon, call, type RawExit } from './addon.js';
 
 export { InitProcess, sealedInit, type InitRecord, type StartInitOptions } from './init-process.js';
 export * from './plan-wire.js';
+export { pidfdGetfd, sendWithFds } from './seccomp.js';
 export { errnoText, initPath, buildDir, packageRoot } from './addon.js';
+export * from './cgroup.js';
 
 export type ProcessExit = RawExit;
 

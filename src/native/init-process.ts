@@ -9,8 +9,8 @@ if (addon.planVersion !== PLAN_VERSION) {
   throw new Error(`the native addon speaks plan version ${addon.planVersion}, this code ${PLAN_VERSION}: rebuild`);
 }
 
-const RecordKind = { ChildPid: 1, Ready: 2, Error: 3, Userns: 4, Hooks: 5 } as const;
-const MessageKind = { MapsDone: 1, HooksDone: 2 } as const;
+const RecordKind = { ChildPid: 1, Ready: 2, Error: 3, Userns: 4, Hooks: 5, SeccompFd: 6 } as const;
+const MessageKind = { MapsDone: 1, HooksDone: 2, SeccompDone: 3 } as const;
 const STEPS_WITH_OPS = new Set(['mount', 'device', 'symlink']);
 
 export type InitRecord =
@@ -20,7 +20,9 @@ export type InitRecord =
   /** the bootstrap made a user namespace: write its maps, then mapsWritten() */
   | { kind: 'userns'; pid: number }
   /** run prestart and createRuntime hooks, then hooksDone(state) */
-  | { kind: 'hooks' };
+  | { kind: 'hooks' }
+  /** the process's seccomp listener, as numbered in the process; answer with seccompDone() */
+  | { kind: 'seccomp-fd'; fd: number };
 
 let sealed: number | undefined;
 
@@ -154,6 +156,11 @@ export class InitProcess {
     this.send(MessageKind.HooksDone, Buffer.from(state));
   }
 
+  /** Lets the process go on once the agent has its seccomp listener. */
+  seccompDone(): void {
+    this.send(MessageKind.SeccompDone, Buffer.alloc(0));
+  }
+
   /** The next record, or null when tsrun-init closed the channel. */
   async next(): Promise<InitRecord | null> {
     const rec = await this.reader.next();
@@ -164,6 +171,7 @@ export class InitProcess {
     if (kind === RecordKind.Error) return { kind: 'error', error: this.errorOf(rec) };
     if (kind === RecordKind.Userns) return { kind: 'userns', pid: Number(rec.readBigInt64LE(16)) };
     if (kind === RecordKind.Hooks) return { kind: 'hooks' };
+    if (kind === RecordKind.SeccompFd) return { kind: 'seccomp-fd', fd: Number(rec.readBigInt64LE(16)) };
     return { kind: 'error', error: new SystemError(`sync: unknown record kind ${kind}`, { errno: 0 }) };
   }
 

@@ -2,7 +2,7 @@
 // cpp/plan/plan.h and cpp/plan/decode.cc one to one; change all three together and bump
 // PLAN_VERSION (the addon reports the version it was built with, checked at start-up).
 
-export const PLAN_VERSION = 3;
+export const PLAN_VERSION = 5;
 
 export const NS_TYPES = ['mount', 'uts', 'ipc', 'network', 'pid', 'user', 'cgroup', 'time'] as const;
 export type NsType = (typeof NS_TYPES)[number];
@@ -44,8 +44,19 @@ export interface RootfsOp {
   attrSet: number;
   attrClr: number;
   attrRecursive: boolean;
+  /** an id-mapped bind: the source seen through these mappings (empty: none) */
+  uidMappings: PlanIdMap[];
+  gidMappings: PlanIdMap[];
+  /** a tmpfs that starts with a copy of the directory it covers (runc's tmpcopyup) */
+  copyUp: boolean;
   /** not sent: how errors name this operation, e.g. `mounts[2] "/proc"` */
   describe: string;
+}
+
+export interface PlanIdMap {
+  containerID: number;
+  hostID: number;
+  size: number;
 }
 
 export interface PlanHook {
@@ -130,50 +141,68 @@ export interface Plan {
   cpusFinal: number[];
   apparmorProfile: string;
   selinuxLabel: string;
+  /** the compiled seccomp filter, null for none */
+  seccomp: PlanSeccomp | null;
 }
 
-class Writer {
-  private chunks: Buffer[] = [];
+export interface PlanSeccomp {
+  /** struct sock_filter[] */
+  bpf: Buffer;
+  /** SECCOMP_FILTER_FLAG_* bits */
+  flags: number;
+}
 
+/** One growing buffer: a plan is thousands of small fields. */
+class Writer {
+  private buf = Buffer.allocUnsafe(4096);
+  private off = 0;
+
+  private room(n: number): void {
+    if (this.off + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.off + n));
+    this.buf.copy(next, 0, 0, this.off);
+    this.buf = next;
+  }
   u8(v: number): void {
-    const b = Buffer.alloc(1);
-    b.writeUInt8(v);
-    this.chunks.push(b);
+    this.room(1);
+    this.off = this.buf.writeUInt8(v, this.off);
   }
   flag(v: boolean): void {
     this.u8(v ? 1 : 0);
   }
   u32(v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v >>> 0);
-    this.chunks.push(b);
+    this.room(4);
+    this.off = this.buf.writeUInt32LE(v >>> 0, this.off);
   }
   i32(v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeInt32LE(v);
-    this.chunks.push(b);
+    this.room(4);
+    this.off = this.buf.writeInt32LE(v, this.off);
   }
   i64(v: bigint | number): void {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64LE(BigInt(v));
-    this.chunks.push(b);
+    this.room(8);
+    this.off = this.buf.writeBigInt64LE(BigInt(v), this.off);
   }
   u64(v: bigint | number): void {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)));
-    this.chunks.push(b);
+    this.room(8);
+    this.off = this.buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), this.off);
   }
   str(s: string): void {
-    const bytes = Buffer.from(s, 'utf8');
+    const n = Buffer.byteLength(s);
+    this.u32(n);
+    this.room(n);
+    this.off += this.buf.write(s, this.off, 'utf8');
+  }
+  blob(bytes: Buffer): void {
     this.u32(bytes.length);
-    this.chunks.push(bytes);
+    this.room(bytes.length);
+    this.off += bytes.copy(this.buf, this.off);
   }
   strs(list: string[]): void {
     this.u32(list.length);
     for (const s of list) this.str(s);
   }
   bytes(): Buffer {
-    return Buffer.concat(this.chunks);
+    return this.buf.subarray(0, this.off);
   }
 }
 
@@ -223,6 +252,15 @@ export function encodePlan(p: Plan): Buffer {
     w.u64(op.attrSet);
     w.u64(op.attrClr);
     w.flag(op.attrRecursive);
+    for (const maps of [op.uidMappings, op.gidMappings]) {
+      w.u32(maps.length);
+      for (const m of maps) {
+        w.u32(m.containerID);
+        w.u32(m.hostID);
+        w.u32(m.size);
+      }
+    }
+    w.flag(op.copyUp);
   }
   w.flag(p.hostname !== null);
   w.str(p.hostname ?? '');
@@ -296,5 +334,7 @@ export function encodePlan(p: Plan): Buffer {
   }
   w.str(p.apparmorProfile);
   w.str(p.selinuxLabel);
+  w.blob(p.seccomp?.bpf ?? Buffer.alloc(0));
+  w.u32(p.seccomp?.flags ?? 0);
   return w.bytes();
 }

@@ -47,6 +47,8 @@ export class Container {
 
   status(): Status {
     if (!this.initAlive()) return 'stopped';
+    // As runc: a frozen container is paused, whether or not it was started.
+    if (this.cgroup().isFrozen()) return 'paused';
     if (existsSync(this.fifoPath)) return 'created';
     return 'running';
   }

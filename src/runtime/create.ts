@@ -3,7 +3,7 @@
 //   judge the bundle (nothing is touched before it passes)
 //   claim <root>/<id>, make exec.fifo, create the cgroups
 //   spawn tsrun-init's bootstrap, put it in the cgroups, send the plan
-//   <- child pid of the container's init; <- ready
+//   <- child pid of the container's init; [<- seccomp listener: hand it to the agent]; <- ready
 //   write state.json and the pid file
 //
 // Whatever fails, the cleanup stack takes back each step in reverse.
@@ -11,17 +11,20 @@ import { closeSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hostLayout } from '../cgroups/detect.js';
 import { cgroupManager, cgroupPaths } from '../cgroups/manager.js';
+import { refuseSystemdDriver } from '../cgroups/systemd.js';
 import { InvalidArgument, SystemError } from '../errors.js';
 import { InitProcess, mkfifo, openPath, pidfdOpen, pidfdSendSignal, reap, unixConnect, waitExit } from '../native/index.js';
 import { loadBundle } from './bundle.js';
 import { runHooks, stateJson, type HookState } from './hooks.js';
 import { writeIdMaps } from './userns.js';
 import { joinRdt, prepareRdt, removeRdt } from './intel-rdt.js';
-import { deviceRules } from './cgroup-config.js';
+import { deviceRules, qualifyCgroupError, resourcesOf } from './cgroup-config.js';
 import { Cleanup } from './cleanup.js';
 import { Container } from './container.js';
 import { buildPlan, refuseUnbuilt } from './plan/index.js';
+import { seccompListener } from './plan/seccomp.js';
 import { readProcStat } from './proc.js';
+import { handOverListener } from './seccomp-agent.js';
 import { userName, validateId, type StateStore } from './state-store.js';
 
 export interface CreateOptions {
@@ -37,6 +40,8 @@ export interface CreateOptions {
   noNewKeyring?: boolean;
   /** the container's stdin, stdout, stderr; this process's own by default */
   stdio?: [number, number, number];
+  /** --systemd-cgroup: cgroupsPath is "slice:prefix:name" and systemd makes the cgroup */
+  systemdCgroup?: boolean;
 }
 
 /** Writes the pid file as runc does: a temporary name, then a rename. */
@@ -52,6 +57,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
   const bundle = loadBundle(opts.bundle);
   const { config } = bundle;
   refuseUnbuilt(config);
+  if (opts.systemdCgroup) refuseSystemdDriver(config.linux?.cgroupsPath, opts.id);
   const terminal = config.process?.terminal ?? false;
   if (terminal && !opts.consoleSocket && opts.consoleSocketFd === undefined) {
     throw InvalidArgument.at('--console-socket', 'process.terminal is true: a console socket is needed to hand over the terminal');
@@ -73,6 +79,9 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     noNewKeyring: opts.noNewKeyring ?? false,
   });
   const ownPidNamespace = plan.namespaces.some((n) => n.type === 'pid' && n.path === '');
+  const resources = resourcesOf(config.linux?.resources);
+  const devices = deviceRules(config);
+  const listener = seccompListener(config);
 
   const cleanup = new Cleanup();
   const fds: number[] = [];
@@ -86,8 +95,13 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     if (opts.consoleSocket && consoleFd !== undefined) fds.push(consoleFd);
 
     const cgroup = cgroupManager(paths);
-    cgroup.create(deviceRules(config));
+    // Pushed first: a create that fails half-way leaves no directory behind either.
     cleanup.push('remove cgroups', () => cgroup.destroy());
+    try {
+      cgroup.create({ resources, devices });
+    } catch (err) {
+      throw qualifyCgroupError(err);
+    }
     const rdt = prepareRdt(config.linux, opts.id) ?? undefined;
     cleanup.push('remove the resctrl group', () => removeRdt(rdt));
 
@@ -153,6 +167,11 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
         await runHooks(config, 'prestart', state);
         await runHooks(config, 'createRuntime', state);
         init.hooksDone(stateJson(state));
+      } else if (rec.kind === 'seccomp-fd') {
+        if (!listener) throw new SystemError('tsrun-init reported a seccomp listener nobody asked for', { errno: 0 });
+        const owner = { id: opts.id, bundle: bundle.dir, annotations: config.annotations ?? {}, initPid: pid, status: 'creating' as const, pid };
+        handOverListener(listener, owner, pidfd, rec.fd);
+        init.seccompDone();
       }
     }
     await finishBootstrap();
@@ -169,6 +188,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
       owner: userName(process.getuid?.() ?? 0),
       annotations: config.annotations ?? {},
       cgroupPaths: paths,
+      resources,
       ownPidNamespace,
       noNewKeyring: opts.noNewKeyring ?? false,
       rdt,

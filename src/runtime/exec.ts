@@ -6,6 +6,7 @@
 //   container's cgroups; PLAN ->   non-dumpable; setns(pidfd, all)
 //                                  clone(CLONE_PARENT) ------------->  session, keyring, console,
 //                        <-------  CHILD_PID                           identity, caps, rlimits
+//                        [<------------------------------------------  SECCOMP_FD: to the agent]
 //                        <-------------------------------------------  READY; execve
 //
 // The process is our child (CLONE_PARENT), so `exec` without --detach, or the shim, waits
@@ -18,6 +19,8 @@ import { Cleanup } from './cleanup.js';
 import type { Container } from './container.js';
 import { writePidFile } from './create.js';
 import { buildExecPlan } from './plan/exec.js';
+import { seccompListener } from './plan/seccomp.js';
+import { handOverListener } from './seccomp-agent.js';
 
 export interface ExecOptions {
   process: ProcessSpec;
@@ -48,6 +51,7 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
   }
   const config = container.config();
   const plan = buildExecPlan(container.id, config, proc, container.state.noNewKeyring ?? false);
+  const listener = seccompListener(config);
 
   const cleanup = new Cleanup();
   const fds: number[] = [];
@@ -96,7 +100,15 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
       await waitExit(pidfd);
       closeSync(pidfd);
     });
-    const second = await init.next();
+    let second = await init.next();
+    while (second?.kind === 'seccomp-fd') {
+      // The container's profile, and so its agent: told of a process in a running container.
+      if (!listener) throw new SystemError('tsrun-init reported a seccomp listener nobody asked for', { errno: 0 });
+      const owner = { id: container.id, bundle: container.state.bundle, annotations: container.state.annotations, initPid: container.state.pid, status: 'running' as const, pid: first.pid };
+      handOverListener(listener, owner, pidfd, second.fd);
+      init.seccompDone();
+      second = await init.next();
+    }
     if (second?.kind === 'error') throw second.error;
     if (second?.kind !== 'ready') throw new SystemError('the exec\'d process exited before it was ready', { errno: 0 });
     await finishBootstrap();

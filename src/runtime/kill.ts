@@ -5,10 +5,13 @@ import { logger } from '../log.js';
 import type { Container } from './container.js';
 
 /**
- * Signals every process of the cgroups. They are frozen meanwhile, as runc does, so that
- * none can fork a child the signal would miss.
+ * Signals every process of the cgroups. SIGKILL goes through cgroup.kill where the kernel
+ * has it (v2); otherwise the processes are frozen meanwhile, as runc does, so that none
+ * can fork a child the signal would miss.
  */
 export async function signalAll(cgroup: CgroupManager, signal: number): Promise<void> {
+  // cgroup.kill reaches every task at once, forks in flight included.
+  if (signal === 9 && cgroup.killAll()) return;
   try {
     await cgroup.freeze();
   } catch (err) {
@@ -37,4 +40,6 @@ export async function kill(container: Container, signal: number, all: boolean): 
   }
   if (status === 'stopped') throw new FailedPrecondition('container not running', { containerId: container.id });
   container.signalInit(signal);
+  // A frozen task takes SIGKILL only once thawed.
+  if (signal === 9 && status === 'paused') await container.cgroup().thaw();
 }

@@ -2,14 +2,13 @@
 //
 // The init blocks opening the fifo for writing; our open for reading (a blocking open, in
 // libuv's thread pool) lets both through, the init writes one byte and execs. If the init
-// died instead, nothing would ever open the other end: we notice through its pidfd and
+// died instead, nothing would ever open the other end: we notice through /proc and
 // open the write side ourselves to free the pending open.
 import { closeSync, constants, openSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { FailedPrecondition } from '../errors.js';
 import type { Container } from './container.js';
 import { runHooksWarning } from './hooks.js';
-import { waitGone } from './wait.js';
 
 async function unblock(fifo: string, opened: Promise<unknown>): Promise<void> {
   let done = false;
@@ -39,7 +38,10 @@ export async function start(container: Container): Promise<void> {
       let settled = false;
       void opening.finally(() => (settled = true)).catch(() => undefined);
       while (!settled) {
-        if (await waitGone(pidfd, 20)) return true;
+        // /proc, not waitid: reaping here would take the exit from `run`, which waits on
+        // this init too (a zombie already reads as not alive).
+        if (!container.initAlive()) return true;
+        await new Promise((r) => setTimeout(r, 5));
       }
       return false;
     })();

@@ -5,6 +5,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import path from 'node:path';
 import type { CgroupPaths } from '../cgroups/manager.js';
 import type { RdtGroup } from './intel-rdt.js';
+import type { Resources } from '../cgroups/resources.js';
 import { AlreadyExists, InvalidArgument, NotFound, withContext } from '../errors.js';
 
 export const DEFAULT_ROOT = '/run/tsrun';
@@ -22,6 +23,8 @@ export interface ContainerState {
   owner: string;
   annotations: Record<string, string>;
   cgroupPaths: CgroupPaths;
+  /** the cgroup resources in force: config.json's, with every `update` merged in */
+  resources?: Resources;
   /** whether the container has a pid namespace of its own (then killing init kills all) */
   ownPidNamespace: boolean;
   /** created with --no-new-keyring: exec'd processes do not join "_ses.<id>" either */

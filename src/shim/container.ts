@@ -16,21 +16,24 @@ import { create } from '../runtime/create.js';
 import { deleteContainer } from '../runtime/delete.js';
 import { startExec } from '../runtime/exec.js';
 import { signalAll } from '../runtime/kill.js';
-import { parseProcess } from '../oci/validate.js';
-import type { ProcessSpec } from '../oci/spec.js';
+import { fieldPath, parseProcess } from '../oci/validate.js';
+import { Resources, type ProcessSpec, type ResourcesSpec } from '../oci/spec.js';
+import { pause, resume } from '../runtime/pause.js';
+import { update } from '../runtime/update.js';
 import { readProcStat } from '../runtime/proc.js';
 import { start } from '../runtime/start.js';
 import type { StateStore } from '../runtime/state-store.js';
 import type { EventSink } from './events.js';
 import type { Reaper } from './exits.js';
 import { ProcessIO } from './io/process-io.js';
-import { watchOom, type OomWatch } from './oom.js';
+import { metricsOf } from './metrics.js';
 import type { ShimOptions } from './options.js';
 import { Process, type Stdio } from './process.js';
 import { mountRootfs, unmountAll } from './rootfs.js';
 
 const SIGKILL = 9;
 const PROCESS_SPEC_TYPE = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
+const RESOURCES_TYPE = 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources';
 const ESRCH = 3;
 /** How long output may take to be copied out after its process exited (a daemon may hold the pipe). */
 const DRAIN_MS = 2000;
@@ -61,6 +64,25 @@ interface ExecEntry {
   running?: Running;
 }
 
+/** Update's resources: an OCI LinuxResources object as JSON. */
+function resourcesSpec(any: Any | undefined): ResourcesSpec {
+  if (!any || !any.typeUrl.endsWith(RESOURCES_TYPE)) {
+    throw InvalidArgument.at('resources', `expected an Any of type ${RESOURCES_TYPE}, got ${JSON.stringify(any?.typeUrl ?? '')}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(any.value));
+  } catch (err) {
+    throw InvalidArgument.at('resources', `invalid JSON: ${(err as Error).message}`);
+  }
+  const parsed = Resources.safeParse(json);
+  if (!parsed.success) {
+    const [issue] = parsed.error.issues;
+    throw InvalidArgument.at(`resources${issue?.path.length ? `.${fieldPath(issue.path)}` : ''}`, issue?.message ?? 'invalid');
+  }
+  return parsed.data;
+}
+
 /** An exec's process from its Any: an OCI process object as JSON. */
 function execSpec(any: Any | undefined): ProcessSpec {
   if (!any || !any.typeUrl.endsWith(PROCESS_SPEC_TYPE)) {
@@ -80,7 +102,7 @@ export class ShimContainer {
   #running: Running | undefined;
   /** Set when the init has been reaped: no exec may start any more. */
   #initReaped = false;
-  #oom: OomWatch | undefined;
+  #stopOomWatch: (() => void) | undefined;
 
   private constructor(
     private readonly deps: ContainerDeps,
@@ -178,11 +200,21 @@ export class ShimContainer {
     if (execId) return this.#startExec(execId);
     return this.init.start(async () => {
       await start(this.runtime);
-      this.#oom = watchOom(this.runtime.state.cgroupPaths, () =>
-        this.deps.events.publish('/tasks/oom', TaskOOMSchema, { containerId: this.id }),
-      );
+      this.#watchOom();
       return this.runtime.state.pid;
     });
+  }
+
+  /** /tasks/oom for each OOM kill in the container's cgroup, from Start until Delete. */
+  #watchOom(): void {
+    try {
+      this.#stopOomWatch = this.runtime.cgroup().watchOom(
+        () => this.deps.events.publish('/tasks/oom', TaskOOMSchema, { containerId: this.id }),
+        () => (this.#stopOomWatch = undefined),
+      );
+    } catch (err) {
+      logger.warn(`watch ${this.id} for OOM kills: ${messageOf(err)}`);
+    }
   }
 
   async #handleInitExit(pidfd: number, exit: Promise<ProcessExit>): Promise<void> {
@@ -242,7 +274,7 @@ export class ShimContainer {
   async pause(): Promise<void> {
     this.init.transition('pause');
     try {
-      await this.runtime.cgroup().freeze();
+      await pause(this.runtime);
     } catch (err) {
       if (this.init.can('pauseFailed')) this.init.transition('pauseFailed');
       throw err;
@@ -252,7 +284,7 @@ export class ShimContainer {
 
   async resume(): Promise<void> {
     if (!this.init.can('resume')) throw new FailedPrecondition(`cannot resume task ${this.id}: it is ${this.init.status}`, { containerId: this.id });
-    await this.runtime.cgroup().thaw();
+    await resume(this.runtime);
     if (this.init.can('resume')) this.init.transition('resume');
   }
 
@@ -322,8 +354,8 @@ export class ShimContainer {
   }
 
   async #teardown(): Promise<void> {
-    this.#oom?.stop();
-    this.#oom = undefined;
+    this.#stopOomWatch?.();
+    this.#stopOomWatch = undefined;
     try {
       await deleteContainer(this.store, this.id, true);
     } finally {
@@ -405,14 +437,14 @@ export class ShimContainer {
     return { pid: e.proc.pid, exitStatus: e.proc.exitStatus, exitedAt: e.proc.exitedAt };
   }
 
-  async update(resources: Any | undefined, annotations: Record<string, string>): Promise<void> {
-    void resources;
-    void annotations;
-    throw new Unimplemented('update: not available: the runtime cannot update cgroup resources yet');
+  /** New resource limits (runc update --resources semantics); containerd's annotations need nothing of us. */
+  async update(resources: Any | undefined): Promise<void> {
+    if (this.#initReaped) throw new FailedPrecondition(`cannot update task ${this.id}: it has stopped`, { containerId: this.id });
+    update(this.runtime, resourcesSpec(resources));
   }
 
   async stats(): Promise<Any> {
-    throw new Unimplemented('stats: not available: the runtime cannot read cgroup statistics yet');
+    return metricsOf(this.runtime.cgroup());
   }
 
   /** Where Stats and Update act. */

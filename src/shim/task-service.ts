@@ -87,7 +87,7 @@ export function registerTaskService(server: Server, shim: Shim): void {
         if (req.stdin) c.closeStdin(req.execId);
         return {};
       }),
-    update: (req) => answer(async () => empty(await shim.get(req.id).update(req.resources, req.annotations))),
+    update: (req) => answer(async () => empty(await shim.get(req.id).update(req.resources))),
     wait: (req) =>
       answer(async () => {
         const p = shim.get(req.id).process(req.execId);

@@ -66,16 +66,6 @@ export interface ShimContainerd {
   stop(): Promise<void>;
 }
 
-/**
- * ctr run sets cpu shares 1024 unless told otherwise, and tsrun refuses cgroup resources
- * until the cgroup resource work (issue 03) lands; both runtimes run without them here.
- */
-export const RUN_DEFAULTS = ['--cpu-shares', '0'];
-
-function withRunDefaults(args: string[]): string[] {
-  return args[0] === 'run' ? ['run', ...RUN_DEFAULTS, ...args.slice(1)] : args;
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -148,7 +138,7 @@ export async function startShimContainerd(
 
   const ctrRun = (args: string[], o: CtrOptions = {}): Promise<CtrResult> =>
     new Promise((resolve, reject) => {
-      const argv = ['ctr', ...base, ...withRunDefaults(args)];
+      const argv = ['ctr', ...base, ...args];
       const child = (o.tty
         ? spawn('script', ['-qec', shellQuote(argv), '/dev/null'], { env: ctd.env, stdio: 'pipe' })
         : spawn('ctr', argv.slice(1), { env: ctd.env, stdio: 'pipe' })) as ChildProcessWithoutNullStreams;

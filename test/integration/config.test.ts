@@ -227,6 +227,18 @@ describe('mounts', () => {
     expect(binds(ours.stdout)).toBe(binds(theirs.stdout));
   });
 
+  it('tmpcopyup starts the tmpfs with a copy of what it covers, as runc', async () => {
+    const b = bundle('copyup', ['sh', '-c', 'ls -ln /etc | tail -n +2 | awk "{print \\$1, \\$3, \\$4, \\$9}"; echo new > /etc/x; cat /etc/x'], (c) =>
+      c.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] }),
+    );
+    const ours = await run(b);
+    const theirs = await runc(path.join(b.dir, 'runc-state'), ['run', '--bundle', b.dir, `${b.id}-r`]);
+    expect(ours.stderr).toBe('');
+    expect(ours.stdout).toContain('passwd');
+    expect(ours.stdout).toBe(theirs.stdout);
+    expect(existsSync(path.join(b.rootfs, 'etc/x'))).toBe(false);
+  });
+
   it('in a user namespace without its own network namespace, sysfs is the host\'s, bound read-only', async () => {
     const b = bundle('userns-sys', ['sh', '-c', 'cut -d" " -f5,6 /proc/self/mountinfo | grep "^/sys "; ls /sys/class/net | grep -c lo'], (c) => {
       USERNS(c);
@@ -239,6 +251,50 @@ describe('mounts', () => {
   });
 });
 
+describe('id-mapped mounts', () => {
+  it('shows a source through the mount\'s own mappings (on-disk id -> id seen)', async () => {
+    const b = bundle('idmap', ['sh', '-c', 'stat -c "%u %g" /mnt/d/f; touch /mnt/d/g'], (c, bb) => {
+      c.root.readonly = false;
+      c.mounts.push({
+        destination: '/mnt/d',
+        type: 'bind',
+        source: path.join(bb.dir, 'data'),
+        options: ['bind'],
+        uidMappings: [{ containerID: 1000, hostID: 0, size: 1 }],
+        gidMappings: [{ containerID: 1000, hostID: 0, size: 1 }],
+      });
+    });
+    mkdirSync(path.join(b.dir, 'data'));
+    writeFileSync(path.join(b.dir, 'data/f'), 'x');
+    chownSync(path.join(b.dir, 'data'), 1000, 1000);
+    chownSync(path.join(b.dir, 'data/f'), 1000, 1000);
+    expect(await run(b)).toMatchObject({ code: 0, stdout: '0 0\n', stderr: '' });
+    const st = (await import('node:fs')).statSync(path.join(b.dir, 'data/g'));
+    expect([st.uid, st.gid]).toEqual([1000, 1000]);
+  });
+
+  it('"idmap" gives a user-namespaced container the host\'s files as its own', async () => {
+    const b = bundle('idmap-userns', ['sh', '-c', 'stat -c "%u" /mnt/h/f; echo y > /mnt/h/f && echo wrote'], (c, bb) => {
+      USERNS(c);
+      c.mounts.push({ destination: '/mnt/h', type: 'bind', source: path.join(bb.dir, 'host'), options: ['bind', 'idmap'] });
+    });
+    reachable(b);
+    // The mapped root may not create directories in a rootfs owned by the host's root.
+    mkdirSync(path.join(b.rootfs, 'mnt/h'), { recursive: true });
+    mkdirSync(path.join(b.dir, 'host'));
+    writeFileSync(path.join(b.dir, 'host/f'), 'x');
+    expect(await run(b)).toMatchObject({ code: 0, stdout: '0\nwrote\n', stderr: '' });
+    expect(readFileSync(path.join(b.dir, 'host/f'), 'utf8')).toBe('y\n');
+  });
+
+  it('refuses id mappings on anything but a bind', async () => {
+    const b = bundle('idmap-bad', ['true'], (c) =>
+      c.mounts.push({ destination: '/mnt/t', type: 'tmpfs', source: 'tmpfs', uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }),
+    );
+    expect(errorOf(await run(b))).toBe('mounts[7].uidMappings: only bind mounts can be id-mapped');
+  });
+});
+
 describe('features', () => {
   it('prints the OCI features document', async () => {
     const b = bundle('features', ['true']);
@@ -247,18 +303,20 @@ describe('features', () => {
     expect(f.linux.namespaces).toContain('user');
     expect(f.mountOptions).toEqual(expect.arrayContaining(['rro', 'rbind', 'nosymfollow', 'rslave']));
     expect(f.linux.capabilities).toContain('CAP_CHECKPOINT_RESTORE');
+    expect(f.linux.seccomp).toMatchObject({ enabled: true, actions: expect.arrayContaining(['SCMP_ACT_NOTIFY']) });
+    expect(f.linux.seccomp.supportedFlags).toContain('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV');
+    expect(f.linux.mountExtensions).toEqual({ idmap: { enabled: true } });
   });
 });
 
 describe('terminal', () => {
-  it('run with process.terminal and no console socket wires the container to our terminal, as runc', async () => {
+  it('run with process.terminal and no console socket wires the container to our terminal', async () => {
     const b = bundle('tty', ['sh', '-c', 'tty; stty size; echo in'], (c) => (c.process.terminal = true));
     const script = (cmd: string): string =>
       execFileSync('script', ['-qec', `stty rows 33 cols 77; ${cmd}; echo exit=$?`, '/dev/null']).toString().replace(/\r|\0|\^@/g, '');
     const ours = script(`node ${path.resolve('bin/tsrun')} --root ${b.root} run --bundle ${b.dir} ${b.id}`);
-    const theirs = script(`runc --root ${b.dir}/runc-state run --bundle ${b.dir} ${b.id}`);
-    expect(ours).toContain('/dev/pts/0\n33 77\nin\n');
-    expect(ours).toMatch(/exit=0\n$/);
-    expect(ours).toBe(theirs);
+    // What runc 1.1.5 prints for the same bundle (it loses the race for the pty now and then,
+    // so it is not run here each time).
+    expect(ours).toBe('/dev/pts/0\n33 77\nin\nexit=0\n');
   });
 });

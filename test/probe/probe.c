@@ -8,6 +8,14 @@
  *   probe exit N       exit with status N
  *   probe sched        scheduler policy, nice, I/O priority, CPU affinity, personality,
  *                      oom_score_adj
+ *   probe syscall CALL [-- CALL ...]
+ *                      make raw system calls and print "syscall NAME = RET" or
+ *                      "syscall NAME = -1 ERRNO" for each. CALL is a name (or number)
+ *                      and its arguments: integers, s:TEXT (a pointer to TEXT) or
+ *                      b:N (a pointer to N zeroed bytes)
+ *   probe seccomp-filter PID
+ *                      on the host, as root: the seccomp filter of PID, one
+ *                      "insn CODE JT JF K" line (hex) per instruction (ptrace)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sched.h>
@@ -23,6 +32,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -248,7 +258,119 @@ static void report(void) {
   path_lines();
 }
 
+/* The syscalls tests name; any other is given by number. */
+static const struct { const char* name; long nr; } syscall_names[] = {
+    {"getpid", SYS_getpid},       {"getppid", SYS_getppid},       {"getcwd", SYS_getcwd},
+    {"mkdir", SYS_mkdir},         {"mkdirat", SYS_mkdirat},       {"rmdir", SYS_rmdir},
+    {"chmod", SYS_chmod},         {"fchmodat", SYS_fchmodat},     {"unshare", SYS_unshare},
+    {"setns", SYS_setns},         {"mount", SYS_mount},           {"umount2", SYS_umount2},
+    {"keyctl", SYS_keyctl},       {"add_key", SYS_add_key},       {"personality", SYS_personality},
+    {"clone", SYS_clone},         {"clone3", SYS_clone3},         {"socket", SYS_socket},
+    {"ptrace", SYS_ptrace},       {"bpf", SYS_bpf},               {"chroot", SYS_chroot},
+    {"sethostname", SYS_sethostname}, {"uname", SYS_uname},       {"syslog", SYS_syslog},
+    {"acct", SYS_acct},           {"reboot", SYS_reboot},         {"userfaultfd", SYS_userfaultfd},
+    {"io_uring_setup", SYS_io_uring_setup}, {"perf_event_open", SYS_perf_event_open},
+    {"kill", SYS_kill},           {"getuid", SYS_getuid},         {"setuid", SYS_setuid},
+    {"umask", SYS_umask},         {"dup", SYS_dup},               {"close", SYS_close},
+};
+
+static int syscall_call(int argc, char** argv) {
+  pid_t self = getpid();
+  const char* name = argv[0];
+  long nr = -1;
+  for (size_t i = 0; i < sizeof(syscall_names) / sizeof(syscall_names[0]); i++) {
+    if (strcmp(syscall_names[i].name, name) == 0) nr = syscall_names[i].nr;
+  }
+  if (nr < 0) {
+    char* end;
+    nr = strtol(name, &end, 0);
+    if (*end || nr < 0) {
+      fprintf(stderr, "probe: unknown syscall %s\n", name);
+      return 2;
+    }
+  }
+  long args[6] = {0};
+  for (int i = 1; i < argc && i <= 6; i++) {
+    if (strncmp(argv[i], "s:", 2) == 0) {
+      args[i - 1] = (long)(argv[i] + 2);
+    } else if (strncmp(argv[i], "b:", 2) == 0) {
+      args[i - 1] = (long)calloc(1, (size_t)strtoul(argv[i] + 2, NULL, 0) + 1);
+    } else {
+      args[i - 1] = (long)strtoull(argv[i], NULL, 0);
+    }
+  }
+  errno = 0;
+  long ret = syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+  int err = errno;
+  /* a successful clone or fork: the child has nothing to report */
+  if (getpid() != self) _exit(0);
+  if (ret == -1 && err) printf("syscall %s = -1 %s\n", name, strerrorname_np(err));
+  else printf("syscall %s = %ld\n", name, ret);
+  fflush(stdout);
+  return 0;
+}
+
+static int syscalls(int argc, char** argv) {
+  int start = 0;
+  for (int i = 0; i <= argc; i++) {
+    if (i == argc || strcmp(argv[i], "--") == 0) {
+      if (i > start && syscall_call(i - start, argv + start) != 0) return 2;
+      start = i + 1;
+    }
+  }
+  return 0;
+}
+
+/* The filter loaded in another process, read through ptrace as a debugger would. */
+static int seccomp_filter(pid_t pid) {
+  if (ptrace(PTRACE_SEIZE, pid, 0, 0) < 0 || ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0) {
+    fprintf(stderr, "probe: ptrace %d: %s\n", (int)pid, strerror(errno));
+    return 1;
+  }
+  int status;
+  if (waitpid(pid, &status, __WALL) < 0) {
+    fprintf(stderr, "probe: waitpid %d: %s\n", (int)pid, strerror(errno));
+    return 1;
+  }
+  int rc = 0;
+  long n = ptrace(PTRACE_SECCOMP_GET_FILTER, pid, 0, NULL);
+  if (n < 0) {
+    fprintf(stderr, "probe: PTRACE_SECCOMP_GET_FILTER: %s\n", strerror(errno));
+    rc = 1;
+  } else {
+    struct { unsigned short code; unsigned char jt, jf; unsigned int k; } *insns = calloc((size_t)n, 8);
+    if (ptrace(PTRACE_SECCOMP_GET_FILTER, pid, 0, insns) != n) {
+      fprintf(stderr, "probe: PTRACE_SECCOMP_GET_FILTER: %s\n", strerror(errno));
+      rc = 1;
+    }
+    for (long i = 0; rc == 0 && i < n; i++) {
+      printf("insn %x %x %x %x\n", insns[i].code, insns[i].jt, insns[i].jf, insns[i].k);
+    }
+    free(insns);
+  }
+  ptrace(PTRACE_DETACH, pid, 0, 0);
+  return rc;
+}
+
+/* Touches N MiB, one page at a time, then sleeps: a memory-limit test's OOM victim. */
+static int memhog(long mib) {
+  long page = sysconf(_SC_PAGESIZE);
+  for (long i = 0; i < mib; i++) {
+    char* p = malloc(1 << 20);
+    if (!p) {
+      fprintf(stderr, "memhog: malloc failed after %ld MiB\n", i);
+      return 1;
+    }
+    for (long off = 0; off < (1 << 20); off += page) p[off] = 1;
+  }
+  printf("memhog %ld MiB\n", mib);
+  fflush(stdout);
+  pause();
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc >= 3 && strcmp(argv[1], "memhog") == 0) return memhog(atol(argv[2]));
   if (argc >= 3 && strcmp(argv[1], "sleep") == 0) {
     sleep((unsigned)atoi(argv[2]));
     return 0;
@@ -262,6 +384,8 @@ int main(int argc, char** argv) {
     report();
     return 0;
   }
-  fprintf(stderr, "usage: probe [report] | sleep N | exit N\n");
+  if (argc >= 3 && strcmp(argv[1], "syscall") == 0) return syscalls(argc - 2, argv + 2);
+  if (argc == 3 && strcmp(argv[1], "seccomp-filter") == 0) return seccomp_filter((pid_t)atoi(argv[2]));
+  fprintf(stderr, "usage: probe [report] | sleep N | exit N | memhog MIB | sched | syscall CALL [-- CALL...] | seccomp-filter PID\n");
   return 2;
 }

@@ -1,11 +1,45 @@
 // cgroup v1: a directory per hierarchy, plus hybrid's controller-less unified tree, which
-// runc joins too (systemd and cgroup.kill live there).
-import { existsSync, readdirSync } from 'node:fs';
+// runc joins too (systemd and cgroup.kill live there). Resources go to the hierarchy of
+// their controller; one asked for on a host that does not mount that controller is an
+// error, not a silent no-op.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { CgroupManager, CgroupPaths, DeviceRule } from '../manager.js';
-import { mkdirCgroup, readCgroupFile, readPids, removeCgroup, writeCgroupFile } from '../fs.js';
+import type { CgroupManager, CgroupPaths, CgroupSpec } from '../manager.js';
+import { mkdirCgroup, readCgroupFile, unsupported, writeCgroupFile } from '../fs.js';
+import { setPids } from '../pids.js';
+import { setRdma } from '../rdma.js';
+import type { Resources } from '../resources.js';
+import { emptyStats, type Stats } from '../stats.js';
+import { allPids, removeTree } from '../tree.js';
+import { setBlkio } from './blkio.js';
+import { setCpu } from './cpu.js';
+import { prepareCpuset, setCpuset } from './cpuset.js';
 import { applyDeviceRules } from './devices.js';
-import { prepareCpuset } from './cpuset.js';
+import { setHugetlb } from './hugetlb.js';
+import { setMemory } from './memory.js';
+import { setNetCls, setNetPrio } from './net.js';
+import { watchOomV1 } from './oom.js';
+import { hugetlbStats } from '../hugetlb-stats.js';
+import { blkioStats, cpuacctStats, cpuStats, cpusetStats, memoryStats, pidsStats } from './stats.js';
+
+/** Which controller each part of the resources needs, for a clear error when it is missing. */
+function controllersFor(r: Resources): Array<[string, string]> {
+  const need: Array<[string, string]> = [];
+  const m = r.memory;
+  if (m && Object.values(m).some((v) => v !== undefined)) need.push(['memory', 'memory']);
+  const c = r.cpu;
+  if (c && (c.shares || c.quota || c.period || c.burst !== undefined || c.realtimePeriod || c.realtimeRuntime || c.idle !== undefined)) {
+    need.push(['cpu', 'cpu']);
+  }
+  if (c?.cpus || c?.mems) need.push(['cpuset', c.cpus ? 'cpu.cpus' : 'cpu.mems']);
+  if (r.pids && r.pids.limit !== 0) need.push(['pids', 'pids.limit']);
+  if (r.blockIO && Object.values(r.blockIO).some((v) => v !== undefined && (!Array.isArray(v) || v.length))) need.push(['blkio', 'blockIO']);
+  if (r.hugepageLimits?.length) need.push(['hugetlb', 'hugepageLimits']);
+  if (r.network?.classID !== undefined) need.push(['net_cls', 'network.classID']);
+  if (r.network?.priorities?.length) need.push(['net_prio', 'network.priorities']);
+  if (r.rdma && Object.keys(r.rdma).length) need.push(['rdma', 'rdma']);
+  return need;
+}
 
 export class V1Manager implements CgroupManager {
   constructor(readonly paths: CgroupPaths) {}
@@ -23,12 +57,43 @@ export class V1Manager implements CgroupManager {
     return undefined;
   }
 
-  create(devices: DeviceRule[]): void {
+  /** Refuses what this host cannot apply, before anything is created. */
+  private check(r: Resources): void {
+    for (const [controller, field] of controllersFor(r)) {
+      if (!this.dir(controller)) throw unsupported(field, `the ${controller} cgroup controller is not mounted on this host`);
+    }
+    if (r.unified && Object.keys(r.unified).length) {
+      throw unsupported('unified', 'cgroup v2 files cannot be set on a host whose controllers are on cgroup v1');
+    }
+  }
+
+  create(spec: CgroupSpec): void {
+    const r = spec.resources ?? {};
+    this.check(r);
     for (const dir of this.dirs()) mkdirCgroup(dir);
     const cpuset = this.dir('cpuset');
     if (cpuset) prepareCpuset(cpuset);
     const devicesDir = this.dir('devices');
-    if (devicesDir) applyDeviceRules(devicesDir, devices);
+    if (devicesDir) applyDeviceRules(devicesDir, spec.devices);
+    this.set(r);
+  }
+
+  set(r: Resources): void {
+    this.check(r);
+    const at = (controller: string, fn: (dir: string) => void): void => {
+      const dir = this.dir(controller);
+      if (dir) fn(dir);
+    };
+    // runc's order: cpuset, devices, memory, cpu, pids, blkio, hugetlb, net_cls, net_prio, rdma
+    at('cpuset', (d) => setCpuset(d, r.cpu));
+    at('memory', (d) => setMemory(d, r.memory));
+    at('cpu', (d) => setCpu(d, r.cpu));
+    at('pids', (d) => setPids(d, r.pids));
+    at('blkio', (d) => setBlkio(d, r.blockIO));
+    at('hugetlb', (d) => setHugetlb(d, r.hugepageLimits));
+    at('net_cls', (d) => setNetCls(d, r.network));
+    at('net_prio', (d) => setNetPrio(d, r.network));
+    at('rdma', (d) => setRdma(d, r.rdma));
   }
 
   addProcess(pid: number): void {
@@ -37,9 +102,7 @@ export class V1Manager implements CgroupManager {
 
   procs(): number[] {
     const all = new Set<number>();
-    for (const dir of this.dirs()) {
-      if (existsSync(dir)) for (const pid of readPids(path.join(dir, 'cgroup.procs'))) all.add(pid);
-    }
+    for (const dir of this.dirs()) allPids(dir, all);
     return [...all];
   }
 
@@ -55,6 +118,12 @@ export class V1Manager implements CgroupManager {
     await this.setFreezer('THAWED');
   }
 
+  isFrozen(): boolean {
+    const dir = this.dir('freezer');
+    if (!dir || !existsSync(dir)) return false;
+    return readCgroupFile(path.join(dir, 'freezer.state')).trim() === 'FROZEN';
+  }
+
   private async setFreezer(state: 'FROZEN' | 'THAWED'): Promise<void> {
     const dir = this.dir('freezer');
     if (!dir) return;
@@ -68,21 +137,34 @@ export class V1Manager implements CgroupManager {
     throw new Error(`cgroup ${dir} did not reach ${state}`);
   }
 
-  async destroy(): Promise<void> {
-    for (const dir of this.dirs()) {
-      if (!existsSync(dir)) continue;
-      // Sub-cgroups a container made for itself go first.
-      for (const child of readdirSync(dir, { withFileTypes: true })) {
-        if (child.isDirectory()) await removeTree(path.join(dir, child.name));
-      }
-      await removeCgroup(dir);
-    }
+  killAll(): boolean {
+    // v1 has no cgroup.kill; runc 1.1 signals process by process on v1 and hybrid hosts.
+    return false;
   }
-}
 
-async function removeTree(dir: string): Promise<void> {
-  for (const child of readdirSync(dir, { withFileTypes: true })) {
-    if (child.isDirectory()) await removeTree(path.join(dir, child.name));
+  stats(): Stats {
+    const s = emptyStats();
+    const at = (controller: string, fn: (dir: string) => void): void => {
+      const dir = this.dir(controller);
+      if (dir && existsSync(dir)) fn(dir);
+    };
+    at('cpu', (d) => cpuStats(d, s));
+    at('cpuacct', (d) => cpuacctStats(d, s));
+    at('cpuset', (d) => cpusetStats(d, s));
+    at('memory', (d) => memoryStats(d, s));
+    at('pids', (d) => pidsStats(d, s));
+    at('blkio', (d) => blkioStats(d, s));
+    at('hugetlb', (d) => hugetlbStats(d, s));
+    return s;
   }
-  await removeCgroup(dir);
+
+  watchOom(onOom: () => void, onEnd: () => void): () => void {
+    const dir = this.dir('memory');
+    if (!dir) throw unsupported('memory', 'the memory cgroup controller is not mounted: no OOM notifications');
+    return watchOomV1(dir, onOom, onEnd);
+  }
+
+  async destroy(): Promise<void> {
+    for (const dir of this.dirs()) await removeTree(dir);
+  }
 }

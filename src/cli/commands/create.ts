@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { Unimplemented } from '../../errors.js';
 import { create } from '../../runtime/create.js';
 import { globalsOf, parseCount, storeOf } from '../context.js';
 
@@ -23,19 +22,11 @@ export function withCreateFlags(cmd: Command): Command {
     .option('--no-new-keyring', 'do not create a session keyring for the container');
 }
 
-export function refuseSystemdDriver(cmd: Command): void {
-  if (globalsOf(cmd).systemdCgroup) {
-    throw new Unimplemented('--systemd-cgroup: the systemd cgroup driver is not supported yet; use the default cgroupfs driver', {
-      field: '--systemd-cgroup',
-    });
-  }
-}
-
 export function createCommand(): Command {
   return withCreateFlags(new Command('create').description('create a container').argument('<container-id>')).action(
     async (id: string, flags: CreateFlags, cmd: Command) => {
-      refuseSystemdDriver(cmd);
       await create(storeOf(cmd), {
+        systemdCgroup: globalsOf(cmd).systemdCgroup ?? false,
         id,
         bundle: flags.bundle,
         pidFile: flags.pidFile,

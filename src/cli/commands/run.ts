@@ -1,15 +1,15 @@
 import { Command } from 'commander';
 import { run } from '../../runtime/run.js';
-import { storeOf } from '../context.js';
-import { refuseSystemdDriver, withCreateFlags, type CreateFlags } from './create.js';
+import { globalsOf, storeOf } from '../context.js';
+import { withCreateFlags, type CreateFlags } from './create.js';
 
 export function runCommand(setExitCode: (code: number) => void): Command {
   return withCreateFlags(new Command('run').description('create and start a container, and wait for it').argument('<container-id>'))
     .option('-d, --detach', 'detach from the container once it has started')
     .option('--keep', 'keep the container after it exits')
     .action(async (id: string, flags: CreateFlags & { detach?: boolean; keep?: boolean }, cmd: Command) => {
-      refuseSystemdDriver(cmd);
       const code = await run(storeOf(cmd), {
+        systemdCgroup: globalsOf(cmd).systemdCgroup ?? false,
         id,
         bundle: flags.bundle,
         pidFile: flags.pidFile,

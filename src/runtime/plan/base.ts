@@ -37,5 +37,6 @@ export function emptyPlan(containerId: string, process: PlanProcess): Plan {
     cpusFinal: [],
     apparmorProfile: '',
     selinuxLabel: '',
+    seccomp: null,
   };
 }

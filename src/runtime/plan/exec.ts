@@ -6,6 +6,7 @@ import { emptyPlan } from './base.js';
 import { planNamespaces } from './namespaces.js';
 import { planProcessExtras } from './process-extras.js';
 import { planProcess } from './process.js';
+import { planSeccomp } from './seccomp.js';
 
 export function buildExecPlan(id: string, config: Config, process: ProcessSpec, noNewKeyring: boolean): Plan {
   return {
@@ -15,5 +16,7 @@ export function buildExecPlan(id: string, config: Config, process: ProcessSpec, 
     namespaces: planNamespaces(config.linux?.namespaces).map((n) => ({ type: n.type, path: '' })),
     newKeyring: !noNewKeyring,
     mode: 'exec',
+    // runc applies the container's profile to every process exec'd into it.
+    seccomp: planSeccomp(config),
   };
 }

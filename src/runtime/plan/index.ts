@@ -15,6 +15,7 @@ import { planHooks } from './hooks.js';
 import { planProcessExtras } from './process-extras.js';
 import { planSysctl } from './sysctl.js';
 import { requireSelinux } from './lsm.js';
+import { planSeccomp } from './seccomp.js';
 
 export interface PlanInput {
   id: string;
@@ -37,12 +38,8 @@ export function refuseUnbuilt(c: Config): void {
     throw new Unimplemented(`${field}: ${what}`, { field });
   };
   const linux = c.linux ?? {};
-  if (linux.seccomp) no('linux.seccomp');
   if (linux.netDevices && Object.keys(linux.netDevices).length) no('linux.netDevices');
   if (linux.memoryPolicy) no('linux.memoryPolicy');
-  for (const key of Object.keys(linux.resources ?? {})) {
-    if (key !== 'devices') no(`linux.resources.${key}`);
-  }
 }
 
 /** Filesystems that take a context= mount option for linux.mountLabel. */
@@ -89,6 +86,7 @@ export function buildPlan(input: PlanInput): Plan {
     layout: input.layout,
     cgroupPaths: input.cgroupPaths,
     cgroupNamespace: namespaces.some((n) => n.type === 'cgroup'),
+    userns: newUserNs ? { uids: linux.uidMappings ?? [], gids: linux.gidMappings ?? [] } : undefined,
   });
   const rootfsOps = [...mounts.ops];
   // In a user namespace of its own the container may not mknod: bind the host's nodes.
@@ -122,5 +120,6 @@ export function buildPlan(input: PlanInput): Plan {
     createContainerHooks: planHooks(hooks.createContainer),
     startContainerHooks: planHooks(hooks.startContainer),
     sysctl: planSysctl(linux),
+    seccomp: planSeccomp(config),
   };
 }

@@ -145,6 +145,9 @@ export function parseMountOptions(options: readonly string[] = []): ParsedOption
       }
       // The atime modes are one field: setting one clears the others.
       if (ATIME_OPTS.has(opt)) attrClr |= MOUNT_ATTR.ATIME_MASK;
+    } else if (opt === 'idmap' || opt === 'ridmap') {
+      // read by the mount planner: an id-mapped bind (ridmap: the whole tree)
+      if (opt === 'ridmap') flags |= MS.REC;
     } else if (PROPAGATION[opt] !== undefined) {
       propagation.push(PROPAGATION[opt]);
     } else {
@@ -156,5 +159,5 @@ export function parseMountOptions(options: readonly string[] = []): ParsedOption
 
 /** Every option name config.json mounts may use. */
 export function knownMountOptions(): string[] {
-  return [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE)];
+  return [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), 'idmap', 'ridmap', 'tmpcopyup'];
 }

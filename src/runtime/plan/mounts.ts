@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { CgroupLayout } from '../../cgroups/detect.js';
 import type { CgroupPaths } from '../../cgroups/manager.js';
 import { InvalidArgument } from '../../errors.js';
-import { OpKind, type RootfsOp } from '../../native/index.js';
+import { OpKind, type PlanIdMap, type RootfsOp } from '../../native/index.js';
 import type { MountSpec } from '../../oci/spec.js';
 import { MS, parseMountOptions } from './mount-options.js';
 
@@ -30,12 +30,17 @@ export function op(partial: Partial<RootfsOp> & Pick<RootfsOp, 'kind' | 'dest' |
     attrSet: 0,
     attrClr: 0,
     attrRecursive: false,
+    uidMappings: [],
+    gidMappings: [],
+    copyUp: false,
     ...partial,
   };
 }
 
 export interface MountContext {
   bundle: string;
+  /** the container's own user namespace mappings, for "idmap" without mappings of its own */
+  userns?: { uids: PlanIdMap[]; gids: PlanIdMap[] };
   layout: CgroupLayout;
   cgroupPaths: CgroupPaths;
   cgroupNamespace: boolean;
@@ -98,16 +103,32 @@ function cgroupOps(m: MountSpec, index: number, flags: number, propagation: numb
   return ops;
 }
 
+/**
+ * An id-mapped bind: the mount's own uidMappings/gidMappings, or with the "idmap"/"ridmap"
+ * option and none given, the container's user namespace mappings.
+ */
+function idMappings(m: MountSpec, field: string, ctx: MountContext): { uidMappings: PlanIdMap[]; gidMappings: PlanIdMap[] } {
+  const opts = m.options ?? [];
+  const asked = opts.includes('idmap') || opts.includes('ridmap');
+  if (m.uidMappings || m.gidMappings) {
+    if (!m.uidMappings?.length || !m.gidMappings?.length) {
+      throw InvalidArgument.at(`${field}.uidMappings`, 'an id-mapped mount needs both uidMappings and gidMappings');
+    }
+    return { uidMappings: m.uidMappings, gidMappings: m.gidMappings };
+  }
+  if (!asked) return { uidMappings: [], gidMappings: [] };
+  if (!ctx.userns) throw InvalidArgument.at(`${field}.options`, 'idmap without mappings needs the container\'s own user namespace mappings');
+  return { uidMappings: ctx.userns.uids, gidMappings: ctx.userns.gids };
+}
+
 export function planMounts(mounts: readonly MountSpec[], ctx: MountContext): MountPlan {
   const ops: RootfsOp[] = [];
   let readonlyDev = false;
   let setupDev = true;
   mounts.forEach((m, index) => {
     const field = `mounts[${index}]`;
-    if (m.uidMappings || m.gidMappings) {
-      throw InvalidArgument.at(`${field}.uidMappings`, 'id-mapped mounts are not supported yet');
-    }
     const parsed = parseMountOptions(m.options);
+    const idmap = idMappings(m, field, ctx);
     let flags = parsed.flags;
     const dest = cleanPath(m.destination);
     const bind = (flags & MS.BIND) !== 0 || m.type === 'bind';
@@ -126,9 +147,12 @@ export function planMounts(mounts: readonly MountSpec[], ctx: MountContext): Mou
     if (bind) {
       if (!m.source) throw InvalidArgument.at(`${field}.source`, 'a bind mount needs a source');
       const source = path.isAbsolute(m.source) ? m.source : path.join(ctx.bundle, m.source);
-      ops.push(op({ kind: OpKind.Bind, configIndex: index, source, dest, flags: flags | MS.BIND, propagation: parsed.propagation, describe, ...attrs }));
+      ops.push(op({ kind: OpKind.Bind, configIndex: index, source, dest, flags: flags | MS.BIND, propagation: parsed.propagation, describe, ...attrs, ...idmap }));
       return;
     }
+    if (idmap.uidMappings.length) throw InvalidArgument.at(`${field}.uidMappings`, 'only bind mounts can be id-mapped');
+    const copyUp = parsed.data.includes('tmpcopyup');
+    if (copyUp && m.type !== 'tmpfs') throw InvalidArgument.at(`${field}.options`, 'tmpcopyup is for tmpfs mounts');
     if (!m.type) throw InvalidArgument.at(`${field}.type`, 'needs a type (or a bind option)');
     ops.push(
       op({
@@ -137,7 +161,8 @@ export function planMounts(mounts: readonly MountSpec[], ctx: MountContext): Mou
         source: m.source ?? m.type,
         dest,
         fstype: m.type,
-        data: parsed.data.join(','),
+        data: parsed.data.filter((d) => d !== 'tmpcopyup').join(','),
+        copyUp,
         flags,
         propagation: parsed.propagation,
         describe,

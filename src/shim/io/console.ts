@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tty from 'node:tty';
-import { recvFd, setWinsize, unixListen } from '../../native/shim.js';
+import { setWinsize } from '../../native/index.js';
+import { acceptFd, unixListen } from '../../native/shim.js';
 import { closeQuietly, ended } from './fds.js';
 
 /** How long to wait for the master once the runtime said the process is ready (it was sent before). */
@@ -31,7 +32,7 @@ export class ConsoleSocket {
   receive(): number {
     if (this.#fd === undefined) throw new Error('console socket is closed');
     try {
-      return recvFd(this.#fd, RECEIVE_TIMEOUT_MS).fd;
+      return acceptFd(this.#fd, RECEIVE_TIMEOUT_MS).fd;
     } finally {
       this.close();
     }

@@ -1,0 +1,155 @@
+// What a 300-rule seccomp profile costs, next to runc 1.1.5:
+//
+// 1. tsrun's compile alone, in-process, the cache bypassed.
+// 2. `run` of a container through tsrun's runtime library in one Node process (as the shim
+//    runs containers): without the profile, with it compiled anew each time (a dummy
+//    syscall name makes every profile new to the cache), and with it from the cache. No
+//    Node start-up in the numbers, so the differences are the profile's own cost: compile,
+//    hand-over in the plan, and load in tsrun-init.
+// 3. The `run` command of each runtime, with and without the profile. runc compiles and
+//    loads inside `runc init`, so only the difference compares.
+//
+// Run as root: npm run bench:seccomp
+//   (builds dist/ (and the CLI bundle) and bench/, then runs .cache/bench/bench/seccomp.js).
+//   Environment: BENCH_RUNS (runs per case, default 15).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ofRules, type Profile } from '../test/helpers/seccomp-profiles.js';
+import { fmt, interleaved, machine, table, timeCommand, type Stats } from './lib.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const RULES = 300;
+
+// Compiled into .cache/bench/bench/: the repository is three levels up.
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const tsrunBin = path.join(repo, 'bin', 'tsrun');
+const rootfsFixture = path.join(repo, '.cache', 'fixtures', 'busybox', 'rootfs');
+
+interface Runtime {
+  compileSeccomp(req: unknown): { bpf: Buffer };
+  seccompRequest(s: unknown): ({ label: string } & Record<string, unknown>) | null;
+  run(store: unknown, opts: { id: string; bundle: string; stdio: [number, number, number] }): Promise<number>;
+  StateStore: new (root: string) => unknown;
+}
+
+/** dist/ finds the addon from where it sits; the bench's own copy of src/ would not. */
+async function runtimeFromDist(): Promise<Runtime> {
+  const load = async (file: string): Promise<Record<string, unknown>> => (await import(path.join(repo, 'dist', file))) as Record<string, unknown>;
+  return {
+    ...(await load('seccomp/compile.js')),
+    ...(await load('runtime/plan/seccomp.js')),
+    ...(await load('runtime/run.js')),
+    ...(await load('runtime/state-store.js')),
+  } as unknown as Runtime;
+}
+
+const since = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
+
+/** The profile as the OCI schema hands it over: argument values as bigints. */
+function asParsed(p: Profile): unknown {
+  return {
+    ...p,
+    syscalls: (p.syscalls as Profile[]).map((s) => ({
+      ...s,
+      args: (s.args as Profile[] | undefined)?.map((a) => ({ ...a, value: BigInt(a.value), valueTwo: a.valueTwo === undefined ? undefined : BigInt(a.valueTwo) })),
+    })),
+  };
+}
+
+function makeBundle(dir: string, name: string, seccomp: Profile | undefined): string {
+  const bundle = path.join(dir, name);
+  mkdirSync(bundle);
+  execFileSync('cp', ['-a', rootfsFixture, path.join(bundle, 'rootfs')]);
+  execFileSync(process.execPath, [tsrunBin, 'spec', '-b', bundle]);
+  const file = path.join(bundle, 'config.json');
+  const config = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  config.process.terminal = false;
+  config.process.args = ['/usr/local/bin/probe', 'exit', '0'];
+  config.linux.cgroupsPath = `/tsrun-test/bench-${process.pid}-${name}`;
+  if (seccomp) config.linux.seccomp = seccomp;
+  writeFileSync(file, JSON.stringify(config));
+  return bundle;
+}
+
+let serial = 0;
+const nextId = (): string => `bench-${process.pid}-${serial++}`;
+
+function added(base: Stats | undefined, other: Stats | undefined): string {
+  if (!base || !other) return '';
+  return `| ${other.name} | ${fmt(other.median - base.median)} | ${fmt(other.min - base.min)} |`;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the benchmark runs containers: run it as root');
+  if (!existsSync(rootfsFixture)) throw new Error(`${rootfsFixture} is missing: run scripts/setup.sh first`);
+  const rt = await runtimeFromDist();
+  const profile = ofRules(RULES);
+  const req = rt.seccompRequest(asParsed(profile));
+  if (!req) throw new Error('the profile asks for no filter');
+  const instructions = rt.compileSeccomp(req).bpf.length / 8;
+
+  const dir = mkdtempSync(path.join(tmpdir(), 'tsrun-bench-seccomp-'));
+  try {
+    const plain = makeBundle(dir, 'plain', undefined);
+    const filtered = makeBundle(dir, 'filtered', profile);
+    const fresh = makeBundle(dir, 'fresh', profile);
+    const freshConfig = path.join(fresh, 'config.json');
+    const freshText = readFileSync(freshConfig, 'utf8');
+    const store = new rt.StateStore(path.join(dir, 'lib-state'));
+    const runLibrary = async (bundle: string): Promise<number> => {
+      const t0 = process.hrtime.bigint();
+      const code = await rt.run(store, { id: nextId(), bundle, stdio: [-1, -1, -1] });
+      if (code !== 0) throw new Error(`run exited with ${code}`);
+      return since(t0);
+    };
+    const cli = (cmd: string[], bundle: string) => (): number => timeCommand(cmd[0] as string, [...cmd.slice(1), '--root', path.join(dir, `${path.basename(cmd[0] as string)}-state`), 'run', '--bundle', bundle, nextId()]);
+    const tsrunCli = [process.execPath, tsrunBin];
+
+    const rows = await interleaved(
+      [
+        {
+          name: 'compile alone, uncached',
+          // A label of its own makes each request new to the cache.
+          once: () => {
+            const t0 = process.hrtime.bigint();
+            rt.compileSeccomp({ ...req, label: `bench-${serial++}` });
+            return since(t0);
+          },
+        },
+        { name: 'tsrun library run, no profile', once: () => runLibrary(plain) },
+        {
+          name: 'tsrun library run, profile compiled anew',
+          // A syscall no libseccomp knows: skipped, but it makes the profile new to the cache.
+          once: () => {
+            writeFileSync(freshConfig, freshText.replace('"syscalls":[', `"syscalls":[{"names":["bench_${serial}"],"action":"SCMP_ACT_ALLOW"},`));
+            return runLibrary(fresh);
+          },
+        },
+        { name: 'tsrun library run, profile cached (the shim)', once: () => runLibrary(filtered) },
+        { name: 'tsrun CLI run, no profile', once: cli(tsrunCli, plain) },
+        { name: 'tsrun CLI run, profile', once: cli(tsrunCli, filtered) },
+        { name: 'runc 1.1.5 CLI run, no profile', once: cli(['runc'], plain) },
+        { name: 'runc 1.1.5 CLI run, profile', once: cli(['runc'], filtered) },
+      ],
+      RUNS,
+    );
+    const [, libPlain, libFresh, libCached, tsPlain, tsProfile, runcPlain, runcProfile] = rows;
+
+    console.log(`${RULES}-rule docker-style profile (${instructions} BPF instructions with tsrun), ${RUNS} runs per case`);
+    console.log(`${machine()}\n`);
+    console.log(table(rows));
+    console.log('\nwhat the profile adds, ms\n');
+    console.log('| case | by median | by min |');
+    console.log('|---|---:|---:|');
+    for (const line of [added(libPlain, libFresh), added(libPlain, libCached), added(tsPlain, tsProfile), added(runcPlain, runcProfile)]) console.log(line);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    // The parent the runs' cgroups were made under, where it is empty now.
+    for (const h of readdirSync('/sys/fs/cgroup')) spawnSync('rmdir', [path.join('/sys/fs/cgroup', h, 'tsrun-test')], { stdio: 'ignore' });
+  }
+}
+
+await main();
