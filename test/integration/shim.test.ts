@@ -5,6 +5,9 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Task } from '../../src/gen/containerd/task/v2/shim_pb.js';
+import { Client } from '../../src/ttrpc/client.js';
+import { Code } from '../../src/ttrpc/status.js';
 import { tsrun } from '../helpers/cli.js';
 import { leftoverCgroups } from '../helpers/leaks.js';
 import { containerId, IMAGE, NAMESPACE, RUNC, startShimContainerd, TS, type ShimContainerd, type TaskEvent } from '../helpers/shim.js';
@@ -207,6 +210,48 @@ describe('ctr run through io.containerd.ts.v2, compared with runc', () => {
       shapes.push(events.filter((t, i) => !(t === '/tasks/oom' && events[i - 1] === '/tasks/oom')));
     }
     expect(shapes[0]).toEqual(shapes[1]);
+  });
+
+  it('reports metrics in containerd\'s cgroup types, and applies Update\'s resources', async () => {
+    const tables: string[] = [];
+    for (const runtime of both) {
+      const id = containerId(`metrics-${short(runtime)}`);
+      expect((await env.ctrRun(['run', '-d', '--runtime', runtime, IMAGE, id, 'sleep', '1000'])).code).toBe(0);
+      const table = env.ctr(['task', 'metrics', id]);
+      expect(table).toMatch(/^pids\.current\s+1\s*$/m);
+      expect(table).toMatch(/^memory\.usage_in_bytes\s+[1-9]\d*\s*$/m);
+      expect(table).toMatch(/^cpuacct\.usage\s+[1-9]\d*\s*$/m);
+      tables.push(table.split('\n').slice(3).map((l) => l.split(/\s+/)[0]).join(' '));
+      const json = JSON.parse(env.ctr(['task', 'metrics', '--format', 'json', id])) as Record<string, Record<string, unknown>>;
+      expect(Object.keys(json)).toEqual(expect.arrayContaining(['pids', 'cpu', 'memory']));
+      expect(json.memory).toHaveProperty('usage');
+
+      // ctr 1.6 has no task update: the call containerd's CRI makes, straight to the shim.
+      const address = readFileSync(path.join(env.ctd.state, 'io.containerd.runtime.v2.task', NAMESPACE, id, 'address'), 'utf8');
+      const client = new Client(address, { timeoutMs: 5000 });
+      try {
+        const resources = { memory: { limit: 48 << 20 }, cpu: { shares: 512 } };
+        await client.unary(Task.method.update, {
+          id,
+          resources: { typeUrl: 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources', value: new TextEncoder().encode(JSON.stringify(resources)) },
+        });
+        const bad = await client
+          .unary(Task.method.update, { id, resources: { typeUrl: 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources', value: new TextEncoder().encode('{"memory":{"limit":"x"}}') } })
+          .catch((e: unknown) => e);
+        // Refused either way; runc's shim says Unknown, we say InvalidArgument and where.
+        expect(bad).toBeInstanceOf(Error);
+        if (runtime === TS) expect(bad).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining('resources.memory.limit') });
+      } finally {
+        client.destroy();
+      }
+      expect(readFileSync(path.join('/sys/fs/cgroup/memory', NAMESPACE, id, 'memory.limit_in_bytes'), 'utf8').trim()).toBe(String(48 << 20));
+      expect(readFileSync(path.join('/sys/fs/cgroup/cpu', NAMESPACE, id, 'cpu.shares'), 'utf8').trim()).toBe('512');
+      env.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
+      await env.waitEvent(id, '/tasks/exit');
+      env.ctr(['task', 'delete', id]);
+      env.ctr(['container', 'rm', id]);
+    }
+    expect(tables[0]).toBe(tables[1]);
   });
 
   it('keeps its state where tsrun --root finds it: list and state work on its containers', async () => {
