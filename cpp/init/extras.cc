@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -112,24 +113,38 @@ void run_hook(const plan::Hook& h, const std::string& state, Step step, int inde
 
 }  // namespace
 
-void run_hooks(const std::vector<plan::Hook>& hooks, const std::string& state, bool start_container) {
+void run_hooks(const std::vector<plan::Hook>& hooks, const std::string& state) {
+  for (size_t i = 0; i < hooks.size(); i++) run_hook(hooks[i], state, Step::HOOKS, static_cast<int>(i));
+}
+
+void run_start_hooks(const std::vector<plan::Hook>& hooks, const std::string& state, int report_fd) {
   for (size_t i = 0; i < hooks.size(); i++) {
-    if (!start_container) {
-      run_hook(hooks[i], state, Step::HOOKS, static_cast<int>(i));
-      continue;
-    }
-    // After the exec fifo nobody is left to read a record: the container's stderr is told
-    // and the container stops, which `state` shows.
+    // In a child, so that fail() (which writes to the sync socket, closed by now) can be
+    // turned into a message on a pipe.
+    int msg[2];
+    if (::pipe2(msg, O_CLOEXEC) < 0) ::_exit(1);
     pid_t pid = ::fork();
     if (pid == 0) {
-      set_text_mode();
+      ::close(msg[0]);
+      set_sync_fd(msg[1]);
       run_hook(hooks[i], state, Step::HOOKS, static_cast<int>(i));
       ::_exit(0);
     }
+    ::close(msg[1]);
+    sync::Record rec{};
+    bool failed = ::read(msg[0], &rec, sizeof(rec)) == static_cast<ssize_t>(sizeof(rec));
+    ::close(msg[0]);
     int status = 0;
     while (pid > 0 && ::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) ::_exit(1);
+    if (!failed && pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
+    rec.detail[sizeof(rec.detail) - 1] = '\0';
+    char line[640];
+    int n = std::snprintf(line, sizeof(line), "\nhooks.startContainer[%zu]: %s: %s", i,
+                          rec.err ? std::strerror(rec.err) : "failed", failed ? rec.detail : "did not finish");
+    if (report_fd >= 0) (void)!::write(report_fd, line, static_cast<size_t>(std::max(0, n)));
+    std::fprintf(stderr, "tsrun-init: %s\n", line + 1);
+    ::_exit(1);
   }
 }
 

@@ -6,10 +6,12 @@
 
 namespace tsrun::init {
 
-// Runs hooks from inside the container (createContainer before pivot_root, startContainer
-// after the exec fifo), the container state JSON on their stdin. A failing hook fails its
-// step with the hook's own output as the detail.
-void run_hooks(const std::vector<plan::Hook>& hooks, const std::string& state, bool startContainer);
+// Runs createContainer hooks from inside the container before pivot_root, the container
+// state JSON on their stdin. A failing hook fails its step with the hook's own output.
+void run_hooks(const std::vector<plan::Hook>& hooks, const std::string& state);
+// startContainer hooks, after the exec fifo: nobody reads the sync channel any more, so a
+// failure is written to the fifo `start` is reading (report_fd), and the container exits.
+void run_start_hooks(const std::vector<plan::Hook>& hooks, const std::string& state, int report_fd);
 
 // Offsets of a new time namespace, written by its creator before any process enters it.
 void write_time_offsets(const plan::Plan& p);

@@ -121,8 +121,8 @@ void join_container(const plan::Plan& p) {
 
   send_ready();
   ::close(sync_fd());
-  if (p.fifo_fd >= 0) wait_for_start(p);
-  run_hooks(p.start_container_hooks, state, true);
+  int fifo = p.fifo_fd >= 0 ? wait_for_start(p) : -1;
+  run_start_hooks(p.start_container_hooks, state, fifo);
   exec_process(path, p.process, env);
 }
 
@@ -139,8 +139,11 @@ void new_session() {
   // In a user namespace we are not its root until we say so (a no-op for host root).
   if (::setresgid(0, 0, 0) < 0) fail(Step::USER, errno, -1, "become gid 0 of the user namespace");
   if (::setresuid(0, 0, 0) < 0) fail(Step::USER, errno, -1, "become uid 0 of the user namespace");
-  // Supplementary groups of whoever ran the runtime are not the container's.
-  if (::setgroups(0, nullptr) < 0) fail(Step::USER, errno, -1, "clear supplementary groups");
+  // Supplementary groups of whoever ran the runtime are not the container's. A user
+  // namespace joined by path may deny setgroups(2); then there is nothing we may change.
+  if (::setgroups(0, nullptr) < 0 && !(errno == EPERM && setgroups_denied())) {
+    fail(Step::USER, errno, -1, "clear supplementary groups");
+  }
 }
 
 [[noreturn]] void container_init(const plan::Plan& p, const std::vector<int>& idmapped_trees, int go_fd) {
@@ -155,7 +158,7 @@ void new_session() {
   std::string state;
   if (p.hooks_sync) {
     state = request_hooks();
-    run_hooks(p.create_container_hooks, state, false);
+    run_hooks(p.create_container_hooks, state);
   }
   enter_root(p, new_mount_ns);
   if (p.process.terminal) setup_console(p, true);

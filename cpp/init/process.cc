@@ -206,6 +206,11 @@ void setup_console(const plan::Plan& p, bool mount_console) {
   if (::ioctl(0, TIOCSCTTY, 0) < 0) fail(Step::CONSOLE, errno, -1, "set controlling terminal");
 }
 
+bool setgroups_denied() {
+  std::string text;
+  return read_text("/proc/self/setgroups", &text) && text.compare(0, 4, "deny") == 0;
+}
+
 void set_names(const plan::Plan& p) {
   if (p.has_hostname && ::sethostname(p.hostname.data(), p.hostname.size()) < 0) {
     fail(Step::HOSTNAME, errno, -1, "%s", p.hostname.c_str());
@@ -246,7 +251,10 @@ void finalize_identity(const plan::Plan& p, std::vector<std::string>* env) {
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(Step::USER, errno, -1, "keep caps");
   if (proc.uid != 0) fix_stdio_owner(proc.uid);
   std::vector<gid_t> groups(proc.additional_gids.begin(), proc.additional_gids.end());
-  if (::setgroups(groups.size(), groups.data()) < 0) fail(Step::USER, errno, -1, "setgroups");
+  if (::setgroups(groups.size(), groups.data()) < 0) {
+    if (errno != EPERM || !setgroups_denied()) fail(Step::USER, errno, -1, "setgroups");
+    if (!groups.empty()) fail(Step::USER, EPERM, -1, "additionalGids: setgroups is denied in this user namespace");
+  }
   if (::setresgid(proc.gid, proc.gid, proc.gid) < 0) fail(Step::USER, errno, -1, "setgid %u", proc.gid);
   if (::setresuid(proc.uid, proc.uid, proc.uid) < 0) fail(Step::USER, errno, -1, "setuid %u", proc.uid);
   if (!has_env(*env, "HOME")) env->push_back("HOME=" + home_of(proc.uid));
@@ -284,9 +292,10 @@ std::string lookup_executable(const plan::Process& proc, const std::vector<std::
   return found;
 }
 
-void wait_for_start(const plan::Plan& p) {
+int wait_for_start(const plan::Plan& p) {
   // The fifo was passed as an O_PATH fd; reopening it for writing blocks until `start`
-  // opens it for reading.
+  // opens it for reading. `start` reads to the end: "0" alone when the execve went ahead
+  // (the fd is close-on-exec), "0" and a message when a startContainer hook failed.
   std::string path = proc_fd(p.fifo_fd);
   int fd;
   do {
@@ -296,8 +305,8 @@ void wait_for_start(const plan::Plan& p) {
     std::fprintf(stderr, "tsrun-init: exec fifo: %s\n", std::strerror(errno));
     ::_exit(127);
   }
-  ::close(fd);
   ::close(p.fifo_fd);
+  return fd;
 }
 
 [[noreturn]] void exec_process(const std::string& path, const plan::Process& proc,

@@ -36,13 +36,16 @@ int mount_at(const char* source, int fd, const char* fstype, unsigned long flags
 
 // Makes the mount holding the rootfs private when it is shared: pivot_root refuses a
 // shared parent, and the rootfs bind must not propagate back to the host.
-void make_parent_private(const std::string& rootfs) {
+// With rootfsPropagation "slave" the parent becomes a slave instead, so that the rootfs bind
+// keeps receiving the host's events.
+void make_parent_private(const std::string& rootfs, uint64_t propagation) {
   std::vector<MountInfo> mounts;
   if (!read_mountinfo(&mounts)) fail(Step::ROOT_PROPAGATION, errno, -1, "read mountinfo");
   const MountInfo* parent = mount_containing(mounts, rootfs);
   if (!parent || parent->optional.find("shared:") == std::string::npos) return;
-  if (::mount("", parent->mountpoint.c_str(), nullptr, MS_PRIVATE, nullptr) < 0) {
-    fail(Step::ROOT_PROPAGATION, errno, -1, "make %s private", parent->mountpoint.c_str());
+  unsigned long flag = (propagation & MS_SLAVE) ? MS_SLAVE : MS_PRIVATE;
+  if (::mount("", parent->mountpoint.c_str(), nullptr, flag, nullptr) < 0) {
+    fail(Step::ROOT_PROPAGATION, errno, -1, "make %s %s", parent->mountpoint.c_str(), flag == MS_SLAVE ? "slave" : "private");
   }
 }
 
@@ -210,8 +213,15 @@ void do_mknod(int root_fd, const RootfsOp& op, int index) {
   int rc = ::mknodat(parent.get(), base.c_str(), type | (op.mode & 07777),
                      makedev(op.dev_major, op.dev_minor));
   ::umask(old);
-  // Like runc, a node that is already there (from the rootfs image) is left as it is.
-  if (rc < 0 && errno == EEXIST) return;
+  // A node already there (from the rootfs image) is kept when it is that device; anything
+  // else in its place is an error (the spec's MUST; runc keeps whatever it finds).
+  if (rc < 0 && errno == EEXIST) {
+    struct stat st;
+    if (::fstatat(parent.get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) fail(Step::DEVICE, errno, index, "stat %s", op.dest.c_str());
+    bool same = (st.st_mode & S_IFMT) == type && (type == S_IFIFO || st.st_rdev == makedev(op.dev_major, op.dev_minor));
+    if (!same) fail(Step::DEVICE, EEXIST, index, "%s exists and is not that device", op.dest.c_str());
+    return;
+  }
   if (rc < 0) fail(Step::DEVICE, errno, index, "mknod %s", op.dest.c_str());
   if (::fchownat(parent.get(), base.c_str(), op.uid, op.gid, AT_SYMLINK_NOFOLLOW) < 0) {
     fail(Step::DEVICE, errno, index, "chown %s", op.dest.c_str());
@@ -325,7 +335,7 @@ void prepare_root(const plan::Plan& p, bool new_mount_ns) {
     if (::mount("", "/", nullptr, flags, nullptr) < 0) {
       fail(Step::ROOT_PROPAGATION, errno, -1, "/ to 0x%llx", static_cast<unsigned long long>(flags));
     }
-    make_parent_private(p.rootfs);
+    make_parent_private(p.rootfs, p.rootfs_propagation);
   }
   if (::mount(p.rootfs.c_str(), p.rootfs.c_str(), "bind", MS_BIND | MS_REC, nullptr) < 0) {
     fail(Step::ROOTFS_BIND, errno, -1, "%s", p.rootfs.c_str());
@@ -355,6 +365,10 @@ void enter_root(const plan::Plan& p, bool new_mount_ns) {
     move_root(p.rootfs);
   } else if (new_mount_ns) {
     pivot(p.rootfs);
+    // The container's / gets the propagation asked for (the host side was arranged above).
+    if (p.rootfs_propagation && ::mount("", "/", nullptr, p.rootfs_propagation, nullptr) < 0) {
+      fail(Step::ROOT_PROPAGATION, errno, -1, "/ to 0x%llx", static_cast<unsigned long long>(p.rootfs_propagation));
+    }
   } else {
     if (::chroot(".") < 0) fail(Step::CHROOT, errno, -1, "%s", p.rootfs.c_str());
     if (::chdir("/") < 0) fail(Step::CHROOT, errno, -1, "chdir /");

@@ -45,12 +45,23 @@ export function parseConfig(text: string): ParseResult {
 
 const isAbsolute = (p: string): boolean => p.startsWith('/');
 
+// semver.org's grammar: MAJOR.MINOR.PATCH, optional -pre-release and +build.
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
 /** What the schema cannot say: rules across fields, and values Linux will not take. */
 export function checkConfig(c: Config): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const add = (field: string, message: string): void => {
     issues.push({ field, message });
   };
+
+  if (!SEMVER.test(c.ociVersion)) add('ociVersion', `${JSON.stringify(c.ociVersion)} is not a SemVer 2.0.0 version`);
+  for (const [kind, list] of Object.entries(c.hooks ?? {})) {
+    (list ?? []).forEach((h, i) => {
+      if (h.timeout !== undefined && h.timeout <= 0) add(`hooks.${kind}[${i}].timeout`, `must be greater than zero, not ${h.timeout}`);
+      if (!isAbsolute(h.path)) add(`hooks.${kind}[${i}].path`, `must be an absolute path, not "${h.path}"`);
+    });
+  }
 
   if (!c.root) add('root', 'is required');
   else if (!c.root.path) add('root.path', 'must not be empty');

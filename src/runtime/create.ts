@@ -15,7 +15,7 @@ import { refuseSystemdDriver } from '../cgroups/systemd.js';
 import { InvalidArgument, SystemError } from '../errors.js';
 import { InitProcess, mkfifo, openPath, pidfdOpen, pidfdSendSignal, reap, unixConnect, waitExit } from '../native/index.js';
 import { loadBundle } from './bundle.js';
-import { runHooks, stateJson, type HookState } from './hooks.js';
+import { runHooks, runHooksWarning, stateJson, type HookState } from './hooks.js';
 import { writeIdMaps } from './userns.js';
 import { joinRdt, prepareRdt, removeRdt } from './intel-rdt.js';
 import { deviceRules, qualifyCgroupError, resourcesOf } from './cgroup-config.js';
@@ -201,6 +201,10 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     return container;
   } catch (err) {
     await cleanup.run();
+    // A failed create hook stops the container and the lifecycle goes on with poststop.
+    if (err instanceof SystemError && err.step === 'hooks') {
+      await runHooksWarning(config, 'poststop', { id: opts.id, status: 'stopped', pid: 0, bundle: bundle.dir, annotations: config.annotations ?? {} });
+    }
     throw err;
   } finally {
     for (const fd of fds) closeSync(fd);

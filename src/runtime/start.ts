@@ -6,7 +6,8 @@
 // open the write side ourselves to free the pending open.
 import { closeSync, constants, openSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { FailedPrecondition } from '../errors.js';
+import { FailedPrecondition, SystemError } from '../errors.js';
+import { deleteContainer } from './delete.js';
 import type { Container } from './container.js';
 import { runHooksWarning } from './hooks.js';
 
@@ -59,6 +60,13 @@ export async function start(container: Container): Promise<void> {
         (await died) ? 'container process is already dead' : 'cannot start an already running container',
         { containerId: container.id },
       );
+    }
+    // More than the "0": a startContainer hook failed and the init gave up instead of exec.
+    // The spec then has the container stopped and the lifecycle go on at delete.
+    const failure = data.subarray(1).toString().trim();
+    if (failure) {
+      await deleteContainer(container.store, container.id, true);
+      throw new SystemError(failure, { errno: 0, step: 'hooks' }, { containerId: container.id });
     }
   } finally {
     closeSync(pidfd);

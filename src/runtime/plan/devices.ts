@@ -44,7 +44,7 @@ export function planDevices(devices: readonly DeviceSpec[] = [], useBind: boolea
     const devType = TYPES[d.type];
     if (!devType) throw InvalidArgument.at(`${field}.type`, `unknown device type "${d.type}"`);
     const dest = cleanPath(d.path);
-    if (!dest.startsWith('/dev/')) throw InvalidArgument.at(`${field}.path`, `"${d.path}" is not under /dev`);
+    if (!d.path.startsWith('/') || dest === '/') throw InvalidArgument.at(`${field}.path`, `"${d.path}" is not an absolute path to a device`);
     if (devType !== 'p' && (d.major === undefined || d.minor === undefined)) {
       throw InvalidArgument.at(field, 'a character or block device needs major and minor');
     }

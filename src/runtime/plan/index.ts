@@ -52,10 +52,8 @@ function checkUserNamespace(linux: LinuxSpec): boolean {
     if (maps) throw InvalidArgument.at('linux.uidMappings', 'id mappings need a user namespace in linux.namespaces');
     return false;
   }
-  if (ns.path) {
-    if (maps) throw InvalidArgument.at('linux.uidMappings', 'id mappings cannot be given for a user namespace joined by path');
-    return false;
-  }
+  // Joined by path, the namespace has its maps already; containerd repeats them in the config.
+  if (ns.path) return false;
   if (!linux.uidMappings?.length) throw InvalidArgument.at('linux.uidMappings', 'a new user namespace needs uid mappings');
   if (!linux.gidMappings?.length) throw InvalidArgument.at('linux.gidMappings', 'a new user namespace needs gid mappings');
   return true;
@@ -89,8 +87,8 @@ export function buildPlan(input: PlanInput): Plan {
     userns: newUserNs ? { uids: linux.uidMappings ?? [], gids: linux.gidMappings ?? [] } : undefined,
   });
   const rootfsOps = [...mounts.ops];
-  // In a user namespace of its own the container may not mknod: bind the host's nodes.
-  if (mounts.setupDev) rootfsOps.push(...planDevices(linux.devices, newUserNs));
+  // In any user namespace but the host's (new or joined) mknod is refused: bind the host's nodes.
+  if (mounts.setupDev) rootfsOps.push(...planDevices(linux.devices, namespaces.some((n) => n.type === 'user')));
   if (linux.mountLabel) {
     requireSelinux('linux.mountLabel');
     for (const op of rootfsOps) {
