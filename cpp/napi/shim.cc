@@ -42,10 +42,10 @@ Napi::Value UnixListen(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
-// acceptFd(listenFd, timeoutMs) -> { fd, name }: accepts one connection and takes the one fd
-// it sends with the one message it sends (the --console-socket protocol of runc). The
-// sender has sent before the runtime reported the container ready, so the wait is short.
-Napi::Value AcceptFd(const Napi::CallbackInfo& info) {
+// acceptConn(listenFd, timeoutMs) -> fd: the one connection the runtime makes to the
+// console socket, to read the pty master from (recvFd). It connected and sent before it
+// reported the process ready, so the wait is short; a timeout is an error, not a hang.
+Napi::Value AcceptConn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int lfd = int_arg(info, 0, "listenFd");
   int timeout = int_arg(info, 1, "timeoutMs");
@@ -67,44 +67,7 @@ Napi::Value AcceptFd(const Napi::CallbackInfo& info) {
     ::close(conn);
     throw errno_error(env, "recvmsg", e, "console socket");
   }
-  char name[4096];
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = {name, sizeof(name) - 1};
-  struct msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  do {
-    n = ::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  int e = errno;
-  ::close(conn);
-  if (n < 0) throw errno_error(env, "recvmsg", e, "console socket");
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if ((msg.msg_flags & MSG_CTRUNC) || c == nullptr || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-      c->cmsg_len != CMSG_LEN(sizeof(int))) {
-    // A truncated control message may still have installed fds: close what arrived.
-    for (; c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < count; i++) {
-          int stray;
-          std::memcpy(&stray, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-          ::close(stray);
-        }
-      }
-    }
-    throw errno_error(env, "recvmsg", EBADMSG, "console socket: expected exactly one file descriptor");
-  }
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
-  name[n] = '\0';
-  auto out = Napi::Object::New(env);
-  out.Set("fd", Napi::Number::New(env, fd));
-  out.Set("name", Napi::String::New(env, std::string(name, static_cast<size_t>(n))));
-  return out;
+  return Napi::Number::New(env, conn);
 }
 
 // mount(source, target, fstype, flags, data)
@@ -150,7 +113,7 @@ Napi::Value PidfdExited(const Napi::CallbackInfo& info) {
 void register_shim(Napi::Env env, Napi::Object exports) {
   exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
   exports.Set("unixListen", Napi::Function::New(env, UnixListen, "unixListen"));
-  exports.Set("acceptFd", Napi::Function::New(env, AcceptFd, "acceptFd"));
+  exports.Set("acceptConn", Napi::Function::New(env, AcceptConn, "acceptConn"));
   exports.Set("mount", Napi::Function::New(env, Mount, "mount"));
   exports.Set("umount", Napi::Function::New(env, Umount, "umount"));
   exports.Set("pidfdExited", Napi::Function::New(env, PidfdExited, "pidfdExited"));

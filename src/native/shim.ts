@@ -4,7 +4,7 @@ import { addon, call } from './addon.js';
 interface ShimAddon {
   pipe(): [number, number];
   unixListen(path: string): number;
-  acceptFd(listenFd: number, timeoutMs: number): { fd: number; name: string };
+  acceptConn(listenFd: number, timeoutMs: number): number;
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount(target: string, flags: number): boolean;
   pidfdExited(pidfd: number): boolean;
@@ -22,9 +22,9 @@ export function unixListen(path: string): number {
   return call(() => shim.unixListen(path));
 }
 
-/** Accepts one connection on listenFd and returns the one fd it sends (runc's console socket protocol). */
-export function acceptFd(listenFd: number, timeoutMs: number): { fd: number; name: string } {
-  return call(() => shim.acceptFd(listenFd, timeoutMs));
+/** Accepts one connection on listenFd that has something to read, waiting at most timeoutMs. */
+export function acceptConn(listenFd: number, timeoutMs: number): number {
+  return call(() => shim.acceptConn(listenFd, timeoutMs));
 }
 
 export function mount(source: string, target: string, fstype: string, flags: number, data: string): void {

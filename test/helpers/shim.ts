@@ -7,6 +7,7 @@ import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:c
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { startContainerd, type ContainerdOptions, type PrivateContainerd } from './containerd.js';
 import { repoRoot, TEST_CGROUP_PARENT } from './paths.js';
 
@@ -72,6 +73,24 @@ function sleep(ms: number): Promise<void> {
 
 function shellQuote(args: string[]): string {
   return args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+}
+
+/**
+ * One private containerd for the calling test file: started before its tests, stopped
+ * (everything removed) after. Call the returned function inside tests.
+ */
+export function shimContainerdForFile(options?: Parameters<typeof startShimContainerd>[0]): () => ShimContainerd {
+  let env: ShimContainerd | undefined;
+  beforeAll(async () => {
+    env = await startShimContainerd(options);
+  }, 60_000);
+  afterAll(async () => {
+    await env?.stop();
+  }, 60_000);
+  return () => {
+    if (!env) throw new Error('the shim containerd did not start');
+    return env;
+  };
 }
 
 /** Processes whose command line contains every needle. */

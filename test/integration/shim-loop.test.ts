@@ -3,23 +3,15 @@
 // hundred of the acceptance criteria.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mountsUnder } from '../helpers/containerd.js';
 import { leftoverCgroups } from '../helpers/leaks.js';
-import { containerId, IMAGE, NAMESPACE, processesMatching, startShimContainerd, TS, type ShimContainerd } from '../helpers/shim.js';
+import { containerId, IMAGE, NAMESPACE, processesMatching, shimContainerdForFile, TS } from '../helpers/shim.js';
 
 const LOOP = Number(process.env.TSRUN_SHIM_LOOP ?? 20);
 const FIFO_DIR = '/run/containerd/fifo';
 
-let env: ShimContainerd;
-
-beforeAll(async () => {
-  env = await startShimContainerd();
-}, 60_000);
-
-afterAll(async () => {
-  await env?.stop();
-}, 60_000);
+const shim = shimContainerdForFile();
 
 /** Zombies whose parent is one of pids. */
 function zombieChildrenOf(pids: number[]): number[] {
@@ -58,43 +50,43 @@ describe(`${LOOP} containers in a row`, () => {
       const id = containerId(`loop${i}`);
       ids.push(id);
       // A background child too, so that every container has more than its init to clean up.
-      const r = await env.run(TS, id, ['sh', '-c', `sleep 10 & echo loop-${i}`]);
+      const r = await shim().run(TS, id, ['sh', '-c', `sleep 10 & echo loop-${i}`]);
       expect(r.stdout).toBe(`loop-${i}\n`);
       expect(r.code).toBe(0);
     }
     const deadline = Date.now() + 10_000;
-    while (env.servers().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(env.servers()).toEqual([]);
-    expect(readdirSync(env.socketDir)).toEqual([]);
-    expect(readdirSync(path.join(env.stateRoot, NAMESPACE))).toEqual([]);
-    expect(mountsUnder(env.ctd.dir)).toEqual([]);
+    while (shim().servers().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(shim().servers()).toEqual([]);
+    expect(readdirSync(shim().socketDir)).toEqual([]);
+    expect(readdirSync(path.join(shim().stateRoot, NAMESPACE))).toEqual([]);
+    expect(mountsUnder(shim().ctd.dir)).toEqual([]);
     expect(leftoverFifos(ids)).toEqual([]);
     expect(ids.flatMap((id) => leftoverCgroups(id))).toEqual([]);
     expect(ids.flatMap((id) => processesMatching(id))).toEqual([]);
-    expect(zombieChildrenOf([process.pid, env.ctd.pid])).toEqual([]);
-    expect(env.ctr(['task', 'ls']).trim().split('\n')).toHaveLength(1);
+    expect(zombieChildrenOf([process.pid, shim().ctd.pid])).toEqual([]);
+    expect(shim().ctr(['task', 'ls']).trim().split('\n')).toHaveLength(1);
   }, 60_000 + LOOP * 5000);
 
   it('reaps the orphans containers without a pid namespace leave to a long-lived server', async () => {
     const group = ['--annotation', `io.containerd.ts.v2.group=${containerId('group')}`];
     const keeper = containerId('keeper');
-    expect((await env.ctrRun(['run', '-d', '--runtime', TS, ...group, IMAGE, keeper, 'sleep', '1000'])).code).toBe(0);
-    const [server] = env.servers();
+    expect((await shim().ctrRun(['run', '-d', '--runtime', TS, ...group, IMAGE, keeper, 'sleep', '1000'])).code).toBe(0);
+    const [server] = shim().servers();
     expect(server).toBeGreaterThan(0);
     for (let i = 0; i < 5; i++) {
       const id = containerId(`orphans${i}`);
       // In the host's pid namespace, the sleeps outlive their parent and are reparented
       // to the server (the subreaper); the init's exit kills them, leaving zombies to reap.
-      const r = await env.run(TS, id, ['sh', '-c', 'sleep 100 & sleep 100 & echo spawned'], { flags: [...group, '--with-ns', `pid:/proc/${process.pid}/ns/pid`] });
+      const r = await shim().run(TS, id, ['sh', '-c', 'sleep 100 & sleep 100 & echo spawned'], { flags: [...group, '--with-ns', `pid:/proc/${process.pid}/ns/pid`] });
       expect(r.stdout).toBe('spawned\n');
     }
     const deadline = Date.now() + 5000;
     while (zombieChildrenOf([server as number]).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     expect(zombieChildrenOf([server as number])).toEqual([]);
-    expect(env.servers()).toEqual([server]);
-    env.ctr(['task', 'kill', '-s', 'SIGKILL', keeper]);
-    await env.waitEvent(keeper, '/tasks/exit');
-    env.ctr(['task', 'delete', keeper]);
-    env.ctr(['container', 'rm', keeper]);
+    expect(shim().servers()).toEqual([server]);
+    shim().ctr(['task', 'kill', '-s', 'SIGKILL', keeper]);
+    await shim().waitEvent(keeper, '/tasks/exit');
+    shim().ctr(['task', 'delete', keeper]);
+    shim().ctr(['container', 'rm', keeper]);
   });
 });

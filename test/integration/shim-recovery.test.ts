@@ -3,27 +3,19 @@
 // one server.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Task } from '../../src/gen/containerd/task/v2/shim_pb.js';
 import { Client } from '../../src/ttrpc/client.js';
 import { mountsUnder } from '../helpers/containerd.js';
 import { isAlive, leftoverCgroups } from '../helpers/leaks.js';
-import { containerId, IMAGE, NAMESPACE, processesMatching, startShimContainerd, TS, type ShimContainerd } from '../helpers/shim.js';
+import { containerId, IMAGE, NAMESPACE, processesMatching, shimContainerdForFile, TS } from '../helpers/shim.js';
 
-let env: ShimContainerd;
-
-beforeAll(async () => {
-  // debug: containerd logs each event a shim forwards, which shows an event that came in
-  // before `ctr events` could subscribe again after a restart.
-  env = await startShimContainerd({ logLevel: 'debug' });
-}, 60_000);
-
-afterAll(async () => {
-  await env?.stop();
-}, 60_000);
+// debug: containerd logs each event a shim forwards, which shows an event that came in
+// before `ctr events` could subscribe again after a restart.
+const shim = shimContainerdForFile({ logLevel: 'debug' });
 
 function task(id: string): { pid: number; status: string } | undefined {
-  const line = env.ctr(['task', 'ls']).split('\n').find((l) => l.startsWith(`${id} `));
+  const line = shim().ctr(['task', 'ls']).split('\n').find((l) => l.startsWith(`${id} `));
   if (!line) return undefined;
   const [, pid, status] = line.trim().split(/\s+/);
   return { pid: Number(pid), status: status ?? '' };
@@ -32,7 +24,7 @@ function task(id: string): { pid: number; status: string } | undefined {
 async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${env.ctd.log().slice(-3000)}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${shim().ctd.log().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -40,38 +32,38 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
 /** The shim server started for id (its command line names the group's first container). */
 function serversOf(id: string): number[] {
   const mine = new Set(processesMatching(`-id ${id} `));
-  return env.servers().filter((pid) => mine.has(pid));
+  return shim().servers().filter((pid) => mine.has(pid));
 }
 
 function bundleOf(id: string): string {
-  return path.join(env.ctd.state, 'io.containerd.runtime.v2.task', NAMESPACE, id);
+  return path.join(shim().ctd.state, 'io.containerd.runtime.v2.task', NAMESPACE, id);
 }
 
 async function runDetached(id: string, cmd: string[], flags: string[] = []): Promise<number> {
-  const r = await env.ctrRun(['run', '-d', '--runtime', TS, ...flags, IMAGE, id, ...cmd]);
+  const r = await shim().ctrRun(['run', '-d', '--runtime', TS, ...flags, IMAGE, id, ...cmd]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return task(id)?.pid ?? 0;
 }
 
 async function remove(id: string): Promise<void> {
-  await env.ctrRun(['task', 'delete', '-f', id]);
-  await env.ctrRun(['container', 'rm', id]);
+  await shim().ctrRun(['task', 'delete', '-f', id]);
+  await shim().ctrRun(['container', 'rm', id]);
 }
 
 describe('containerd restarts', () => {
   it('finds the task still running after a restart, and killing it then reports its exit and status', async () => {
     const id = containerId('restart');
     const pid = await runDetached(id, ['sh', '-c', 'trap "exit 42" TERM; while true; do sleep 0.05; done']);
-    await env.restart();
+    await shim().restart();
     expect(task(id)).toEqual({ pid, status: 'RUNNING' });
-    env.ctr(['task', 'kill', id]);
-    const events = await env.waitEvent(id, '/tasks/exit');
+    shim().ctr(['task', 'kill', id]);
+    const events = await shim().waitEvent(id, '/tasks/exit');
     expect(events.find((e) => e.topic === '/tasks/exit')?.payload).toMatchObject({ pid, exit_status: 42 });
     expect(task(id)?.status).toBe('STOPPED');
-    env.ctr(['task', 'delete', id]);
-    await env.waitEvent(id, '/tasks/delete');
-    env.ctr(['container', 'rm', id]);
+    shim().ctr(['task', 'delete', id]);
+    await shim().waitEvent(id, '/tasks/delete');
+    shim().ctr(['container', 'rm', id]);
   });
 
   it('delivers an exit that happened while containerd was away, once it is back', async () => {
@@ -79,14 +71,14 @@ describe('containerd restarts', () => {
     const flag = path.join(bundleOf(id), 'rootfs', 'exit-now');
     const pid = await runDetached(id, ['sh', '-c', 'while [ ! -e /exit-now ]; do sleep 0.05; done; exit 7']);
     let logged = 0;
-    await env.restart(async () => {
+    await shim().restart(async () => {
       writeFileSync(flag, '');
       await until('the container to exit while containerd is down', () => !isAlive(pid));
-      logged = env.ctd.log().length;
+      logged = shim().ctd.log().length;
     });
     // The shim's queue delivers it as soon as containerd listens, possibly before ctr
     // events has subscribed again: containerd's own log says it took it.
-    await until('containerd to take the exit event', () => /msg="event forwarded" ns=tsrun-test topic=\/tasks\/exit /.test(env.ctd.log().slice(logged)));
+    await until('containerd to take the exit event', () => /msg="event forwarded" ns=tsrun-test topic=\/tasks\/exit /.test(shim().ctd.log().slice(logged)));
     expect(task(id)?.status).toBe('STOPPED');
     const client = new Client(readFileSync(path.join(bundleOf(id), 'address'), 'utf8'), { timeoutMs: 5000 });
     try {
@@ -94,10 +86,10 @@ describe('containerd restarts', () => {
     } finally {
       client.destroy();
     }
-    env.ctr(['task', 'delete', id]);
-    await env.waitEvent(id, '/tasks/delete');
-    expect(env.events(id).find((e) => e.topic === '/tasks/delete')?.payload).toMatchObject({ pid, exit_status: 7 });
-    env.ctr(['container', 'rm', id]);
+    shim().ctr(['task', 'delete', id]);
+    await shim().waitEvent(id, '/tasks/delete');
+    expect(shim().events(id).find((e) => e.topic === '/tasks/delete')?.payload).toMatchObject({ pid, exit_status: 7 });
+    shim().ctr(['container', 'rm', id]);
   });
 });
 
@@ -105,8 +97,8 @@ describe('a shim server killed with SIGKILL', () => {
   it('is noticed by containerd, which cleans up through delete: exit 137, no process, state, mount, cgroup or socket left', async () => {
     const id = containerId('killed');
     const pid = await runDetached(id, ['sleep', '1000']);
-    expect((await env.ctrRun(['task', 'exec', '-d', '--exec-id', 'bg', id, 'sleep', '1000'])).code).toBe(0);
-    const execPid = Number(/(\d+)\s+&ProcessDetails\{ExecID:bg/.exec(env.ctr(['task', 'ps', id]))?.[1]);
+    expect((await shim().ctrRun(['task', 'exec', '-d', '--exec-id', 'bg', id, 'sleep', '1000'])).code).toBe(0);
+    const execPid = Number(/(\d+)\s+&ProcessDetails\{ExecID:bg/.exec(shim().ctr(['task', 'ps', id]))?.[1]);
     expect(execPid).toBeGreaterThan(0);
     const [server, ...others] = serversOf(id);
     expect(others).toEqual([]);
@@ -114,15 +106,15 @@ describe('a shim server killed with SIGKILL', () => {
     expect(existsSync(socket)).toBe(true);
 
     process.kill(server as number, 'SIGKILL');
-    const events = await env.waitEvent(id, '/tasks/delete');
+    const events = await shim().waitEvent(id, '/tasks/delete');
     expect(events.find((e) => e.topic === '/tasks/exit')?.payload).toMatchObject({ id, exit_status: 137 });
     await until('the container processes to die', () => !isAlive(pid) && !isAlive(execPid));
     expect(task(id)).toBeUndefined();
-    expect(existsSync(path.join(env.stateRoot, NAMESPACE, id))).toBe(false);
+    expect(existsSync(path.join(shim().stateRoot, NAMESPACE, id))).toBe(false);
     expect(mountsUnder(bundleOf(id))).toEqual([]);
     expect(leftoverCgroups(id)).toEqual([]);
     expect(existsSync(socket)).toBe(false);
-    env.ctr(['container', 'rm', id]);
+    shim().ctr(['container', 'rm', id]);
   });
 });
 
@@ -145,21 +137,21 @@ describe('groups', () => {
     expect(serversOf(c)).toHaveLength(1);
 
     // Each container's own requests reach it through the shared server.
-    expect((await env.ctrRun(['task', 'exec', '--exec-id', 'x', b, 'sh', '-c', 'exit 9'])).code).toBe(9);
-    env.ctr(['task', 'kill', '-s', 'SIGKILL', a]);
-    await env.waitEvent(a, '/tasks/exit');
+    expect((await shim().ctrRun(['task', 'exec', '--exec-id', 'x', b, 'sh', '-c', 'exit 9'])).code).toBe(9);
+    shim().ctr(['task', 'kill', '-s', 'SIGKILL', a]);
+    await shim().waitEvent(a, '/tasks/exit');
     expect(task(b)?.status).toBe('RUNNING');
     await remove(a);
-    await env.waitEvent(a, '/tasks/delete');
+    await shim().waitEvent(a, '/tasks/delete');
     // The server started for a serves b still.
     expect(serversOf(a)).toHaveLength(1);
     expect(task(b)?.status).toBe('RUNNING');
 
-    env.ctr(['task', 'kill', '-s', 'SIGKILL', b]);
-    await env.waitEvent(b, '/tasks/exit');
+    shim().ctr(['task', 'kill', '-s', 'SIGKILL', b]);
+    await shim().waitEvent(b, '/tasks/exit');
     await remove(b);
-    env.ctr(['task', 'kill', '-s', 'SIGKILL', c]);
-    await env.waitEvent(c, '/tasks/exit');
+    shim().ctr(['task', 'kill', '-s', 'SIGKILL', c]);
+    await shim().waitEvent(c, '/tasks/exit');
     await remove(c);
     await until('the servers to exit', () => serversOf(a).length + serversOf(c).length === 0);
     expect(existsSync(shared.replace('unix://', ''))).toBe(false);

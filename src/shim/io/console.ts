@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tty from 'node:tty';
-import { setWinsize } from '../../native/index.js';
-import { acceptFd, unixListen } from '../../native/shim.js';
+import { recvFd, setWinsize } from '../../native/index.js';
+import { acceptConn, unixListen } from '../../native/shim.js';
 import { closeQuietly, ended } from './fds.js';
 
 /** How long to wait for the master once the runtime said the process is ready (it was sent before). */
@@ -32,7 +32,12 @@ export class ConsoleSocket {
   receive(): number {
     if (this.#fd === undefined) throw new Error('console socket is closed');
     try {
-      return acceptFd(this.#fd, RECEIVE_TIMEOUT_MS).fd;
+      const conn = acceptConn(this.#fd, RECEIVE_TIMEOUT_MS);
+      try {
+        return recvFd(conn).fd;
+      } finally {
+        closeQuietly(conn);
+      }
     } finally {
       this.close();
     }
