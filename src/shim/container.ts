@@ -2,13 +2,13 @@
 // mounts and OOM watch, around the runtime's container (created and started in-process).
 import { create as createMessage, toBinary } from '@bufbuild/protobuf';
 import { AnySchema, type Any } from '@bufbuild/protobuf/wkt';
-import { closeSync, readFileSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import path from 'node:path';
 import type { CreateTaskRequest, ExecProcessRequest } from '../gen/containerd/task/v2/shim_pb.js';
 import { ProcessDetailsSchema } from '../gen/containerd/runc/v1/options_pb.js';
 import { ProcessInfoSchema, type ProcessInfo } from '../gen/containerd/types/task/task_pb.js';
 import { TaskOOMSchema } from '../gen/containerd/events/task_pb.js';
-import { AlreadyExists, FailedPrecondition, InvalidArgument, messageOf, NotFound, SystemError, Unimplemented } from '../errors.js';
+import { AlreadyExists, FailedPrecondition, messageOf, NotFound, SystemError, Unimplemented } from '../errors.js';
 import { logger } from '../log.js';
 import { exitCodeOf, pidfdOpen, pidfdSendSignal, type ProcessExit } from '../native/index.js';
 import type { Container } from '../runtime/container.js';
@@ -16,8 +16,7 @@ import { create } from '../runtime/create.js';
 import { deleteContainer } from '../runtime/delete.js';
 import { startExec } from '../runtime/exec.js';
 import { signalAll } from '../runtime/kill.js';
-import { fieldPath, parseProcess } from '../oci/validate.js';
-import { Resources, type ProcessSpec, type ResourcesSpec } from '../oci/spec.js';
+import type { ProcessSpec } from '../oci/spec.js';
 import { pause, resume } from '../runtime/pause.js';
 import { update } from '../runtime/update.js';
 import { readProcStat } from '../runtime/proc.js';
@@ -30,10 +29,9 @@ import { metricsOf } from './metrics.js';
 import type { ShimOptions } from './options.js';
 import { Process, type Stdio } from './process.js';
 import { mountRootfs, unmountAll } from './rootfs.js';
+import { execSpec, resourcesSpec } from './specs.js';
 
 const SIGKILL = 9;
-const PROCESS_SPEC_TYPE = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
-const RESOURCES_TYPE = 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources';
 const ESRCH = 3;
 /** How long output may take to be copied out after its process exited (a daemon may hold the pipe). */
 const DRAIN_MS = 2000;
@@ -62,38 +60,6 @@ interface ExecEntry {
   io: ProcessIO;
   spec: ProcessSpec;
   running?: Running;
-}
-
-/** Update's resources: an OCI LinuxResources object as JSON. */
-function resourcesSpec(any: Any | undefined): ResourcesSpec {
-  if (!any || !any.typeUrl.endsWith(RESOURCES_TYPE)) {
-    throw InvalidArgument.at('resources', `expected an Any of type ${RESOURCES_TYPE}, got ${JSON.stringify(any?.typeUrl ?? '')}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(any.value));
-  } catch (err) {
-    throw InvalidArgument.at('resources', `invalid JSON: ${(err as Error).message}`);
-  }
-  const parsed = Resources.safeParse(json);
-  if (!parsed.success) {
-    const [issue] = parsed.error.issues;
-    throw InvalidArgument.at(`resources${issue?.path.length ? `.${fieldPath(issue.path)}` : ''}`, issue?.message ?? 'invalid');
-  }
-  return parsed.data;
-}
-
-/** An exec's process from its Any: an OCI process object as JSON. */
-function execSpec(any: Any | undefined): ProcessSpec {
-  if (!any || !any.typeUrl.endsWith(PROCESS_SPEC_TYPE)) {
-    throw InvalidArgument.at('spec', `expected an Any of type ${PROCESS_SPEC_TYPE}, got ${JSON.stringify(any?.typeUrl ?? '')}`);
-  }
-  const parsed = parseProcess(new TextDecoder().decode(any.value));
-  if (!parsed.ok) {
-    const [first] = parsed.issues;
-    throw InvalidArgument.at(`spec: ${first?.field ?? ''}`, first?.message ?? 'invalid process');
-  }
-  return parsed.process;
 }
 
 export class ShimContainer {
@@ -445,16 +411,6 @@ export class ShimContainer {
 
   async stats(): Promise<Any> {
     return metricsOf(this.runtime.cgroup());
-  }
-
-  /** Where Stats and Update act. */
-  cgroupPaths(): Container['state']['cgroupPaths'] {
-    return this.runtime.state.cgroupPaths;
-  }
-
-  /** The stored config.json of the container, for its annotations and the like. */
-  config(): unknown {
-    return this.runtime.state.config ?? JSON.parse(readFileSync(path.join(this.bundle, 'config.json'), 'utf8'));
   }
 }
 
