@@ -171,7 +171,8 @@ afterAll(() => {
   dir.remove();
 });
 
-it('survives random, truncated, oversized and garbage frames while serving a good client', { timeout: 20_000 }, async () => {
+// A fixed amount of work (PEERS connections); the timeout is only a guard for a loaded machine.
+it('survives random, truncated, oversized and garbage frames while serving a good client', { timeout: 90_000 }, async () => {
   const good = new Client(sock);
   let goodCalls = 0;
   let fuzzing = true;
