@@ -146,7 +146,7 @@ describe('launcher command line', () => {
   });
 });
 
-describe('launcher start', () => {
+describe('launcher start', { timeout: 30_000 }, () => {
   it('prints only the address, writes it to the bundle, and leaves the server its own session and no pipe of ours', async () => {
     const e = env('start');
     const b = bundle(e, 'c1');
@@ -254,7 +254,8 @@ describe('launcher start', () => {
   });
 });
 
-describe('launcher delete', () => {
+// These run node (tsrun delete, or its start-up): fixed work, but seconds on a loaded machine.
+describe('launcher delete', { timeout: 30_000 }, () => {
   const deleteArgs = (id: string, b: string) => ['-namespace', 'ns1', '-address', '/run/ctd.sock', '-publish-binary', '/usr/bin/containerd', '-id', id, '-bundle', b, 'delete'];
 
   it('asks a live server and prints its DeleteResponse as it is', async () => {
