@@ -160,8 +160,8 @@ describe('ctr run through io.containerd.ts.v2, compared with runc', () => {
       const r = await shim().run(runtime, id, ['sh', '-c', 'echo file-out; echo file-err >&2'], { flags: ['--log-uri', `file://${file}`] });
       expect(r.code).toBe(0);
       const text = readFileSync(file, 'utf8');
-      expect(text).toContain('file-out\n');
-      expect(text).toContain('file-err\n');
+      expect(text, runtime).toContain('file-out\n');
+      expect(text, runtime).toContain('file-err\n');
 
       const id2 = containerId(`driver-${short(runtime)}`);
       const base = path.join(dir, id2);

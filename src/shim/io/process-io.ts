@@ -22,6 +22,8 @@ import { parseStdio, type StdioTarget } from './uri.js';
 
 /** How long a sink may take to flush what is queued when the process is deleted. */
 const CLOSE_TIMEOUT_MS = 2000;
+/** How long drain() waits for output already read to reach its destination. */
+const FLUSH_MS = 10_000;
 
 export interface StdioRequest {
   stdin: string;
@@ -186,12 +188,17 @@ export class ProcessIO {
     this.#console?.resize(width, height);
   }
 
-  /** Waits until what the process wrote is copied out, at most ms. */
+  /**
+   * Waits until what the process wrote is copied out: EOF on its pipes at most ms (a
+   * background process may hold them open), then, for each destination all of whose
+   * writers reached EOF, until what was read is written (at most FLUSH_MS: a fifo nobody
+   * reads may never take it). A loaded machine must not cost the tail of the output.
+   */
   async drain(ms: number): Promise<void> {
-    const deadline = Date.now() + ms;
     await Promise.all(this.#copies.map((s) => ended(s, ms)));
-    const left = Math.max(0, deadline - Date.now());
-    await Promise.all(this.#sinks.map((s) => Promise.race([s.closed, new Promise((r) => setTimeout(r, left))])));
+    await Promise.all(
+      this.#sinks.filter((s) => s.released).map((s) => Promise.race([s.closed, new Promise((r) => setTimeout(r, FLUSH_MS))])),
+    );
   }
 
   /** Closes everything; the logging driver gets its 12 s to finish. */

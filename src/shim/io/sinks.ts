@@ -12,6 +12,8 @@ export interface Sink {
   release(): void;
   /** Resolves once the destination is closed. */
   readonly closed: Promise<void>;
+  /** Every user is done: the stream is ending and will close once what is queued is written. */
+  readonly released: boolean;
   /** Ends the stream now, whoever still uses it; it closes once flushed. */
   finish(): void;
   /** Closes at once, dropping what was not written. */
@@ -35,6 +37,10 @@ class StreamSink implements Sink {
       });
     });
     stream.on('error', () => stream.destroy());
+  }
+
+  get released(): boolean {
+    return this.#users <= 0;
   }
 
   release(): void {
