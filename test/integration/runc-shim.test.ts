@@ -204,6 +204,30 @@ describe('containerd 1.6 runc shim with tsrun as its runc binary, compared with 
     expect(answers[0]).toEqual(answers[1]);
   });
 
+  it("kills what is left of a container sharing another's pid namespace when its init exits (kill --all on a stopped container)", async () => {
+    const answers: unknown[] = [];
+    for (const rt of RUNTIMES) {
+      const pod = containerId(`pidns-a-${rt.name}`);
+      const member = containerId(`pidns-b-${rt.name}`);
+      expect((await shim().ctrRun(['run', '-d', ...rt.flags, '--runtime', RUNC, IMAGE, pod, 'sleep', '1000'])).code).toBe(0);
+      const podPid = taskLine(pod)[1] ?? '';
+      // Not pid 1 of its namespace, so its child outlives it unless the shim kills the cgroup.
+      const r = await shim().ctrRun(['run', ...rt.flags, '--runtime', RUNC, '--with-ns', `pid:/proc/${podPid}/ns/pid`, IMAGE, member, 'sh', '-c', 'sleep 1000 & echo started; exit 2']);
+      // ctr run deletes the task it waited for; the container stays until removed.
+      await shim().waitEvent(member, '/tasks/delete');
+      shim().ctr(['container', 'rm', member]);
+      const seen = shim().ctr(['task', 'exec', '--exec-id', 'ps', pod, 'ps', '-o', 'stat,args']).trim().split('\n').slice(1);
+      // Dead children of the pod's sleep stay zombies (Z): only the pod's own sleep may live.
+      answers.push([r.stdout, r.code, seen.filter((l) => !l.startsWith('Z') && l.includes('sleep 1000'))]);
+      shim().ctr(['task', 'kill', '-s', 'SIGKILL', pod]);
+      await removeTask(pod, 2);
+      expectGone(rt, member);
+      expectGone(rt, pod);
+    }
+    expect(answers[0]).toEqual(['started\n', 2, [expect.stringMatching(/^S\s+sleep 1000$/)]]);
+    expect(answers[0]).toEqual(answers[1]);
+  });
+
   it("shows tsrun's own error message (from its JSON log) when create or exec fails", async () => {
     const [ts, rc] = RUNTIMES as [Runtime, Runtime];
     // What tsrun itself says about the missing program, read from its --log as go-runc reads it.
