@@ -251,6 +251,13 @@ describe('containerd 1.6 runc shim with tsrun as its runc binary, compared with 
     expect(viaRunc.code).toBe(failed.code);
     expect(viaRunc.stderr).toContain('OCI runtime create failed: ');
 
+    // --runc-systemd-cgroup makes go-runc pass --systemd-cgroup; the systemd driver is refused
+    // by name (runc refuses it too on these hosts, which run no systemd).
+    const sd = containerId('systemd-ts');
+    const systemd = await shim().run(RUNC, sd, ['true'], { flags: [...ts.flags, '--runc-systemd-cgroup', '--cgroup', `tsrun-test.slice:tsrun:${sd}`] });
+    expect(systemd.code).not.toBe(0);
+    expect(systemd.stderr).toContain('OCI runtime create failed: --systemd-cgroup: ');
+
     const id = containerId('execfail-ts');
     expect((await shim().ctrRun(['run', '-d', ...ts.flags, '--runtime', RUNC, IMAGE, id, 'sleep', '1000'])).code).toBe(0);
     // The same exec through tsrun by hand, on the state the shim's tsrun keeps.
