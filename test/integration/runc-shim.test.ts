@@ -123,7 +123,7 @@ describe('containerd 1.6 runc shim with tsrun as its runc binary, compared with 
       const background = shim().ctrRun(['task', 'exec', '--exec-id', 'e3', id, 'sleep', '1000']);
       await shim().waitEvent(id, '/tasks/exec-started', 4);
       const ps = shim().ctr(['task', 'ps', id]).trim().split('\n').slice(1);
-      a.ps = ps.map((row) => row.replace(/^\d+\s+/, ''));
+      a.ps = ps.map((row) => row.replace(/^\d+\s+/, '')).sort();
       expect(ps.map((row) => Number(row.split(/\s+/)[0]))).toContain(pid);
 
       shim().ctr(['task', 'pause', id]);
@@ -172,7 +172,7 @@ describe('containerd 1.6 runc shim with tsrun as its runc binary, compared with 
       exec: ['from-exec\n', 5],
       killed: 137,
       tty: [true, 6],
-      ps: ['-', expect.stringContaining('ExecID:e3')],
+      ps: [expect.stringContaining('ExecID:e3'), '-'],
       paused: 'PAUSED',
       resumed: 'RUNNING',
       updated: [String(48 << 20), '512', '40'],
