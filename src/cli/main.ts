@@ -18,13 +18,18 @@ import { specCommand } from './commands/spec.js';
 import { startCommand } from './commands/start.js';
 import { stateCommand } from './commands/state.js';
 import { updateCommand } from './commands/update.js';
+import { checkpointCommand, restoreCommand } from './commands/checkpoint.js';
 import type { GlobalOptions } from './context.js';
 import { report } from './exit.js';
 import { err, out } from './output.js';
 
 export const VERSION = '0.1.0';
 
-function program(setExitCode: (code: number) => void): Command {
+function loggerFor(g: GlobalOptions): Logger {
+  return new Logger({ file: g.log, format: g.logFormat === 'json' ? 'json' : 'text', debug: g.debug ?? false });
+}
+
+function program(setExitCode: (code: number) => void, onLogger: () => void): Command {
   const p = new Command('tsrun')
     .description('an OCI container runtime, compatible with runc')
     .version(`tsrun version ${VERSION}\nspec: 1.2.1`, '-v, --version')
@@ -43,7 +48,8 @@ function program(setExitCode: (code: number) => void): Command {
     .showSuggestionAfterError(false)
     .hook('preAction', (thisCommand) => {
       const g = thisCommand.opts<GlobalOptions>();
-      setLogger(new Logger({ file: g.log, format: g.logFormat as 'text' | 'json', debug: g.debug ?? false }));
+      setLogger(loggerFor(g));
+      onLogger();
       if (g.rootless !== undefined && !['true', 'false', 'auto'].includes(g.rootless)) {
         throw InvalidArgument.at('--rootless', `must be true, false or auto, not ${JSON.stringify(g.rootless)}`);
       }
@@ -64,6 +70,8 @@ function program(setExitCode: (code: number) => void): Command {
     updateCommand(),
     eventsCommand(),
     psCommand(),
+    checkpointCommand(),
+    restoreCommand(),
   ]) {
     cmd.exitOverride().configureOutput({ writeOut: out, writeErr: err, outputError: () => undefined });
     p.addCommand(cmd);
@@ -74,7 +82,11 @@ function program(setExitCode: (code: number) => void): Command {
 /** Runs the CLI and resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
-  const p = program((c) => (code = c));
+  let logging = false;
+  const p = program(
+    (c) => (code = c),
+    () => (logging = true),
+  );
   try {
     if (argv.length <= 2) {
       p.outputHelp();
@@ -86,6 +98,9 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError && (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')) {
       return 0;
     }
+    // A usage error (unknown command or flag) comes before any action: the global flags are
+    // parsed by then, and the error belongs in --log like any other, where go-runc looks.
+    if (!logging) setLogger(loggerFor(p.opts<GlobalOptions>()));
     return report(e);
   }
 }
