@@ -57,7 +57,7 @@ describe('FrameReader', () => {
       const { frames } = collect(new FrameReader(), [stream.subarray(0, cut), stream.subarray(cut)]);
       expect(frames).toEqual(expected);
     }
-  });
+  }, 60_000);
 
   it('reports a frame cut short as partial', () => {
     const reader = new FrameReader();
