@@ -1,0 +1,296 @@
+// Kubernetes' path: containerd 1.6's CRI plugin driven over gRPC the way kubelet drives it,
+// with runtime handler `ts` (io.containerd.ts.v2, our shim) and `runc` (io.containerd.runc.v2)
+// in the same run. Each pod flow runs through both handlers; the results must be equal, and
+// they are also checked against what they must be (so that both cannot be wrong alike).
+// containerd runs in a network namespace of the test's own (see helpers/cri/env.ts): the
+// host-network pods share that namespace, and the pod network's bridge lives in it.
+import { readFileSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CriError, type CriClient } from '../helpers/cri/client.js';
+import { BRIDGE, BUSYBOX_IMAGE, cgroupsUnder, criEnvForFile, HANDLERS, STREAM_PORT, type Handler } from '../helpers/cri/env.js';
+import { ContainerState, NamespaceMode, PodSandboxState } from '../helpers/cri/gen/runtime/v1/api_pb.js';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { ContainerConfigSchema, PodSandboxConfigSchema } from '../helpers/cri/gen/runtime/v1/api_pb.js';
+import { isAlive } from '../helpers/leaks.js';
+
+const env = criEnvForFile();
+const GRACE_SECONDS = 2;
+const MiB = 1 << 20;
+
+type Network = 'host' | 'pod';
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+interface Verbose {
+  pid: number;
+  runtimeSpec: { linux?: { cgroupsPath?: string; namespaces?: { type: string; path?: string }[] } };
+}
+
+function verbose(info: Record<string, string>): Verbose {
+  const text = info.info;
+  if (text === undefined) throw new Error(`no verbose info: ${JSON.stringify(info)}`);
+  return JSON.parse(text) as Verbose;
+}
+
+function ppid(pid: number): number {
+  const m = /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no PPid for ${pid}`);
+  return Number(m[1]);
+}
+
+function cmdline(pid: number): string {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+}
+
+function cgroupFile(controller: string, cgroupsPath: string, file: string): string {
+  return readFileSync(path.join('/sys/fs/cgroup', controller, cgroupsPath, file), 'utf8').trim();
+}
+
+async function waitState(cri: CriClient, containerId: string, state: ContainerState, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { status } = await cri.runtime.containerStatus({ containerId });
+    if (status?.state === state) return;
+    if (Date.now() > deadline) throw new Error(`${containerId} stays ${ContainerState[status?.state ?? ContainerState.CONTAINER_UNKNOWN]}`);
+    await sleep(50);
+  }
+}
+
+/** An HTTP GET from inside containerd's network namespace: the status line's code. */
+function getInNetns(url: string): number {
+  const script = `require('http').get(${JSON.stringify(url)}, (r) => { console.log(r.statusCode); r.resume(); }).on('error', (e) => { console.log('error ' + e.message); });`;
+  const out = env().inNetns([process.execPath, '-e', script]).trim();
+  const code = Number(out);
+  if (!Number.isInteger(code)) throw new Error(`GET ${url}: ${out}`);
+  return code;
+}
+
+/** What one pod flow observed; equal for both handlers when the shim behaves like runc's. */
+interface FlowResult {
+  sandboxReady: boolean;
+  podIpInSubnet: boolean | null;
+  hostname: string;
+  /** Each container's view of its network namespace is the sandbox's. */
+  sharedNetns: boolean;
+  /** The sandbox and its containers have one parent process, a shim of this handler. */
+  oneShim: boolean;
+  containerIps: string;
+  execSync: { stdout: string; stderr: string; exitCode: number };
+  execSyncFailing: number;
+  execUrl: { prefix: string; status: number; unknownToken: number };
+  stats: { cpu: boolean; memory: boolean };
+  listStats: string[];
+  update: { before: string; after: string; quota: string };
+  exited: { state: string; exitCode: number; reason: string };
+  log: string[];
+  stubborn: { exitCode: number; reason: string; waitedGrace: boolean };
+  polite: { exitCode: number };
+  removed: string[];
+  sandboxAfterStop: string;
+  leftovers: string[];
+}
+
+function sandboxConfig(handler: Handler, network: Network): MessageInitShape<typeof PodSandboxConfigSchema> {
+  const name = `${network}-${handler}`;
+  return {
+    metadata: { name, uid: `uid-${name}-${process.pid}`, namespace: 'tsrun-test' },
+    hostname: network === 'pod' ? `pod-${handler}` : '',
+    logDirectory: path.join(env().logDir, name),
+    linux: {
+      cgroupParent: env().cgroupParent(name),
+      securityContext: { namespaceOptions: { network: network === 'host' ? NamespaceMode.NODE : NamespaceMode.POD, pid: NamespaceMode.CONTAINER } },
+    },
+  };
+}
+
+function containerConfig(name: string, script: string, memoryLimit?: number): MessageInitShape<typeof ContainerConfigSchema> {
+  return {
+    metadata: { name },
+    image: { image: BUSYBOX_IMAGE },
+    command: ['sh', '-c', script],
+    logPath: `${name}.log`,
+    linux: {
+      resources: memoryLimit === undefined ? undefined : { memoryLimitInBytes: BigInt(memoryLimit) },
+      securityContext: { namespaceOptions: { pid: NamespaceMode.CONTAINER } },
+    },
+  };
+}
+
+async function podFlow(handler: Handler, network: Network): Promise<FlowResult> {
+  const { cri } = env();
+  const config = sandboxConfig(handler, network);
+  const cgroupParent = config.linux?.cgroupParent ?? '';
+  const { podSandboxId } = await cri.runtime.runPodSandbox({ config, runtimeHandler: handler });
+  const create = async (c: MessageInitShape<typeof ContainerConfigSchema>): Promise<string> => {
+    const { containerId } = await cri.runtime.createContainer({ podSandboxId, config: c, sandboxConfig: config });
+    await cri.runtime.startContainer({ containerId });
+    return containerId;
+  };
+  const sandboxStatus = await cri.runtime.podSandboxStatus({ podSandboxId, verbose: true });
+  const sandbox = verbose(sandboxStatus.info);
+  const podIp = sandboxStatus.status?.network?.ip ?? '';
+
+  // a: answers SIGTERM, has a memory limit to update; b: ignores SIGTERM; c: exits 3.
+  const a = await create(containerConfig('polite', 'echo hello-from-a; trap "exit 0" TERM; while :; do sleep 0.1; done', 64 * MiB));
+  const b = await create(containerConfig('stubborn', 'trap "" TERM; while :; do sleep 0.1; done'));
+  const c = await create(containerConfig('exits', 'echo bye >&2; exit 3'));
+  await waitState(cri, a, ContainerState.CONTAINER_RUNNING);
+  await waitState(cri, b, ContainerState.CONTAINER_RUNNING);
+
+  const statusA = verbose((await cri.runtime.containerStatus({ containerId: a, verbose: true })).info);
+  const statusB = verbose((await cri.runtime.containerStatus({ containerId: b, verbose: true })).info);
+  const sandboxNet = readlinkSync(`/proc/${sandbox.pid}/ns/net`);
+  const netOf = async (id: string): Promise<string> => new TextDecoder().decode((await cri.runtime.execSync({ containerId: id, cmd: ['readlink', '/proc/self/ns/net'], timeout: 20n })).stdout).trim();
+  const sharedNetns = (await netOf(a)) === sandboxNet && (await netOf(b)) === sandboxNet && readlinkSync(`/proc/${statusA.pid}/ns/net`) === sandboxNet;
+  if (network === 'host') expect(sandboxNet).toBe(readlinkSync(`/proc/${env().shim.ctd.pid}/ns/net`));
+  else expect(sandboxNet).not.toBe(readlinkSync(`/proc/${env().shim.ctd.pid}/ns/net`));
+
+  const parents = new Set([ppid(sandbox.pid), ppid(statusA.pid), ppid(statusB.pid)]);
+  const shimPid = [...parents][0] ?? -1;
+  const shimCmd = cmdline(shimPid);
+  const oneShim = parents.size === 1 && (handler === 'ts' ? shimCmd.includes('dist/shim/main.js') : shimCmd.includes('containerd-shim-runc-v2'));
+
+  const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+  const ips = text((await cri.runtime.execSync({ containerId: a, cmd: ['sh', '-c', 'ip -4 -o addr show | sed "s/ \\+/ /g" | cut -d" " -f2,4'], timeout: 20n })).stdout);
+  const hostname = text((await cri.runtime.execSync({ containerId: a, cmd: ['hostname'], timeout: 20n })).stdout).trim();
+  const sync = await cri.runtime.execSync({ containerId: a, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 7'], timeout: 20n });
+  const failing = await cri.runtime.execSync({ containerId: b, cmd: ['sh', '-c', 'kill -9 $$'], timeout: 20n });
+
+  const { url } = await cri.runtime.exec({ containerId: a, cmd: ['echo', 'streamed'], stdout: true, stderr: true });
+  // A plain GET without the SPDY upgrade: the streaming server knows the token (an unknown
+  // one is 404) and refuses the protocol.
+  const prefix = url.replace(/[^/]+$/, '');
+  const execUrl = { prefix, status: getInNetns(url), unknownToken: getInNetns(`${prefix}no-such-token`) };
+
+  // Stats: containerd turns the shim's cgroup Metrics into CRI's cpu and memory usage.
+  const stats = (await cri.runtime.containerStats({ containerId: a })).stats;
+  const listed = await cri.runtime.listContainerStats({ filter: { podSandboxId } });
+
+  const cgroupsPath = statusA.runtimeSpec.linux?.cgroupsPath ?? '';
+  expect(cgroupsPath.startsWith(`${cgroupParent}/`)).toBe(true);
+  const before = cgroupFile('memory', cgroupsPath, 'memory.limit_in_bytes');
+  await cri.runtime.updateContainerResources({ containerId: a, linux: { memoryLimitInBytes: BigInt(96 * MiB), cpuPeriod: 100_000n, cpuQuota: 50_000n } });
+  const update = { before, after: cgroupFile('memory', cgroupsPath, 'memory.limit_in_bytes'), quota: cgroupFile('cpu', cgroupsPath, 'cpu.cfs_quota_us') };
+
+  await waitState(cri, c, ContainerState.CONTAINER_EXITED);
+  const statusC = (await cri.runtime.containerStatus({ containerId: c })).status;
+  const exited = { state: ContainerState[statusC?.state ?? ContainerState.CONTAINER_UNKNOWN], exitCode: statusC?.exitCode ?? -1, reason: statusC?.reason ?? '' };
+  // CRI's log format: "<time> <stream> <F|P> <line>"; the time is dropped.
+  const logLines = (file: string): string[] =>
+    readFileSync(path.join(config.logDirectory ?? '', file), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => `${file}: ${l.split(' ').slice(1).join(' ')}`);
+  const log = [...logLines('polite.log'), ...logLines('exits.log')];
+
+  const stopStart = Date.now();
+  await cri.runtime.stopContainer({ containerId: b, timeout: BigInt(GRACE_SECONDS) });
+  const waited = Date.now() - stopStart;
+  const statusB2 = (await cri.runtime.containerStatus({ containerId: b })).status;
+  await cri.runtime.stopContainer({ containerId: a, timeout: 30n });
+  const statusA2 = (await cri.runtime.containerStatus({ containerId: a })).status;
+
+  for (const id of [a, b, c]) await cri.runtime.removeContainer({ containerId: id });
+  const remaining = (await cri.runtime.listContainers({ filter: { podSandboxId } })).containers.map((x) => x.id);
+
+  await cri.runtime.stopPodSandbox({ podSandboxId });
+  const afterStop = (await cri.runtime.podSandboxStatus({ podSandboxId })).status?.state;
+  await cri.runtime.removePodSandbox({ podSandboxId });
+  const gone = await cri.runtime.podSandboxStatus({ podSandboxId }).then(
+    () => 'still there',
+    (err: unknown) => (err instanceof CriError ? `gone (${err.code})` : String(err)),
+  );
+
+  // Nothing of the pod may stay: processes, the shim, cgroups, mounts, its netns file.
+  const deadline = Date.now() + 15_000;
+  while ([sandbox.pid, statusA.pid, statusB.pid, shimPid].some(isAlive) && Date.now() < deadline) await sleep(50);
+  const netnsPath = sandbox.runtimeSpec.linux?.namespaces?.find((n) => n.type === 'network')?.path;
+  const leftovers = [
+    ...[sandbox.pid, statusA.pid, statusB.pid].filter(isAlive).map((p) => `process ${p}`),
+    ...(isAlive(shimPid) ? [`shim ${shimPid}: ${cmdline(shimPid)}`] : []),
+    ...cgroupsUnder(cgroupParent),
+    ...readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(podSandboxId) || (netnsPath !== undefined && l.includes(netnsPath))),
+    gone.startsWith('gone') ? '' : `sandbox ${gone}`,
+  ].filter(Boolean);
+
+  return {
+    sandboxReady: sandboxStatus.status?.state === PodSandboxState.SANDBOX_READY,
+    podIpInSubnet: network === 'pod' ? /^10\.88\.77\.\d+$/.test(podIp) : null,
+    hostname: hostname === config.hostname ? '<pod hostname>' : hostname === readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() ? '<node>' : hostname,
+    sharedNetns,
+    oneShim,
+    containerIps: ips.replace(podIp === '' ? /^$/ : new RegExp(podIp.replace(/\./g, '\\.'), 'g'), '<pod-ip>'),
+    execSync: { stdout: text(sync.stdout), stderr: text(sync.stderr), exitCode: sync.exitCode },
+    execSyncFailing: failing.exitCode,
+    execUrl,
+    stats: {
+      cpu: (stats?.cpu?.usageCoreNanoSeconds?.value ?? 0n) > 0n,
+      memory: (stats?.memory?.workingSetBytes?.value ?? 0n) > 0n || (stats?.memory?.usageBytes?.value ?? 0n) > 0n,
+    },
+    listStats: listed.stats.map((s) => s.attributes?.metadata?.name ?? '?').sort(),
+    update,
+    exited,
+    log,
+    stubborn: { exitCode: statusB2?.exitCode ?? -1, reason: statusB2?.reason ?? '', waitedGrace: waited >= GRACE_SECONDS * 1000 },
+    polite: { exitCode: statusA2?.exitCode ?? -1 },
+    removed: remaining,
+    sandboxAfterStop: PodSandboxState[afterStop ?? PodSandboxState.SANDBOX_READY],
+    leftovers,
+  };
+}
+
+/** What both handlers must show, on top of showing the same. */
+function expectRight(r: FlowResult, network: Network): void {
+  expect(r.sandboxReady).toBe(true);
+  expect(r.sharedNetns).toBe(true);
+  expect(r.oneShim).toBe(true);
+  expect(r.execSync).toEqual({ stdout: 'out\n', stderr: 'err\n', exitCode: 7 });
+  expect(r.execSyncFailing).toBe(137);
+  expect(r.execUrl).toEqual({ prefix: `http://127.0.0.1:${STREAM_PORT}/exec/`, status: 400, unknownToken: 404 });
+  expect(r.stats).toEqual({ cpu: true, memory: true });
+  // CRI lists stats of every container of the pod, the exited one too.
+  expect(r.listStats).toEqual(['exits', 'polite', 'stubborn']);
+  expect(r.hostname).toBe(network === 'pod' ? '<pod hostname>' : '<node>');
+  expect(r.update).toEqual({ before: String(64 * MiB), after: String(96 * MiB), quota: '50000' });
+  expect(r.exited).toEqual({ state: 'CONTAINER_EXITED', exitCode: 3, reason: 'Error' });
+  expect(r.log).toEqual(['polite.log: stdout F hello-from-a', 'exits.log: stderr F bye']);
+  expect(r.stubborn).toEqual({ exitCode: 137, reason: 'Error', waitedGrace: true });
+  expect(r.polite).toEqual({ exitCode: 0 });
+  expect(r.removed).toEqual([]);
+  expect(r.sandboxAfterStop).toBe('SANDBOX_NOTREADY');
+  expect(r.leftovers).toEqual([]);
+  if (network === 'pod') {
+    expect(r.podIpInSubnet).toBe(true);
+    expect(r.containerIps).toContain('eth0 <pod-ip>/24');
+    expect(r.containerIps).toContain('lo 127.0.0.1/8');
+  } else {
+    expect(r.containerIps).not.toContain('eth0');
+  }
+}
+
+describe('CRI pod flows through the ts handler, compared with runc', () => {
+  for (const network of ['host', 'pod'] as const) {
+    it(`${network} network: sandbox, containers, exec, stats, update, stop with grace, removal`, { timeout: 180_000 }, async () => {
+      const results = new Map<Handler, FlowResult>();
+      for (const handler of HANDLERS) results.set(handler, await podFlow(handler, network));
+      const ts = results.get('ts');
+      const runc = results.get('runc');
+      expect(ts).toEqual(runc);
+      if (ts) expectRight(ts, network);
+      if (runc) expectRight(runc, network);
+    });
+  }
+
+  it('leaves nothing behind in the machine: no pod left, the CNI bridge only in containerd\'s namespace', async () => {
+    const { cri } = env();
+    expect((await cri.runtime.listPodSandbox({})).items).toEqual([]);
+    expect((await cri.runtime.listContainers({})).containers).toEqual([]);
+    expect(env().inNetns(['ip', '-o', 'link', 'show', BRIDGE])).toContain(BRIDGE);
+    expect(() => readFileSync(`/sys/class/net/${BRIDGE}/ifindex`)).toThrow();
+  });
+});
