@@ -13,6 +13,7 @@ import { ContainerState, NamespaceMode, PodSandboxState } from '../helpers/cri/g
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ContainerConfigSchema, PodSandboxConfigSchema } from '../helpers/cri/gen/runtime/v1/api_pb.js';
 import { isAlive } from '../helpers/leaks.js';
+import { repoRoot } from '../helpers/paths.js';
 
 const env = criEnvForFile();
 const GRACE_SECONDS = 2;
@@ -68,6 +69,18 @@ function getInNetns(url: string): number {
   return code;
 }
 
+interface Streamed {
+  stdout: string;
+  stderr: string;
+  status: { status?: string; reason?: string; details?: { causes?: { reason?: string; message?: string }[] } } | null;
+}
+
+/** Runs an Exec URL to the end over WebSocket (helpers/cri/ws-exec.mjs) inside containerd's namespace. */
+function streamInNetns(url: string): Streamed {
+  const client = path.join(repoRoot, 'test', 'helpers', 'cri', 'ws-exec.mjs');
+  return JSON.parse(env().inNetns([process.execPath, client, url])) as Streamed;
+}
+
 /** What one pod flow observed; equal for both handlers when the shim behaves like runc's. */
 interface FlowResult {
   sandboxReady: boolean;
@@ -78,18 +91,28 @@ interface FlowResult {
   /** The sandbox and its containers have one parent process, a shim of this handler. */
   oneShim: boolean;
   containerIps: string;
+  /** argv[0] of pid 1 in a container with its own pid namespace and in one sharing the pod's. */
+  pid1: { own: string; pod: string };
   execSync: { stdout: string; stderr: string; exitCode: number };
   execSyncFailing: number;
   execUrl: { prefix: string; status: number; unknownToken: number };
+  streamed: Streamed;
   stats: { cpu: boolean; memory: boolean };
   listStats: string[];
   update: { before: string; after: string; quota: string };
   exited: { state: string; exitCode: number; reason: string };
   log: string[];
   stubborn: { exitCode: number; reason: string; waitedGrace: boolean };
-  polite: { exitCode: number };
+  polite: { exitCode: number; reason: string };
+  execTimeout: string;
+  /** `sleep 30` processes left in the container after the timed-out exec */
+  afterTimeout: string;
+  oom: { exitCode: number; reason: string };
+  /** containers of the pod after the others were removed */
   removed: string[];
   sandboxAfterStop: string;
+  /** the container StopPodSandbox had to stop */
+  lingering: { state: string; exitCode: number };
   leftovers: string[];
 }
 
@@ -106,15 +129,15 @@ function sandboxConfig(handler: Handler, network: Network): MessageInitShape<typ
   };
 }
 
-function containerConfig(name: string, script: string, memoryLimit?: number): MessageInitShape<typeof ContainerConfigSchema> {
+function containerConfig(name: string, script: string, o: { memoryLimit?: number; pid?: NamespaceMode } = {}): MessageInitShape<typeof ContainerConfigSchema> {
   return {
     metadata: { name },
     image: { image: BUSYBOX_IMAGE },
     command: ['sh', '-c', script],
     logPath: `${name}.log`,
     linux: {
-      resources: memoryLimit === undefined ? undefined : { memoryLimitInBytes: BigInt(memoryLimit) },
-      securityContext: { namespaceOptions: { pid: NamespaceMode.CONTAINER } },
+      resources: o.memoryLimit === undefined ? undefined : { memoryLimitInBytes: BigInt(o.memoryLimit) },
+      securityContext: { namespaceOptions: { pid: o.pid ?? NamespaceMode.CONTAINER } },
     },
   };
 }
@@ -133,10 +156,14 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
   const sandbox = verbose(sandboxStatus.info);
   const podIp = sandboxStatus.status?.network?.ip ?? '';
 
-  // a: answers SIGTERM, has a memory limit to update; b: ignores SIGTERM; c: exits 3.
-  const a = await create(containerConfig('polite', 'echo hello-from-a; trap "exit 0" TERM; while :; do sleep 0.1; done', 64 * MiB));
-  const b = await create(containerConfig('stubborn', 'trap "" TERM; while :; do sleep 0.1; done'));
+  // a: answers SIGTERM, has a memory limit to update; b: ignores SIGTERM, shares the pod's
+  // pid namespace (pause is its pid 1); c: exits 3.
+  const a = await create(containerConfig('polite', 'echo hello-from-a; trap "exit 0" TERM; while :; do sleep 0.1; done', { memoryLimit: 64 * MiB }));
+  const b = await create(containerConfig('stubborn', 'trap "" TERM; while :; do sleep 0.1; done', { pid: NamespaceMode.POD }));
   const c = await create(containerConfig('exits', 'echo bye >&2; exit 3'));
+  // d: needs more memory than its limit; e: still running when the pod is stopped.
+  const d = await create(containerConfig('hungry', 'x=$(head -c 67108864 /dev/zero | tr "\\0" a); echo survived', { memoryLimit: 16 * MiB }));
+  const e = await create(containerConfig('lingering', 'while :; do sleep 0.1; done'));
   await waitState(cri, a, ContainerState.CONTAINER_RUNNING);
   await waitState(cri, b, ContainerState.CONTAINER_RUNNING);
 
@@ -155,15 +182,29 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
 
   const text = (b: Uint8Array): string => new TextDecoder().decode(b);
   const ips = text((await cri.runtime.execSync({ containerId: a, cmd: ['sh', '-c', 'ip -4 -o addr show | sed "s/ \\+/ /g" | cut -d" " -f2,4'], timeout: 20n })).stdout);
+  const pid1 = {
+    own: text((await cri.runtime.execSync({ containerId: a, cmd: ['cat', '/proc/1/cmdline'], timeout: 20n })).stdout).split('\0')[0] ?? '',
+    pod: text((await cri.runtime.execSync({ containerId: b, cmd: ['cat', '/proc/1/cmdline'], timeout: 20n })).stdout).split('\0')[0] ?? '',
+  };
   const hostname = text((await cri.runtime.execSync({ containerId: a, cmd: ['hostname'], timeout: 20n })).stdout).trim();
   const sync = await cri.runtime.execSync({ containerId: a, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 7'], timeout: 20n });
   const failing = await cri.runtime.execSync({ containerId: b, cmd: ['sh', '-c', 'kill -9 $$'], timeout: 20n });
+
+  // A probe that runs past its timeout: CRI kills the exec and fails the call; the container lives on.
+  const execTimeout = await cri.runtime.execSync({ containerId: a, cmd: ['sleep', '30'], timeout: 1n }).then(
+    (r) => `no error (exit ${r.exitCode})`,
+    (err: unknown) => (err instanceof CriError ? `${err.code}: ${err.message}` : String(err)),
+  );
+  const afterTimeout = text((await cri.runtime.execSync({ containerId: a, cmd: ['sh', '-c', 'ps -o args | grep -c "^sleep 30$" || true'], timeout: 20n })).stdout).trim();
 
   const { url } = await cri.runtime.exec({ containerId: a, cmd: ['echo', 'streamed'], stdout: true, stderr: true });
   // A plain GET without the SPDY upgrade: the streaming server knows the token (an unknown
   // one is 404) and refuses the protocol.
   const prefix = url.replace(/[^/]+$/, '');
   const execUrl = { prefix, status: getInNetns(url), unknownToken: getInNetns(`${prefix}no-such-token`) };
+  // The same server streams an exec to its end (v4.channel.k8s.io over WebSocket).
+  const streamUrl = (await cri.runtime.exec({ containerId: a, cmd: ['sh', '-c', 'echo streamed; echo to-stderr >&2; exit 5'], stdout: true, stderr: true })).url;
+  const streamed = streamInNetns(streamUrl);
 
   // Stats: containerd turns the shim's cgroup Metrics into CRI's cpu and memory usage.
   const stats = (await cri.runtime.containerStats({ containerId: a })).stats;
@@ -176,6 +217,9 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
   const update = { before, after: cgroupFile('memory', cgroupsPath, 'memory.limit_in_bytes'), quota: cgroupFile('cpu', cgroupsPath, 'cpu.cfs_quota_us') };
 
   await waitState(cri, c, ContainerState.CONTAINER_EXITED);
+  await waitState(cri, d, ContainerState.CONTAINER_EXITED);
+  const statusD = (await cri.runtime.containerStatus({ containerId: d })).status;
+  const oom = { exitCode: statusD?.exitCode ?? -1, reason: statusD?.reason ?? '' };
   const statusC = (await cri.runtime.containerStatus({ containerId: c })).status;
   const exited = { state: ContainerState[statusC?.state ?? ContainerState.CONTAINER_UNKNOWN], exitCode: statusC?.exitCode ?? -1, reason: statusC?.reason ?? '' };
   // CRI's log format: "<time> <stream> <F|P> <line>"; the time is dropped.
@@ -193,11 +237,13 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
   await cri.runtime.stopContainer({ containerId: a, timeout: 30n });
   const statusA2 = (await cri.runtime.containerStatus({ containerId: a })).status;
 
-  for (const id of [a, b, c]) await cri.runtime.removeContainer({ containerId: id });
-  const remaining = (await cri.runtime.listContainers({ filter: { podSandboxId } })).containers.map((x) => x.id);
+  for (const id of [a, b, c, d]) await cri.runtime.removeContainer({ containerId: id });
+  const remaining = (await cri.runtime.listContainers({ filter: { podSandboxId } })).containers.map((x) => x.metadata?.name ?? x.id);
+  const statusE = verbose((await cri.runtime.containerStatus({ containerId: e, verbose: true })).info);
 
   await cri.runtime.stopPodSandbox({ podSandboxId });
   const afterStop = (await cri.runtime.podSandboxStatus({ podSandboxId })).status?.state;
+  const lingering = (await cri.runtime.containerStatus({ containerId: e })).status;
   await cri.runtime.removePodSandbox({ podSandboxId });
   const gone = await cri.runtime.podSandboxStatus({ podSandboxId }).then(
     () => 'still there',
@@ -206,12 +252,18 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
 
   // Nothing of the pod may stay: processes, the shim, cgroups, mounts, its netns file.
   const deadline = Date.now() + 15_000;
-  while ([sandbox.pid, statusA.pid, statusB.pid, shimPid].some(isAlive) && Date.now() < deadline) await sleep(50);
+  while ([sandbox.pid, statusA.pid, statusB.pid, statusE.pid, shimPid].some(isAlive) && Date.now() < deadline) await sleep(50);
+  // The pod's veth went with its sandbox: containerd's namespace keeps lo and the bridge only.
+  const veths = env()
+    .inNetns(['ip', '-o', 'link', 'show'])
+    .split('\n')
+    .filter((l) => /^\d+: /.test(l) && !new RegExp(`^\\d+: (lo|${BRIDGE}):`).test(l));
   const netnsPath = sandbox.runtimeSpec.linux?.namespaces?.find((n) => n.type === 'network')?.path;
   const leftovers = [
-    ...[sandbox.pid, statusA.pid, statusB.pid].filter(isAlive).map((p) => `process ${p}`),
+    ...[sandbox.pid, statusA.pid, statusB.pid, statusE.pid].filter(isAlive).map((p) => `process ${p}`),
     ...(isAlive(shimPid) ? [`shim ${shimPid}: ${cmdline(shimPid)}`] : []),
     ...cgroupsUnder(cgroupParent),
+    ...veths.map((l) => `interface ${l}`),
     ...readFileSync('/proc/self/mountinfo', 'utf8')
       .split('\n')
       .filter((l) => l.includes(podSandboxId) || (netnsPath !== undefined && l.includes(netnsPath))),
@@ -224,10 +276,12 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
     hostname: hostname === config.hostname ? '<pod hostname>' : hostname === readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() ? '<node>' : hostname,
     sharedNetns,
     oneShim,
+    pid1,
     containerIps: ips.replace(podIp === '' ? /^$/ : new RegExp(podIp.replace(/\./g, '\\.'), 'g'), '<pod-ip>'),
     execSync: { stdout: text(sync.stdout), stderr: text(sync.stderr), exitCode: sync.exitCode },
     execSyncFailing: failing.exitCode,
     execUrl,
+    streamed,
     stats: {
       cpu: (stats?.cpu?.usageCoreNanoSeconds?.value ?? 0n) > 0n,
       memory: (stats?.memory?.workingSetBytes?.value ?? 0n) > 0n || (stats?.memory?.usageBytes?.value ?? 0n) > 0n,
@@ -237,9 +291,13 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
     exited,
     log,
     stubborn: { exitCode: statusB2?.exitCode ?? -1, reason: statusB2?.reason ?? '', waitedGrace: waited >= GRACE_SECONDS * 1000 },
-    polite: { exitCode: statusA2?.exitCode ?? -1 },
+    polite: { exitCode: statusA2?.exitCode ?? -1, reason: statusA2?.reason ?? '' },
+    execTimeout,
+    afterTimeout,
+    oom,
     removed: remaining,
     sandboxAfterStop: PodSandboxState[afterStop ?? PodSandboxState.SANDBOX_READY],
+    lingering: { state: ContainerState[lingering?.state ?? ContainerState.CONTAINER_UNKNOWN], exitCode: lingering?.exitCode ?? -1 },
     leftovers,
   };
 }
@@ -252,17 +310,27 @@ function expectRight(r: FlowResult, network: Network): void {
   expect(r.execSync).toEqual({ stdout: 'out\n', stderr: 'err\n', exitCode: 7 });
   expect(r.execSyncFailing).toBe(137);
   expect(r.execUrl).toEqual({ prefix: `http://127.0.0.1:${STREAM_PORT}/exec/`, status: 400, unknownToken: 404 });
+  expect(r.streamed).toEqual({
+    stdout: 'streamed\n',
+    stderr: 'to-stderr\n',
+    status: expect.objectContaining({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '5' }] } }),
+  });
   expect(r.stats).toEqual({ cpu: true, memory: true });
   // CRI lists stats of every container of the pod, the exited one too.
-  expect(r.listStats).toEqual(['exits', 'polite', 'stubborn']);
+  expect(r.listStats).toEqual(['exits', 'hungry', 'lingering', 'polite', 'stubborn']);
   expect(r.hostname).toBe(network === 'pod' ? '<pod hostname>' : '<node>');
   expect(r.update).toEqual({ before: String(64 * MiB), after: String(96 * MiB), quota: '50000' });
   expect(r.exited).toEqual({ state: 'CONTAINER_EXITED', exitCode: 3, reason: 'Error' });
   expect(r.log).toEqual(['polite.log: stdout F hello-from-a', 'exits.log: stderr F bye']);
   expect(r.stubborn).toEqual({ exitCode: 137, reason: 'Error', waitedGrace: true });
-  expect(r.polite).toEqual({ exitCode: 0 });
-  expect(r.removed).toEqual([]);
+  expect(r.polite).toEqual({ exitCode: 0, reason: 'Completed' });
+  expect(r.pid1).toEqual({ own: 'sh', pod: '/pause' });
+  expect(r.removed).toEqual(['lingering']);
   expect(r.sandboxAfterStop).toBe('SANDBOX_NOTREADY');
+  expect(r.lingering).toEqual({ state: 'CONTAINER_EXITED', exitCode: 137 });
+  expect(r.oom).toEqual({ exitCode: 137, reason: 'OOMKilled' });
+  expect(r.afterTimeout).toBe('0');
+  expect(r.execTimeout).toMatch(/timeout 1s exceeded/);
   expect(r.leftovers).toEqual([]);
   if (network === 'pod') {
     expect(r.podIpInSubnet).toBe(true);
