@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CriError, type CriClient } from '../helpers/cri/client.js';
 import { BRIDGE, BUSYBOX_IMAGE, cgroupsUnder, criEnvForFile, HANDLERS, STREAM_PORT, type Handler } from '../helpers/cri/env.js';
-import { ContainerState, NamespaceMode, PodSandboxState } from '../helpers/cri/gen/runtime/v1/api_pb.js';
+import { ContainerState, NamespaceMode, PodSandboxState, SecurityProfile_ProfileType } from '../helpers/cri/gen/runtime/v1/api_pb.js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ContainerConfigSchema, PodSandboxConfigSchema } from '../helpers/cri/gen/runtime/v1/api_pb.js';
 import { isAlive } from '../helpers/leaks.js';
@@ -76,9 +76,9 @@ interface Streamed {
 }
 
 /** Runs an Exec URL to the end over WebSocket (helpers/cri/ws-exec.mjs) inside containerd's namespace. */
-function streamInNetns(url: string): Streamed {
+function streamInNetns(url: string, size?: string): Streamed {
   const client = path.join(repoRoot, 'test', 'helpers', 'cri', 'ws-exec.mjs');
-  return JSON.parse(env().inNetns([process.execPath, client, url])) as Streamed;
+  return JSON.parse(env().inNetns([process.execPath, client, url, ...(size ? [size] : [])])) as Streamed;
 }
 
 /** What one pod flow observed; equal for both handlers when the shim behaves like runc's. */
@@ -97,6 +97,10 @@ interface FlowResult {
   execSyncFailing: number;
   execUrl: { prefix: string; status: number; unknownToken: number };
   streamed: Streamed;
+  ttyOut: string;
+  seccomp: string;
+  /** CapEff, host devices and a writable /sys of container e (privileged in the host-network pod) */
+  privileged: string;
   stats: { cpu: boolean; memory: boolean };
   listStats: string[];
   update: { before: string; after: string; quota: string };
@@ -124,12 +128,23 @@ function sandboxConfig(handler: Handler, network: Network): MessageInitShape<typ
     logDirectory: path.join(env().logDir, name),
     linux: {
       cgroupParent: env().cgroupParent(name),
-      securityContext: { namespaceOptions: { network: network === 'host' ? NamespaceMode.NODE : NamespaceMode.POD, pid: NamespaceMode.CONTAINER } },
+      securityContext: {
+        namespaceOptions: { network: network === 'host' ? NamespaceMode.NODE : NamespaceMode.POD, pid: NamespaceMode.CONTAINER },
+        // The host-network pod may run a privileged container (CRI refuses one in an unprivileged sandbox).
+        privileged: network === 'host',
+      },
     },
   };
 }
 
-function containerConfig(name: string, script: string, o: { memoryLimit?: number; pid?: NamespaceMode } = {}): MessageInitShape<typeof ContainerConfigSchema> {
+interface ContainerOptions {
+  memoryLimit?: number;
+  pid?: NamespaceMode;
+  seccomp?: SecurityProfile_ProfileType;
+  privileged?: boolean;
+}
+
+function containerConfig(name: string, script: string, o: ContainerOptions = {}): MessageInitShape<typeof ContainerConfigSchema> {
   return {
     metadata: { name },
     image: { image: BUSYBOX_IMAGE },
@@ -137,7 +152,11 @@ function containerConfig(name: string, script: string, o: { memoryLimit?: number
     logPath: `${name}.log`,
     linux: {
       resources: o.memoryLimit === undefined ? undefined : { memoryLimitInBytes: BigInt(o.memoryLimit) },
-      securityContext: { namespaceOptions: { pid: o.pid ?? NamespaceMode.CONTAINER } },
+      securityContext: {
+        namespaceOptions: { pid: o.pid ?? NamespaceMode.CONTAINER },
+        seccomp: o.seccomp === undefined ? undefined : { profileType: o.seccomp },
+        privileged: o.privileged ?? false,
+      },
     },
   };
 }
@@ -156,14 +175,20 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
   const sandbox = verbose(sandboxStatus.info);
   const podIp = sandboxStatus.status?.network?.ip ?? '';
 
-  // a: answers SIGTERM, has a memory limit to update; b: ignores SIGTERM, shares the pod's
-  // pid namespace (pause is its pid 1); c: exits 3.
-  const a = await create(containerConfig('polite', 'echo hello-from-a; trap "exit 0" TERM; while :; do sleep 0.1; done', { memoryLimit: 64 * MiB }));
+  // a: answers SIGTERM, has a memory limit to update and containerd's default seccomp profile;
+  // b: ignores SIGTERM, shares the pod's pid namespace (pause is its pid 1); c: exits 3.
+  const a = await create(
+    containerConfig('polite', 'echo hello-from-a; trap "exit 0" TERM; while :; do sleep 0.1; done', {
+      memoryLimit: 64 * MiB,
+      seccomp: SecurityProfile_ProfileType.RuntimeDefault,
+    }),
+  );
   const b = await create(containerConfig('stubborn', 'trap "" TERM; while :; do sleep 0.1; done', { pid: NamespaceMode.POD }));
   const c = await create(containerConfig('exits', 'echo bye >&2; exit 3'));
-  // d: needs more memory than its limit; e: still running when the pod is stopped.
+  // d: needs more memory than its limit.
   const d = await create(containerConfig('hungry', 'x=$(head -c 67108864 /dev/zero | tr "\\0" a); echo survived', { memoryLimit: 16 * MiB }));
-  const e = await create(containerConfig('lingering', 'while :; do sleep 0.1; done'));
+  // e: still running when the pod is stopped; privileged in the host-network pod.
+  const e = await create(containerConfig('lingering', 'while :; do sleep 0.1; done', { privileged: network === 'host' }));
   await waitState(cri, a, ContainerState.CONTAINER_RUNNING);
   await waitState(cri, b, ContainerState.CONTAINER_RUNNING);
 
@@ -186,6 +211,11 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
     own: text((await cri.runtime.execSync({ containerId: a, cmd: ['cat', '/proc/1/cmdline'], timeout: 20n })).stdout).split('\0')[0] ?? '',
     pod: text((await cri.runtime.execSync({ containerId: b, cmd: ['cat', '/proc/1/cmdline'], timeout: 20n })).stdout).split('\0')[0] ?? '',
   };
+  const seccomp = text((await cri.runtime.execSync({ containerId: a, cmd: ['grep', '^Seccomp:', '/proc/1/status', '/proc/self/status'], timeout: 20n })).stdout);
+  await waitState(cri, e, ContainerState.CONTAINER_RUNNING);
+  const privileged = text(
+    (await cri.runtime.execSync({ containerId: e, cmd: ['sh', '-c', 'grep ^CapEff: /proc/self/status; test -c /dev/kmsg && echo host-devices; grep -c " /sys rw," /proc/self/mountinfo'], timeout: 20n })).stdout,
+  );
   const hostname = text((await cri.runtime.execSync({ containerId: a, cmd: ['hostname'], timeout: 20n })).stdout).trim();
   const sync = await cri.runtime.execSync({ containerId: a, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 7'], timeout: 20n });
   const failing = await cri.runtime.execSync({ containerId: b, cmd: ['sh', '-c', 'kill -9 $$'], timeout: 20n });
@@ -196,6 +226,20 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
     (err: unknown) => (err instanceof CriError ? `${err.code}: ${err.message}` : String(err)),
   );
   const afterTimeout = text((await cri.runtime.execSync({ containerId: a, cmd: ['sh', '-c', 'ps -o args | grep -c "^sleep 30$" || true'], timeout: 20n })).stdout).trim();
+
+  // A terminal exec (kubectl exec -it): the pty takes the size the client sends on channel 4,
+  // which may land after the program starts (stty then reads 0 0 or fails, with runc too).
+  const ttyUrl = (
+    await cri.runtime.exec({
+      containerId: a,
+      cmd: ['sh', '-c', 'for i in $(seq 100); do s=$(stty size 2>/dev/null); [ "$s" = "30 100" ] && break; sleep 0.1; done; echo "size $s"; tty'],
+      tty: true,
+      stdin: true,
+      stdout: true,
+    })
+  ).url;
+  const tty = streamInNetns(ttyUrl, '100x30');
+  const ttyOut = tty.stdout.replace(/\r\n/g, '\n').replace(/\/dev\/pts\/\d+/, '/dev/pts/N');
 
   const { url } = await cri.runtime.exec({ containerId: a, cmd: ['echo', 'streamed'], stdout: true, stderr: true });
   // A plain GET without the SPDY upgrade: the streaming server knows the token (an unknown
@@ -282,6 +326,9 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
     execSyncFailing: failing.exitCode,
     execUrl,
     streamed,
+    ttyOut,
+    seccomp,
+    privileged,
     stats: {
       cpu: (stats?.cpu?.usageCoreNanoSeconds?.value ?? 0n) > 0n,
       memory: (stats?.memory?.workingSetBytes?.value ?? 0n) > 0n || (stats?.memory?.usageBytes?.value ?? 0n) > 0n,
@@ -315,6 +362,12 @@ function expectRight(r: FlowResult, network: Network): void {
     stderr: 'to-stderr\n',
     status: expect.objectContaining({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '5' }] } }),
   });
+  expect(r.ttyOut).toBe('size 30 100\n/dev/pts/N\n');
+  expect(r.seccomp).toBe('/proc/1/status:Seccomp:\t2\n/proc/self/status:Seccomp:\t2\n');
+  // Privileged: every capability containerd holds (its bounding set), the host's devices, /sys rw.
+  const capBnd = /^CapBnd:\t(\w+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  if (network === 'host') expect(r.privileged).toBe(`CapEff:\t${capBnd}\nhost-devices\n1\n`);
+  else expect(r.privileged).toBe('CapEff:\t00000000a80425fb\n0\n');
   expect(r.stats).toEqual({ cpu: true, memory: true });
   // CRI lists stats of every container of the pod, the exited one too.
   expect(r.listStats).toEqual(['exits', 'hungry', 'lingering', 'polite', 'stubborn']);

@@ -1,6 +1,7 @@
 // A streaming exec client for the CRI tests, run as its own node process so that it can be
 // started inside containerd's network namespace (nsenter --net), where containerd's streaming
-// server listens:  node ws-exec.mjs <url from CRI Exec>
+// server listens:  node ws-exec.mjs <url from CRI Exec> [<cols>x<rows>]
+// With a size (for a tty exec), a resize message goes out on channel 4 once connected.
 // It takes the URL over WebSocket with Kubernetes' v4.channel.k8s.io subprotocol (every
 // message's first byte is its channel: 1 stdout, 2 stderr, 3 the final status as JSON), which
 // the streaming server offers beside SPDY, and prints {"stdout","stderr","status"} as JSON.
@@ -51,6 +52,8 @@ sock.on('data', (chunk) => {
     if (!head.toLowerCase().includes(`sec-websocket-protocol: ${PROTOCOL}`)) fail(`the server did not take ${PROTOCOL}: ${head}`);
     upgraded = true;
     buffer = buffer.subarray(end + 4);
+    const size = /^(\d+)x(\d+)$/.exec(process.argv[3] ?? '');
+    if (size) send(4, JSON.stringify({ Width: Number(size[1]), Height: Number(size[2]) }));
   }
   frames();
 });
@@ -62,6 +65,15 @@ sock.on('close', () => {
   out.status = status === '' ? null : JSON.parse(status);
   process.stdout.write(`${JSON.stringify(out)}\n`);
 });
+
+/** One binary message on a channel; a client's frames are masked (RFC 6455 5.3). */
+function send(channel, text) {
+  const payload = Buffer.concat([Buffer.from([channel]), Buffer.from(text, 'utf8')]);
+  if (payload.length > 125) fail('message too long for this client');
+  const mask = crypto.randomBytes(4);
+  const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
+  sock.write(Buffer.concat([Buffer.from([0x82, 0x80 | payload.length]), mask, masked]));
+}
 
 // Server frames are never masked; a message may come in fragments (opcode 0).
 function frames() {
