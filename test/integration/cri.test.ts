@@ -407,6 +407,56 @@ describe('CRI pod flows through the ts handler, compared with runc', () => {
     });
   }
 
+  it('pods keep running across a containerd restart and are still served and removed', { timeout: 180_000 }, async () => {
+    const { cri } = env();
+    const pods = new Map<Handler, { podSandboxId: string; containerId: string; pids: number[] }>();
+    for (const handler of HANDLERS) {
+      const config = sandboxConfig(handler, 'pod');
+      const { podSandboxId } = await cri.runtime.runPodSandbox({ config, runtimeHandler: handler });
+      const { containerId } = await cri.runtime.createContainer({ podSandboxId, config: containerConfig('survivor', 'while :; do sleep 0.1; done'), sandboxConfig: config });
+      await cri.runtime.startContainer({ containerId });
+      const pids = [
+        verbose((await cri.runtime.podSandboxStatus({ podSandboxId, verbose: true })).info).pid,
+        verbose((await cri.runtime.containerStatus({ containerId, verbose: true })).info).pid,
+      ];
+      pods.set(handler, { podSandboxId, containerId, pids });
+    }
+    const before = env().shim.ctd.pid;
+    await env().restart();
+    expect(env().shim.ctd.pid).not.toBe(before);
+    expect(isAlive(before)).toBe(false);
+    const seen = new Map<Handler, unknown>();
+    for (const [handler, { podSandboxId, containerId, pids }] of pods) {
+      const sandbox = (await cri.runtime.podSandboxStatus({ podSandboxId, verbose: true })).status;
+      const status = (await cri.runtime.containerStatus({ containerId })).status;
+      const exec = await cri.runtime.execSync({ containerId, cmd: ['sh', '-c', 'echo still here; exit 4'], timeout: 20n });
+      const stats = (await cri.runtime.containerStats({ containerId })).stats;
+      await cri.runtime.stopContainer({ containerId, timeout: 1n });
+      const stopped = (await cri.runtime.containerStatus({ containerId })).status;
+      await cri.runtime.stopPodSandbox({ podSandboxId });
+      await cri.runtime.removePodSandbox({ podSandboxId });
+      const deadline = Date.now() + 15_000;
+      while (pids.some(isAlive) && Date.now() < deadline) await sleep(50);
+      seen.set(handler, {
+        sandbox: PodSandboxState[sandbox?.state ?? PodSandboxState.SANDBOX_NOTREADY],
+        container: ContainerState[status?.state ?? ContainerState.CONTAINER_UNKNOWN],
+        exec: [new TextDecoder().decode(exec.stdout), exec.exitCode],
+        cpu: (stats?.cpu?.usageCoreNanoSeconds?.value ?? 0n) > 0n,
+        stopped: [ContainerState[stopped?.state ?? ContainerState.CONTAINER_UNKNOWN], stopped?.exitCode],
+        alive: pids.filter(isAlive),
+      });
+    }
+    expect(seen.get('ts')).toEqual(seen.get('runc'));
+    expect(seen.get('ts')).toEqual({
+      sandbox: 'SANDBOX_READY',
+      container: 'CONTAINER_RUNNING',
+      exec: ['still here\n', 4],
+      cpu: true,
+      stopped: ['CONTAINER_EXITED', 137],
+      alive: [],
+    });
+  });
+
   it('leaves nothing behind in the machine: no pod left, the CNI bridge only in containerd\'s namespace', async () => {
     const { cri } = env();
     expect((await cri.runtime.listPodSandbox({})).items).toEqual([]);

@@ -45,6 +45,8 @@ export interface CriEnv {
   cgroupParent(name: string): string;
   /** Runs a command inside containerd's network namespace; stdout. */
   inNetns(argv: string[]): string;
+  /** Restarts containerd (same config, root and state) and waits for its CRI plugin. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -123,6 +125,17 @@ export async function startCriEnv(): Promise<CriEnv> {
   const inNetns = (argv: string[]): string =>
     execFileSync('nsenter', [`--net=/run/netns/${netns}`, '--', ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
 
+  // A runner killed before stop() still removes the namespace (containerd's own helper
+  // kills containerd and removes its dir at exit).
+  const deleteNetns = (): void => {
+    try {
+      execFileSync('ip', ['netns', 'delete', netns], { stdio: 'ignore' });
+    } catch {
+      // never made, or gone
+    }
+  };
+  process.once('exit', deleteNetns);
+
   const stop = async (): Promise<void> => {
     if (cri && shim) {
       try {
@@ -134,11 +147,8 @@ export async function startCriEnv(): Promise<CriEnv> {
     }
     cri?.close();
     await shim?.stop();
-    try {
-      execFileSync('ip', ['netns', 'delete', netns], { stdio: 'ignore' });
-    } catch {
-      // never made
-    }
+    process.off('exit', deleteNetns);
+    deleteNetns();
     for (const parent of parents) removeCgroupParent(parent);
     rmSync(dir, { recursive: true, force: true });
   };
@@ -169,6 +179,10 @@ export async function startCriEnv(): Promise<CriEnv> {
       return parent;
     },
     inNetns,
+    restart: async () => {
+      await started.restart();
+      await criReady(client, started.ctd.log);
+    },
     stop,
   };
 }
