@@ -4,82 +4,30 @@
 // they are also checked against what they must be (so that both cannot be wrong alike).
 // containerd runs in a network namespace of the test's own (see helpers/cri/env.ts): the
 // host-network pods share that namespace, and the pod network's bridge lives in it.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CriError, type CriClient } from '../helpers/cri/client.js';
-import { BRIDGE, BUSYBOX_IMAGE, cgroupsUnder, criEnvForFile, HANDLERS, STREAM_PORT, type Handler } from '../helpers/cri/env.js';
-import { ContainerState, NamespaceMode, PodSandboxState, SecurityProfile_ProfileType } from '../helpers/cri/gen/runtime/v1/api_pb.js';
+import { CriError } from '../helpers/cri/client.js';
+import { BRIDGE, BUSYBOX_IMAGE, cgroupsUnder, CRI_NAMESPACE, criEnvForFile, HANDLERS, STREAM_PORT, type Handler } from '../helpers/cri/env.js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { ContainerConfigSchema, PodSandboxConfigSchema } from '../helpers/cri/gen/runtime/v1/api_pb.js';
+import {
+  ContainerState,
+  NamespaceMode,
+  PodSandboxState,
+  SecurityProfile_ProfileType,
+  type ContainerConfigSchema,
+  type PodSandboxConfigSchema,
+} from '../helpers/cri/gen/runtime/v1/api_pb.js';
+import { cgroupFile, cmdline, getInNetns, ppid, sleep, streamInNetns, verbose, waitState, type Streamed } from '../helpers/cri/inspect.js';
 import { isAlive } from '../helpers/leaks.js';
-import { repoRoot } from '../helpers/paths.js';
+import { tsrunBin } from '../helpers/paths.js';
 
 const env = criEnvForFile();
 const GRACE_SECONDS = 2;
 const MiB = 1 << 20;
 
 type Network = 'host' | 'pod';
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-interface Verbose {
-  pid: number;
-  runtimeSpec: { linux?: { cgroupsPath?: string; namespaces?: { type: string; path?: string }[] } };
-}
-
-function verbose(info: Record<string, string>): Verbose {
-  const text = info.info;
-  if (text === undefined) throw new Error(`no verbose info: ${JSON.stringify(info)}`);
-  return JSON.parse(text) as Verbose;
-}
-
-function ppid(pid: number): number {
-  const m = /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no PPid for ${pid}`);
-  return Number(m[1]);
-}
-
-function cmdline(pid: number): string {
-  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-}
-
-function cgroupFile(controller: string, cgroupsPath: string, file: string): string {
-  return readFileSync(path.join('/sys/fs/cgroup', controller, cgroupsPath, file), 'utf8').trim();
-}
-
-async function waitState(cri: CriClient, containerId: string, state: ContainerState, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { status } = await cri.runtime.containerStatus({ containerId });
-    if (status?.state === state) return;
-    if (Date.now() > deadline) throw new Error(`${containerId} stays ${ContainerState[status?.state ?? ContainerState.CONTAINER_UNKNOWN]}`);
-    await sleep(50);
-  }
-}
-
-/** An HTTP GET from inside containerd's network namespace: the status line's code. */
-function getInNetns(url: string): number {
-  const script = `require('http').get(${JSON.stringify(url)}, (r) => { console.log(r.statusCode); r.resume(); }).on('error', (e) => { console.log('error ' + e.message); });`;
-  const out = env().inNetns([process.execPath, '-e', script]).trim();
-  const code = Number(out);
-  if (!Number.isInteger(code)) throw new Error(`GET ${url}: ${out}`);
-  return code;
-}
-
-interface Streamed {
-  stdout: string;
-  stderr: string;
-  status: { status?: string; reason?: string; details?: { causes?: { reason?: string; message?: string }[] } } | null;
-}
-
-/** Runs an Exec URL to the end over WebSocket (helpers/cri/ws-exec.mjs) inside containerd's namespace. */
-function streamInNetns(url: string, size?: string): Streamed {
-  const client = path.join(repoRoot, 'test', 'helpers', 'cri', 'ws-exec.mjs');
-  return JSON.parse(env().inNetns([process.execPath, client, url, ...(size ? [size] : [])])) as Streamed;
-}
 
 /** What one pod flow observed; equal for both handlers when the shim behaves like runc's. */
 interface FlowResult {
@@ -91,6 +39,8 @@ interface FlowResult {
   /** The sandbox and its containers have one parent process, a shim of this handler. */
   oneShim: boolean;
   containerIps: string;
+  /** whether `tsrun list` (or `runc list`) on the shim's root shows the sandbox and each running container */
+  listedByCli: boolean[];
   /** argv[0] of pid 1 in a container with its own pid namespace and in one sharing the pod's. */
   pid1: { own: string; pod: string };
   execSync: { stdout: string; stderr: string; exitCode: number };
@@ -120,8 +70,8 @@ interface FlowResult {
   leftovers: string[];
 }
 
-function sandboxConfig(handler: Handler, network: Network): MessageInitShape<typeof PodSandboxConfigSchema> {
-  const name = `${network}-${handler}`;
+function sandboxConfig(handler: Handler, network: Network, tag: string = network): MessageInitShape<typeof PodSandboxConfigSchema> {
+  const name = `${tag}-${handler}`;
   return {
     metadata: { name, uid: `uid-${name}-${process.pid}`, namespace: 'tsrun-test' },
     hostname: network === 'pod' ? `pod-${handler}` : '',
@@ -207,6 +157,16 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
 
   const text = (b: Uint8Array): string => new TextDecoder().decode(b);
   const ips = text((await cri.runtime.execSync({ containerId: a, cmd: ['sh', '-c', 'ip -4 -o addr show | sed "s/ \\+/ /g" | cut -d" " -f2,4'], timeout: 20n })).stdout);
+  // Operators list a handler's containers with its runtime CLI on the shim's state root (the
+  // running ones: CRI deletes an exited container's task at once).
+  const cliList = (): string[] =>
+    (handler === 'ts'
+      ? execFileSync(tsrunBin, ['--root', path.join(env().shim.stateRoot, CRI_NAMESPACE), 'list', '-q'], { encoding: 'utf8' })
+      : execFileSync('runc', ['--root', path.join(env().dir, 'runc', CRI_NAMESPACE), 'list', '-q'], { encoding: 'utf8' })
+    ).split('\n');
+  const listed = cliList();
+  const listedByCli = [podSandboxId, a, b, e].map((id) => listed.includes(id));
+
   const pid1 = {
     own: text((await cri.runtime.execSync({ containerId: a, cmd: ['cat', '/proc/1/cmdline'], timeout: 20n })).stdout).split('\0')[0] ?? '',
     pod: text((await cri.runtime.execSync({ containerId: b, cmd: ['cat', '/proc/1/cmdline'], timeout: 20n })).stdout).split('\0')[0] ?? '',
@@ -238,21 +198,21 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
       stdout: true,
     })
   ).url;
-  const tty = streamInNetns(ttyUrl, '100x30');
+  const tty = streamInNetns(env(), ttyUrl, '100x30');
   const ttyOut = tty.stdout.replace(/\r\n/g, '\n').replace(/\/dev\/pts\/\d+/, '/dev/pts/N');
 
   const { url } = await cri.runtime.exec({ containerId: a, cmd: ['echo', 'streamed'], stdout: true, stderr: true });
   // A plain GET without the SPDY upgrade: the streaming server knows the token (an unknown
   // one is 404) and refuses the protocol.
   const prefix = url.replace(/[^/]+$/, '');
-  const execUrl = { prefix, status: getInNetns(url), unknownToken: getInNetns(`${prefix}no-such-token`) };
+  const execUrl = { prefix, status: getInNetns(env(), url), unknownToken: getInNetns(env(), `${prefix}no-such-token`) };
   // The same server streams an exec to its end (v4.channel.k8s.io over WebSocket).
   const streamUrl = (await cri.runtime.exec({ containerId: a, cmd: ['sh', '-c', 'echo streamed; echo to-stderr >&2; exit 5'], stdout: true, stderr: true })).url;
-  const streamed = streamInNetns(streamUrl);
+  const streamed = streamInNetns(env(), streamUrl);
 
   // Stats: containerd turns the shim's cgroup Metrics into CRI's cpu and memory usage.
   const stats = (await cri.runtime.containerStats({ containerId: a })).stats;
-  const listed = await cri.runtime.listContainerStats({ filter: { podSandboxId } });
+  const statsListed = await cri.runtime.listContainerStats({ filter: { podSandboxId } });
 
   const cgroupsPath = statusA.runtimeSpec.linux?.cgroupsPath ?? '';
   expect(cgroupsPath.startsWith(`${cgroupParent}/`)).toBe(true);
@@ -308,6 +268,9 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
     ...(isAlive(shimPid) ? [`shim ${shimPid}: ${cmdline(shimPid)}`] : []),
     ...cgroupsUnder(cgroupParent),
     ...veths.map((l) => `interface ${l}`),
+    ...cliList()
+      .filter((id) => [podSandboxId, a, b, c, d, e].includes(id))
+      .map((id) => `runtime state of ${id}`),
     ...readFileSync('/proc/self/mountinfo', 'utf8')
       .split('\n')
       .filter((l) => l.includes(podSandboxId) || (netnsPath !== undefined && l.includes(netnsPath))),
@@ -320,6 +283,7 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
     hostname: hostname === config.hostname ? '<pod hostname>' : hostname === readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() ? '<node>' : hostname,
     sharedNetns,
     oneShim,
+    listedByCli,
     pid1,
     containerIps: ips.replace(podIp === '' ? /^$/ : new RegExp(podIp.replace(/\./g, '\\.'), 'g'), '<pod-ip>'),
     execSync: { stdout: text(sync.stdout), stderr: text(sync.stderr), exitCode: sync.exitCode },
@@ -333,7 +297,7 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
       cpu: (stats?.cpu?.usageCoreNanoSeconds?.value ?? 0n) > 0n,
       memory: (stats?.memory?.workingSetBytes?.value ?? 0n) > 0n || (stats?.memory?.usageBytes?.value ?? 0n) > 0n,
     },
-    listStats: listed.stats.map((s) => s.attributes?.metadata?.name ?? '?').sort(),
+    listStats: statsListed.stats.map((s) => s.attributes?.metadata?.name ?? '?').sort(),
     update,
     exited,
     log,
@@ -354,6 +318,7 @@ function expectRight(r: FlowResult, network: Network): void {
   expect(r.sandboxReady).toBe(true);
   expect(r.sharedNetns).toBe(true);
   expect(r.oneShim).toBe(true);
+  expect(r.listedByCli).toEqual([true, true, true, true]);
   expect(r.execSync).toEqual({ stdout: 'out\n', stderr: 'err\n', exitCode: 7 });
   expect(r.execSyncFailing).toBe(137);
   expect(r.execUrl).toEqual({ prefix: `http://127.0.0.1:${STREAM_PORT}/exec/`, status: 400, unknownToken: 404 });
@@ -411,7 +376,7 @@ describe('CRI pod flows through the ts handler, compared with runc', () => {
     const { cri } = env();
     const pods = new Map<Handler, { podSandboxId: string; containerId: string; pids: number[] }>();
     for (const handler of HANDLERS) {
-      const config = sandboxConfig(handler, 'pod');
+      const config = sandboxConfig(handler, 'pod', 'restart');
       const { podSandboxId } = await cri.runtime.runPodSandbox({ config, runtimeHandler: handler });
       const { containerId } = await cri.runtime.createContainer({ podSandboxId, config: containerConfig('survivor', 'while :; do sleep 0.1; done'), sandboxConfig: config });
       await cri.runtime.startContainer({ containerId });
