@@ -374,7 +374,7 @@ describe('CRI pod flows through the ts handler, compared with runc', () => {
 
   it('pods keep running across a containerd restart and are still served and removed', { timeout: 180_000 }, async () => {
     const { cri } = env();
-    const pods = new Map<Handler, { podSandboxId: string; containerId: string; pids: number[] }>();
+    const pods = new Map<Handler, { podSandboxId: string; containerId: string; pids: number[]; cgroupParent: string }>();
     for (const handler of HANDLERS) {
       const config = sandboxConfig(handler, 'pod', 'restart');
       const { podSandboxId } = await cri.runtime.runPodSandbox({ config, runtimeHandler: handler });
@@ -384,14 +384,14 @@ describe('CRI pod flows through the ts handler, compared with runc', () => {
         verbose((await cri.runtime.podSandboxStatus({ podSandboxId, verbose: true })).info).pid,
         verbose((await cri.runtime.containerStatus({ containerId, verbose: true })).info).pid,
       ];
-      pods.set(handler, { podSandboxId, containerId, pids });
+      pods.set(handler, { podSandboxId, containerId, pids, cgroupParent: config.linux?.cgroupParent ?? '' });
     }
     const before = env().shim.ctd.pid;
     await env().restart();
     expect(env().shim.ctd.pid).not.toBe(before);
     expect(isAlive(before)).toBe(false);
     const seen = new Map<Handler, unknown>();
-    for (const [handler, { podSandboxId, containerId, pids }] of pods) {
+    for (const [handler, { podSandboxId, containerId, pids, cgroupParent }] of pods) {
       const sandbox = (await cri.runtime.podSandboxStatus({ podSandboxId, verbose: true })).status;
       const status = (await cri.runtime.containerStatus({ containerId })).status;
       const exec = await cri.runtime.execSync({ containerId, cmd: ['sh', '-c', 'echo still here; exit 4'], timeout: 20n });
@@ -409,6 +409,7 @@ describe('CRI pod flows through the ts handler, compared with runc', () => {
         cpu: (stats?.cpu?.usageCoreNanoSeconds?.value ?? 0n) > 0n,
         stopped: [ContainerState[stopped?.state ?? ContainerState.CONTAINER_UNKNOWN], stopped?.exitCode],
         alive: pids.filter(isAlive),
+        cgroups: cgroupsUnder(cgroupParent),
       });
     }
     expect(seen.get('ts')).toEqual(seen.get('runc'));
@@ -419,6 +420,7 @@ describe('CRI pod flows through the ts handler, compared with runc', () => {
       cpu: true,
       stopped: ['CONTAINER_EXITED', 137],
       alive: [],
+      cgroups: [],
     });
   });
 
