@@ -10,12 +10,12 @@
 // stop() removes every pod through CRI, then stops containerd (which removes its temp dir),
 // deletes the network namespace and the pods' cgroup parents (rmdir: only when empty).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { repoRoot, TEST_CGROUP_PARENT } from '../paths.js';
-import { startShimContainerd, type ShimContainerd } from '../shim.js';
+import { processesMatching, startShimContainerd, type ShimContainerd } from '../shim.js';
 import { criClient, type CriClient } from './client.js';
 
 export const CRI_NAMESPACE = 'k8s.io';
@@ -145,8 +145,13 @@ export async function startCriEnv(): Promise<CriEnv> {
       }
       forceRemoveTasks(shim);
     }
+    // Were containerd gone (a crash), its pods' processes would outlive every shim: end them
+    // through the cgroups of this env's pods, which hold nothing else.
+    for (const parent of parents) await killUnder(parent);
     cri?.close();
+    const address = shim?.ctd.address;
     await shim?.stop();
+    if (address !== undefined) for (const pid of processesMatching('containerd-shim-runc-v2', `-address ${address} `)) signal(pid, 'SIGKILL');
     process.off('exit', deleteNetns);
     deleteNetns();
     for (const parent of parents) removeCgroupParent(parent);
@@ -248,14 +253,56 @@ export function cgroupsUnder(parent: string): string[] {
   return found;
 }
 
-/** The pod's parent itself is made by the runtimes and left to its owner (kubelet): rmdir it. */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // gone
+  }
+}
+
+/** Every cgroup directory at or under dir, deepest first. */
+function cgroupDirs(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const below = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .flatMap((e) => cgroupDirs(path.join(dir, e.name)));
+  return [...below, dir];
+}
+
+function procsUnder(parent: string): number[] {
+  const pids = new Set<number>();
+  for (const h of readdirSync('/sys/fs/cgroup')) {
+    for (const dir of cgroupDirs(path.join('/sys/fs/cgroup', h, parent))) {
+      try {
+        for (const line of readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (line) pids.add(Number(line));
+      } catch {
+        // removed meanwhile
+      }
+    }
+  }
+  return [...pids];
+}
+
+/** SIGKILLs whatever still runs in a pod's cgroups and waits (10 s at most) until they are empty. */
+async function killUnder(parent: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (let pids = procsUnder(parent); pids.length > 0 && Date.now() < deadline; pids = procsUnder(parent)) {
+    for (const pid of pids) signal(pid, 'SIGKILL');
+    await sleep(50);
+  }
+}
+
+/** The pod's parent is made by the runtimes and left to its owner (kubelet): rmdir it, and
+ * anything a runtime that was killed left under it. */
 function removeCgroupParent(parent: string): void {
   for (const h of readdirSync('/sys/fs/cgroup')) {
-    const dir = path.join('/sys/fs/cgroup', h, parent);
-    try {
-      if (existsSync(dir)) rmdirSync(dir);
-    } catch {
-      // not empty: a leak the tests report through cgroupsUnder()
+    for (const dir of cgroupDirs(path.join('/sys/fs/cgroup', h, parent))) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // still populated: a leak
+      }
     }
   }
 }
