@@ -7,8 +7,9 @@
 //
 // containerd runs in a network namespace made for it (ip netns add), so neither host-network
 // pods, nor the CNI bridge and veths, nor the streaming server touch the machine's network.
-// stop() removes every pod through CRI, then stops containerd (which removes its temp dir),
-// deletes the network namespace and the pods' cgroup parents (rmdir: only when empty).
+// stop() removes every pod through CRI (and kills whatever still runs in the pods' cgroups,
+// should containerd have died), then stops containerd (which removes its temp dir), deletes
+// the network namespace and the pods' cgroups.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
