@@ -2,9 +2,13 @@
 # Builds the test fixtures from what is on this machine, never from a download:
 #   .cache/fixtures/busybox/rootfs   Debian's static busybox with its applet links, a minimal
 #                                    /etc, and the static probe (build/Release/tsrun-probe)
-# Rebuilt only when busybox or the probe changed.
+#   .cache/fixtures/*-image.tar      OCI image archives: busybox (scripts/image.sh) and the CRI
+#                                    tests' pause image (scripts/pause-image.sh)
+# Each rebuilt only when what it is made from changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+bash scripts/pause-image.sh
 
 out=.cache/fixtures/busybox
 probe=build/Release/tsrun-probe

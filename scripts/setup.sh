@@ -14,10 +14,11 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 # build-essential/cmake/pkg-config/libseccomp-dev: the native core; protobuf-compiler: npm run gen
 # and the test that src/gen is fresh; busybox-static: the
 # container fixture; runc/crun: differential tests and benchmarks; containerd: shim tests;
-# jq, iproute2, util-linux, procps, strace: test helpers; tini: reaps the containers tests leave to
+# jq, iproute2, util-linux, procps, strace: test helpers; containernetworking-plugins: the CRI
+# tests' pod network (bridge, host-local, loopback); tini: reaps the containers tests leave to
 # pid 1 (the init of these machines does not reap orphans).
 PACKAGES=(build-essential cmake pkg-config libseccomp-dev protobuf-compiler busybox-static jq runc crun containerd
-  iproute2 util-linux procps tini strace)
+  iproute2 util-linux procps tini strace containernetworking-plugins)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -4,7 +4,11 @@
 // dir and removes the dir. The same happens at process exit if a test never got to stop().
 //
 // Options let shim tests add config (e.g. a runtime section) and put a directory holding a shim
-// binary first on containerd's PATH, where containerd looks for containerd-shim-*-v2.
+// binary first on containerd's PATH, where containerd looks for containerd-shim-*-v2. The CRI
+// plugin is off unless `cri` is set (its sections then go in extraConfig); `netns` runs
+// containerd, and so every shim, host-network pod and CNI plugin it starts, inside a network
+// namespace the caller made (`ip netns add`), entered with nsenter --net only: the mount
+// namespace stays the machine's (ip netns exec would remount /sys and hide the cgroups).
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +25,10 @@ export interface ContainerdOptions {
   env?: Record<string, string>;
   /** Plugins to disable besides the ones this launcher always disables. */
   disabledPlugins?: string[];
+  /** Keep the CRI plugin (io.containerd.grpc.v1.cri) that is otherwise always disabled. */
+  cri?: boolean;
+  /** A network namespace's name (under /run/netns) to run containerd in. */
+  netns?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   startTimeoutMs?: number;
 }
@@ -49,8 +57,9 @@ export interface PrivateContainerd {
 
 // Not needed to publish or run tasks, and slow or intrusive to start: CRI (a whole Kubernetes
 // runtime), opt (installs into /opt/containerd), snapshotters absent on these hosts, tracing.
+const CRI_PLUGIN = 'io.containerd.grpc.v1.cri';
 const ALWAYS_DISABLED = [
-  'io.containerd.grpc.v1.cri',
+  CRI_PLUGIN,
   'io.containerd.internal.v1.opt',
   'io.containerd.snapshotter.v1.aufs',
   'io.containerd.snapshotter.v1.btrfs',
@@ -68,7 +77,7 @@ export async function startContainerd(options: ContainerdOptions = {}): Promise<
   const ttrpcAddress = `${address}.ttrpc`;
   const logPath = join(dir, 'containerd.log');
   const configPath = join(dir, 'config.toml');
-  const disabled = [...ALWAYS_DISABLED, ...(options.disabledPlugins ?? [])];
+  const disabled = [...ALWAYS_DISABLED.filter((p) => !(options.cri && p === CRI_PLUGIN)), ...(options.disabledPlugins ?? [])];
   const config = [
     'version = 2',
     `root = ${JSON.stringify(root)}`,
@@ -90,7 +99,10 @@ export async function startContainerd(options: ContainerdOptions = {}): Promise<
   const env = { ...process.env, ...options.env, PATH: [...(options.pathPrefix ?? []), process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'].join(':') };
   const launch = (flags: string): { child: ChildProcess; pid: number; exited: Promise<void> } => {
     const logFd = openSync(logPath, flags);
-    const child = spawn('containerd', ['--config', configPath, '--log-level', options.logLevel ?? 'warn'], {
+    const argv = ['containerd', '--config', configPath, '--log-level', options.logLevel ?? 'warn'];
+    // nsenter execs containerd in place: the pid is containerd's.
+    if (options.netns !== undefined) argv.unshift('nsenter', `--net=/run/netns/${options.netns}`, '--');
+    const child = spawn(argv[0] as string, argv.slice(1), {
       env,
       // Same process group as the test runner: a Ctrl-C that kills the runner before its exit
       // handler can run still ends containerd.

@@ -1,6 +1,7 @@
-// src/gen is generated and committed. This regenerates it from proto/ into a temp dir, with the
-// Debian's protoc and the pinned protoc-gen-es from node_modules (no network), and fails on any difference: a
-// .proto changed without `npm run gen`, or a generated file edited by hand.
+// src/gen and test/helpers/cri/gen are generated and committed. This regenerates each from its
+// .proto tree into a temp dir, with the Debian's protoc and the pinned protoc-gen-es from
+// node_modules (no network), and fails on any difference: a .proto changed without `npm run gen`,
+// or a generated file edited by hand.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -27,10 +28,18 @@ function files(dir: string): Map<string, string> {
   return found;
 }
 
-it('src/gen is what `npm run gen` makes from proto/', { timeout: 30_000 }, () => {
-  execFileSync('bash', [join(root, 'scripts/gen.sh'), join(out, 'gen')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  const fresh = files(join(out, 'gen'));
-  const committed = files(join(root, 'src/gen'));
-  expect([...committed.keys()].sort()).toEqual([...fresh.keys()].sort());
-  for (const [path, text] of fresh) expect(committed.get(path), `src/gen/${path} is stale: run npm run gen`).toBe(text);
-});
+const trees = [
+  { protos: 'proto', committed: 'src/gen' },
+  { protos: 'test/helpers/cri/proto', committed: 'test/helpers/cri/gen' },
+];
+
+for (const { protos, committed: dir } of trees) {
+  it(`${dir} is what \`npm run gen\` makes from ${protos}/`, { timeout: 30_000 }, () => {
+    const fresh = join(out, dir.replace(/\//g, '_'));
+    execFileSync('bash', [join(root, 'scripts/gen.sh'), join(root, protos), fresh], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const made = files(fresh);
+    const committed = files(join(root, dir));
+    expect([...committed.keys()].sort()).toEqual([...made.keys()].sort());
+    for (const [path, text] of made) expect(committed.get(path), `${dir}/${path} is stale: run npm run gen`).toBe(text);
+  });
+}
