@@ -15,7 +15,7 @@ import { errorOf, runCommand, tsrun } from '../helpers/cli.js';
 import { leftoverCgroups, leftoverMounts, processesWith } from '../helpers/leaks.js';
 import { tsrunBin } from '../helpers/paths.js';
 
-const POINTS = process.env.FAULT_POINTS ?? '5';
+const POINTS = process.env.FAULT_POINTS ?? '3';
 const SEED = Number(process.env.FAULT_SEED ?? 0xfa17);
 const SYSCALLS = 'openat,mkdir,mkdirat,write,pwrite64,rename,renameat2,unlink,unlinkat,rmdir,mount,umount2,clone,clone3,execveat,sendmsg,recvmsg,kill,pidfd_send_signal,mknodat,connect,read';
 

@@ -83,7 +83,14 @@ it(`${EXECS} execs into one container: every exit arrives, the server grows no f
   const before: ProcStats = procStats(pid);
   const insideBefore = mountsInside();
   const started = Date.now();
-  await inParallel(EXECS, EXEC_PARALLEL, exec);
+  // PSS at each quarter: a leak grows it in step with the execs, a heap warming up does not.
+  const pss: number[] = [before.pssKiB];
+  for (let q = 1; q <= 4; q++) {
+    const from = Math.floor(((q - 1) * EXECS) / 4);
+    const to = Math.floor((q * EXECS) / 4);
+    await inParallel(to - from, EXEC_PARALLEL, (i) => exec(from + i));
+    pss.push(procStats(pid).pssKiB);
+  }
   const seconds = (Date.now() - started) / 1000;
   for (let i = 0; i < EXECS; i++) {
     await until(`the exit event of exec e${i}`, () => exitOf(id, `e${i}`) !== undefined);
@@ -93,7 +100,7 @@ it(`${EXECS} execs into one container: every exit arrives, the server grows no f
   await until('only the init left in the container', () => procs() === String(init));
   await until('the server to settle', () => procStats(pid).fds <= before.fds, 20_000);
   const after = procStats(pid);
-  console.log(`load: ${EXECS} execs (${EXEC_PARALLEL} at a time) in ${seconds.toFixed(1)} s; server before ${JSON.stringify(before)} after ${JSON.stringify(after)}`);
+  console.log(`load: ${EXECS} execs (${EXEC_PARALLEL} at a time) in ${seconds.toFixed(1)} s; server before ${JSON.stringify(before)} after ${JSON.stringify(after)}; PSS KiB by quarter ${pss.join(' ')}`);
   expect(after.fds).toBeLessThanOrEqual(before.fds);
   expect(after.threads).toBeLessThanOrEqual(before.threads + 2);
   expect(after.zombieChildren).toBe(0);
