@@ -34,7 +34,12 @@ async function removeHalfCreated(store: StateStore, id: string): Promise<void> {
   const claims = store.loadClaims(id);
   if (claims) {
     const cgroup = cgroupManager(claims.cgroupPaths);
-    if (cgroup.exists()) await signalAll(cgroup, 9);
+    try {
+      if (cgroup.exists()) await signalAll(cgroup, 9);
+    } catch {
+      // Killed while making the cgroups: some (the freezer) may be missing, and none holds a
+      // process yet (the init joins once all exist).
+    }
     await cgroup.destroy();
   }
   store.remove(id);

@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TestBundle } from '../helpers/bundle.js';
 import { errorOf, runCommand, tsrun } from '../helpers/cli.js';
 import { leftoverCgroups, leftoverMounts, processesWith } from '../helpers/leaks.js';
-import { tsrunBin } from '../helpers/paths.js';
+import { TEST_CGROUP_PARENT, tsrunBin } from '../helpers/paths.js';
 
 const POINTS = process.env.FAULT_POINTS ?? '3';
 const SEED = Number(process.env.FAULT_SEED ?? 0xfa17);
@@ -33,9 +33,10 @@ function prng(seed: number): () => number {
 }
 const random = prng(SEED);
 
-/** tsrun under strace; with `when`, SIGKILLed at that traced syscall. Returns the trace. */
-async function traced(root: string, args: string[], log: string, when?: number): Promise<string> {
-  const inject = when === undefined ? [] : ['-e', `inject=${SYSCALLS}:signal=KILL:when=${when}`];
+/** tsrun under strace; with `at`, SIGKILLed at that syscall ("openat:7"). Returns the trace. */
+async function traced(root: string, args: string[], log: string, at?: string): Promise<string> {
+  const [name, nth] = at?.split(':') ?? [];
+  const inject = at === undefined ? [] : ['-e', `inject=${name}:signal=KILL:when=${nth}`];
   await runCommand('strace', ['-qq', '-o', log, '-e', `trace=${SYSCALLS}`, ...inject, process.execPath, tsrunBin, '--root', root, ...args], { timeoutMs: 60_000 });
   return readFileSync(log, 'utf8');
 }
@@ -115,8 +116,12 @@ describe.each<Verb>(['create', 'start', 'exec', 'delete'])('tsrun %s killed at a
       const b = bundles.find((x) => x.id.endsWith(`fault-${verb}`)) ?? new TestBundle(`fault-${verb}`);
       if (!bundles.includes(b)) bundles.push(b);
       const mark = `9${process.pid}${++n}`;
-      b.edit((c) => (c.process.args = ['sleep', `${mark}0`]));
-      return { b, id: `${b.id}-${n}`, mark };
+      const id = `${b.id}-${n}`;
+      b.edit((c) => {
+        c.process.args = ['sleep', `${mark}0`];
+        c.linux.cgroupsPath = `/${TEST_CGROUP_PARENT}/${id}`;
+      });
+      return { b, id, mark };
     };
     // One clean run, traced, to count the steps and find where the verb's own work starts.
     const cal = fresh();
@@ -124,11 +129,18 @@ describe.each<Verb>(['create', 'start', 'exec', 'delete'])('tsrun %s killed at a
     const lines = (await traced(cal.b.root, await prepare(verb, cal), log)).split('\n').filter(Boolean);
     await expectGone(cal, 'calibration');
     const first = Math.max(1, lines.findIndex((l) => l.includes(cal.b.root) || l.includes(cal.b.dir)) + 1);
+    // strace counts `when` per system call, so line k of the trace is "the m-th openat".
+    const seen = new Map<string, number>();
+    const steps = lines.map((l) => {
+      const name = /^(\w+)\(/.exec(l)?.[1] ?? 'none';
+      seen.set(name, (seen.get(name) ?? 0) + 1);
+      return `${name}:${seen.get(name)}`;
+    });
     const points = killPoints(first, lines.length);
     for (const when of points) {
       const s = fresh();
       const args = await prepare(verb, s);
-      await traced(s.b.root, args, log, when);
+      await traced(s.b.root, args, log, steps[when - 1]);
       await expectGone(s, `${verb} killed at traced syscall ${when} of ${lines.length} (${lines[when - 1]?.slice(0, 80)})`);
     }
     console.log(`fault: ${verb} killed at ${points.length} of ${lines.length - first + 1} steps (${points.join(',')}), delete -f removed everything each time`);
