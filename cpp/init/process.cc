@@ -134,6 +134,16 @@ void set_capabilities(const uint64_t caps[plan::kCapSets]) {
 }
 
 // 0 when path is an executable file, else the errno that says why not.
+// The kernel's getcwd prefixes a directory outside the process's root with "(unreachable)":
+// a cwd reached through a host fd (e.g. /proc/self/fd/N of a preserved or leaked fd) must
+// never be where the container's program starts (the CVE-2024-21626 class).
+void check_cwd_inside_root(const std::string& cwd) {
+  char buf[4096];
+  long n = ::syscall(SYS_getcwd, buf, sizeof buf);
+  if (n < 0) fail(Step::CWD, errno, -1, "%s", cwd.c_str());
+  if (buf[0] != '/') fail(Step::CWD, EXDEV, -1, "%s: the working directory is outside the container's root", cwd.c_str());
+}
+
 int check_executable(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) < 0) return errno;
@@ -259,6 +269,7 @@ void finalize_identity(const plan::Plan& p, std::vector<std::string>* env) {
   if (::setresuid(proc.uid, proc.uid, proc.uid) < 0) fail(Step::USER, errno, -1, "setuid %u", proc.uid);
   if (!has_env(*env, "HOME")) env->push_back("HOME=" + home_of(proc.uid));
   if (!chdir_done && ::chdir(proc.cwd.c_str()) < 0) fail(Step::CWD, errno, -1, "%s", proc.cwd.c_str());
+  check_cwd_inside_root(proc.cwd);
   if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(Step::USER, errno, -1, "clear keep caps");
   set_capabilities(proc.caps);
 }

@@ -16,6 +16,7 @@
 
 #include <cstring>
 
+#include <linux/magic.h>
 #include <linux/openat2.h>
 
 #include "../sys/syscalls.h"
@@ -83,6 +84,24 @@ void apply_propagation(int root_fd, const RootfsOp& op, int index) {
   }
 }
 
+// Kept in step with PROC_MOUNT_ALLOWED in src/runtime/plan/proc-mounts.ts, which refuses
+// these destinations by name; here the resolved target is judged, so that a destination
+// reaching into /proc through a symlink in the rootfs is refused too.
+constexpr const char* kProcMountAllowed[] = {
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
+    "/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+};
+
+void check_not_in_proc(int dest, const RootfsOp& op, int index) {
+  struct statfs sfs;
+  if (::fstatfs(dest, &sfs) < 0) fail(Step::MOUNT, errno, index, "statfs %s", op.dest.c_str());
+  if (sfs.f_type != PROC_SUPER_MAGIC || op.dest == "/proc") return;
+  for (const char* allowed : kProcMountAllowed) {
+    if (op.dest == allowed) return;
+  }
+  fail(Step::MOUNT, EPERM, index, "%s cannot be mounted because it is inside /proc", op.dest.c_str());
+}
+
 // An id-mapped tree prepared by the bootstrap (idmap.cc), -1 for a plain bind.
 void do_bind(int root_fd, const RootfsOp& op, int index, int idmapped_tree = -1) {
   struct stat st;
@@ -92,6 +111,7 @@ void do_bind(int root_fd, const RootfsOp& op, int index, int idmapped_tree = -1)
   Fd dest = S_ISDIR(st.st_mode) ? mkdir_all_in_root(root_fd, op.dest, 0755)
                                 : ensure_file_in_root(root_fd, op.dest, 0755);
   if (!dest.ok()) fail(Step::MOUNT, errno, index, "create mount point %s", op.dest.c_str());
+  check_not_in_proc(dest.get(), op, index);
   if (idmapped_tree >= 0) {
     constexpr unsigned kMoveFromEmpty = 0x4, kMoveToEmpty = 0x40;
     if (sys::move_mount(idmapped_tree, "", dest.get(), "", kMoveFromEmpty | kMoveToEmpty) < 0) {
@@ -173,6 +193,7 @@ void do_mount(int root_fd, const RootfsOp& op, int index) {
     dest = mkdir_all_in_root(root_fd, op.dest, 0755);
   }
   if (!dest.ok()) fail(Step::MOUNT, errno, index, "create mount point %s", op.dest.c_str());
+  if (op.fstype != "proc") check_not_in_proc(dest.get(), op, index);
   // tmpcopyup: hold the directory open, so that its contents stay reachable under the tmpfs.
   Fd covered;
   if (op.copy_up) covered = Fd(::open(proc_fd(dest.get()).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -94,6 +94,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     const consoleFd = opts.consoleSocket ? unixConnect(opts.consoleSocket) : opts.consoleSocketFd;
     if (opts.consoleSocket && consoleFd !== undefined) fds.push(consoleFd);
 
+    store.saveClaims(opts.id, { cgroupPaths: paths });
     const cgroup = cgroupManager(paths);
     // Pushed first: a create that fails half-way leaves no directory behind either.
     cleanup.push('remove cgroups', () => cgroup.destroy());

@@ -2,6 +2,7 @@
 // cgroups, state. A created container is deleted without --force, as runc does (containerd
 // relies on it); a running or paused one needs --force.
 import { closeSync } from 'node:fs';
+import { cgroupManager } from '../cgroups/manager.js';
 import { FailedPrecondition, NotFound, SystemError } from '../errors.js';
 import { pidfdSendSignal } from '../native/index.js';
 import { Container } from './container.js';
@@ -28,6 +29,22 @@ async function killInit(container: Container): Promise<void> {
   }
 }
 
+/** A create killed before its state file: its cgroups (and whatever runs in them), its directory. */
+async function removeHalfCreated(store: StateStore, id: string): Promise<void> {
+  const claims = store.loadClaims(id);
+  if (claims) {
+    const cgroup = cgroupManager(claims.cgroupPaths);
+    try {
+      if (cgroup.exists()) await signalAll(cgroup, 9);
+    } catch {
+      // Killed while making the cgroups: some (the freezer) may be missing, and none holds a
+      // process yet (the init joins once all exist).
+    }
+    await cgroup.destroy();
+  }
+  store.remove(id);
+}
+
 /** Removes a stopped container's cgroups and state. */
 export async function destroy(container: Container): Promise<void> {
   const cgroup = container.cgroup();
@@ -45,8 +62,8 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
     container = Container.load(store, id);
   } catch (err) {
     if (!(err instanceof NotFound)) throw err;
-    // A create that died before writing its state leaves only the directory.
-    if (store.hasDir(id)) store.remove(id);
+    // A create that died before writing its state leaves the directory and what it claimed.
+    if (store.hasDir(id)) await removeHalfCreated(store, id);
     if (force) return;
     throw err;
   }

@@ -47,6 +47,10 @@ export function validateId(id: string): void {
   }
 }
 
+export interface CreateClaims {
+  cgroupPaths: ContainerState['cgroupPaths'];
+}
+
 export class StateStore {
   constructor(readonly root: string = DEFAULT_ROOT) {}
 
@@ -73,6 +77,27 @@ export class StateStore {
         throw new AlreadyExists(`container with id ${JSON.stringify(id)} already exists`, { containerId: id });
       }
       throw withContext(`create state directory ${this.dir(id)}`, err);
+    }
+  }
+
+  /**
+   * What a create claims before it has a state file (its cgroups), written first so that a
+   * create killed half-way leaves what `delete --force` needs to take it all back.
+   */
+  saveClaims(id: string, claims: CreateClaims): void {
+    try {
+      writeFileSync(path.join(this.dir(id), 'claims.json'), JSON.stringify(claims), { mode: 0o600 });
+    } catch (err) {
+      throw withContext(`save state of ${id}`, err);
+    }
+  }
+
+  /** The claims of a create that did not finish, if it got as far as writing them. */
+  loadClaims(id: string): CreateClaims | null {
+    try {
+      return JSON.parse(readFileSync(path.join(this.dir(id), 'claims.json'), 'utf8')) as CreateClaims;
+    } catch {
+      return null;
     }
   }
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { CgroupLayout } from '../../cgroups/detect.js';
 import type { CgroupPaths } from '../../cgroups/manager.js';
 import { InvalidArgument } from '../../errors.js';
+import { checkProcMount } from './proc-mounts.js';
 import { OpKind, type PlanIdMap, type RootfsOp } from '../../native/index.js';
 import type { MountSpec } from '../../oci/spec.js';
 import { MS, parseMountOptions } from './mount-options.js';
@@ -147,6 +148,7 @@ export function planMounts(mounts: readonly MountSpec[], ctx: MountContext): Mou
     if (bind) {
       if (!m.source) throw InvalidArgument.at(`${field}.source`, 'a bind mount needs a source');
       const source = path.isAbsolute(m.source) ? m.source : path.join(ctx.bundle, m.source);
+      checkProcMount(field, dest, m.type, true, source);
       ops.push(op({ kind: OpKind.Bind, configIndex: index, source, dest, flags: flags | MS.BIND, propagation: parsed.propagation, describe, ...attrs, ...idmap }));
       return;
     }
@@ -154,6 +156,7 @@ export function planMounts(mounts: readonly MountSpec[], ctx: MountContext): Mou
     const copyUp = parsed.data.includes('tmpcopyup');
     if (copyUp && m.type !== 'tmpfs') throw InvalidArgument.at(`${field}.options`, 'tmpcopyup is for tmpfs mounts');
     if (!m.type) throw InvalidArgument.at(`${field}.type`, 'needs a type (or a bind option)');
+    checkProcMount(field, dest, m.type, false, undefined);
     ops.push(
       op({
         kind: OpKind.Mount,
