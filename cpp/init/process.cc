@@ -133,7 +133,6 @@ void set_capabilities(const uint64_t caps[plan::kCapSets]) {
   }
 }
 
-// 0 when path is an executable file, else the errno that says why not.
 // The kernel's getcwd prefixes a directory outside the process's root with "(unreachable)":
 // a cwd reached through a host fd (e.g. /proc/self/fd/N of a preserved or leaked fd) must
 // never be where the container's program starts (the CVE-2024-21626 class).
@@ -144,6 +143,7 @@ void check_cwd_inside_root(const std::string& cwd) {
   if (buf[0] != '/') fail(Step::CWD, EXDEV, -1, "%s: the working directory is outside the container's root", cwd.c_str());
 }
 
+// 0 when path is an executable file, else the errno that says why not.
 int check_executable(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) < 0) return errno;
