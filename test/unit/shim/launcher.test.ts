@@ -74,7 +74,8 @@ function bundle(e: Env, id: string, annotations: Record<string, string> = {}): s
 function run(e: Env, args: string[], cwd: string, extraEnv: Record<string, string> = {}) {
   return spawnSync(launcher, args, {
     cwd,
-    env: { PATH: process.env.PATH, TTRPC_ADDRESS: '/run/ctd.sock.ttrpc', TSRUN_NODE: fakeNode, FAKE_OUT: e.out, TSRUN_SHIM_SOCKET_DIR: e.sockets, ...extraEnv },
+    // No warm spare here (launcher-spare.test.ts has those): one stand-in per server.
+    env: { PATH: process.env.PATH, TTRPC_ADDRESS: '/run/ctd.sock.ttrpc', TSRUN_NODE: fakeNode, FAKE_OUT: e.out, TSRUN_SHIM_SOCKET_DIR: e.sockets, TSRUN_SHIM_SPARE: '0', ...extraEnv },
     input: '',
     timeout: 10_000,
   });
@@ -157,7 +158,7 @@ describe('launcher start', { timeout: 30_000 }, () => {
       const started = Date.now();
       const child = spawn(launcher, startArgs('c1'), {
         cwd: b,
-        env: { PATH: process.env.PATH, TTRPC_ADDRESS: '/run/ctd.sock.ttrpc', TSRUN_NODE: fakeNode, FAKE_OUT: e.out, TSRUN_SHIM_SOCKET_DIR: e.sockets },
+        env: { PATH: process.env.PATH, TTRPC_ADDRESS: '/run/ctd.sock.ttrpc', TSRUN_NODE: fakeNode, FAKE_OUT: e.out, TSRUN_SHIM_SOCKET_DIR: e.sockets, TSRUN_SHIM_SPARE: '0' },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       child.stdin.end();
