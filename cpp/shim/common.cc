@@ -44,6 +44,12 @@ std::string package_root() {
   return dirname_of(dirname_of(dirname_of(buf)));
 }
 
+std::string server_script() {
+  std::string root = package_root();
+  std::string bundle = root + "/dist/bundle/shim.mjs";
+  return ::access(bundle.c_str(), R_OK) == 0 ? bundle : root + "/dist/shim/main.js";
+}
+
 std::string node_executable() {
   const char* env = ::getenv("TSRUN_NODE");
   if (env && *env) return env;

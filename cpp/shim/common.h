@@ -11,6 +11,9 @@ namespace tsrun::shim {
 /** The tsrun package: two levels above this executable (build/Release/). */
 std::string package_root();
 
+/** The shim server's script: the bundle (dist/bundle/shim.mjs) when built, else dist/shim/main.js. */
+std::string server_script();
+
 /** The node executable: $TSRUN_NODE, else the one that built us, else "node" on $PATH. */
 std::string node_executable();
 

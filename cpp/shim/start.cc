@@ -24,7 +24,7 @@ namespace tsrun::shim {
 namespace {
 
 std::vector<std::string> server_argv(const Args& a, const std::string& socket) {
-  std::vector<std::string> argv = {node_executable(), package_root() + "/dist/shim/main.js",
+  std::vector<std::string> argv = {node_executable(), server_script(),
                                    "-namespace",      a.ns,
                                    "-id",             a.id,
                                    "-address",        a.address,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,3 +20,8 @@ export const tsrunBin = path.join(repoRoot, 'bin', 'tsrun');
 export const fixtureRootfs = path.join(repoRoot, '.cache', 'fixtures', 'busybox', 'rootfs');
 /** Every cgroup a test creates lives under this parent, in every hierarchy. */
 export const TEST_CGROUP_PARENT = 'tsrun-test';
+
+/** The shim server's script the launcher runs: the bundle when built, else the compiled tree. */
+export const shimServerScript = existsSync(path.join(repoRoot, 'dist', 'bundle', 'shim.mjs'))
+  ? path.join(repoRoot, 'dist', 'bundle', 'shim.mjs')
+  : path.join(repoRoot, 'dist', 'shim', 'main.js');

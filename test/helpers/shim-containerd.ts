@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import os from 'node:os';
 import path from 'node:path';
 import { startContainerd, type ContainerdOptions, type PrivateContainerd } from './containerd.js';
-import { repoRoot, TEST_CGROUP_PARENT } from './paths.js';
+import { repoRoot, shimServerScript, TEST_CGROUP_PARENT } from './paths.js';
 
 export const NAMESPACE = TEST_CGROUP_PARENT;
 export const IMAGE = 'tsrun.test/busybox:latest';
@@ -183,8 +183,8 @@ export async function startShimContainerd(
   const eventsOf = (id: string): TaskEvent[] =>
     eventLines.map(parse).filter((e): e is TaskEvent => e !== undefined && e.topic.startsWith('/tasks/') && e.payload.container_id === id);
 
-  const servers = (): number[] => processesMatching(path.join(repoRoot, 'dist', 'shim', 'main.js'), `-address ${ctd.address} `);
-  const spares = (): number[] => processesMatching(path.join(repoRoot, 'dist', 'shim', 'main.js'), `-spare ${socketDir}/`);
+  const servers = (): number[] => processesMatching(shimServerScript, `-address ${ctd.address} `);
+  const spares = (): number[] => processesMatching(shimServerScript, `-spare ${socketDir}/`);
 
   const instance: ShimContainerd = {
     ctd,

@@ -14,7 +14,7 @@ import { ConnectRequestSchema, Task } from '../../../src/gen/containerd/task/v2/
 import { takeAdoption, unixListen } from '../../../src/native/shim.js';
 import { parseAdoption, parseSpareArgs, spareIdleMs } from '../../../src/shim/spare.js';
 import { Client } from '../../../src/ttrpc/client.js';
-import { repoRoot } from '../../helpers/paths.js';
+import { repoRoot, shimServerScript } from '../../helpers/paths.js';
 
 const launcher = path.join(repoRoot, 'bin', 'containerd-shim-ts-v2');
 const ADDRESS = '/run/ctd.sock';
@@ -152,7 +152,7 @@ describe('launcher start with a spare', { timeout: 30_000 }, () => {
       // No server of its own; the next spare instead.
       const argvs = await launched(e, 1);
       expect(argvs).toHaveLength(1);
-      expect(argvs[0]).toMatch(new RegExp(`^${path.join(repoRoot, 'dist/shim/main.js')} -spare ${e.spare} -title-room *$`));
+      expect(argvs[0]).toMatch(new RegExp(`^${shimServerScript} -spare ${e.spare} -title-room *$`));
       expect(await listening(e.spare)).toBe(true);
       for (const fd of got!.fds) closeSync(fd);
     } finally {
@@ -206,7 +206,7 @@ describe('launcher start with a spare', { timeout: 30_000 }, () => {
 describe('the spare server', { timeout: 60_000 }, () => {
   function spare(e: Env, extraEnv: Record<string, string>): ChildProcess {
     const fd = unixListen(e.spare);
-    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/shim/main.js'), '-spare', e.spare, '-title-room', ' '.repeat(1024)], {
+    const child = spawn(process.execPath, [shimServerScript, '-spare', e.spare, '-title-room', ' '.repeat(1024)], {
       cwd: '/',
       env: { PATH: process.env.PATH, ...extraEnv },
       stdio: ['ignore', 'ignore', 'ignore', fd],

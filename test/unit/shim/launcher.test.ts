@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteRequestSchema, DeleteResponseSchema } from '../../../src/gen/containerd/task/v2/shim_pb.js';
 import { CLEANUP_METHOD, CLEANUP_SERVICE } from '../../../src/shim/cleanup-service.js';
 import { Server } from '../../../src/ttrpc/server.js';
-import { repoRoot } from '../../helpers/paths.js';
+import { repoRoot, shimServerScript } from '../../helpers/paths.js';
 
 const launcher = path.join(repoRoot, 'bin', 'containerd-shim-ts-v2');
 let work: string;
@@ -175,7 +175,7 @@ describe('launcher start', { timeout: 30_000 }, () => {
       expect(out).toBe(`unix://${socket}`);
       expect(readFileSync(path.join(b, 'address'), 'utf8')).toBe(`unix://${socket}`);
       const [record] = await servers(e, 1);
-      expect(record).toContain(`argv ${path.join(repoRoot, 'dist', 'shim', 'main.js')} -namespace ns1 -id c1 -address /run/ctd.sock -publish-binary /usr/bin/containerd -socket ${socket}`);
+      expect(record).toContain(`argv ${shimServerScript} -namespace ns1 -id c1 -address /run/ctd.sock -publish-binary /usr/bin/containerd -socket ${socket}`);
       expect(record).toContain('ttrpc /run/ctd.sock.ttrpc');
       const pid = Number(/^sid (\d+)$/m.exec(record ?? '')?.[1]);
       expect(serverPids).toContain(pid);
