@@ -16,8 +16,8 @@ extern char** environ;
 namespace tsrun::shim {
 
 int run_serve(const Args& a) {
-  std::vector<std::string> args = {node_executable(), server_script(), "-namespace", a.ns,
-                                   "-id", a.id, "-address", a.address, "-publish-binary", a.publish_binary};
+  std::vector<std::string> args = server_command();
+  args.insert(args.end(), {"-namespace", a.ns, "-id", a.id, "-address", a.address, "-publish-binary", a.publish_binary});
   if (!a.socket.empty()) args.insert(args.end(), {"-socket", a.socket});
   if (a.debug) args.push_back("-debug");
   std::vector<char*> argv;

@@ -139,7 +139,8 @@ void ensure_spare(const Args& a) {
   std::string error;
   if (bind_socket(path, &fd, &error) != Bound::Listening) return;  // one waits already, or none can
   Detached d;
-  d.argv = {node_executable(), server_script(), "-spare", path, "-title-room", std::string(kTitleRoom, ' ')};
+  d.argv = server_command();
+  d.argv.insert(d.argv.end(), {"-spare", path, "-title-room", std::string(kTitleRoom, ' ')});
   d.listen_fd = fd;
   d.cwd = "/";
   d.oom_score = server_oom_score();

@@ -24,12 +24,8 @@ namespace tsrun::shim {
 namespace {
 
 std::vector<std::string> server_argv(const Args& a, const std::string& socket) {
-  std::vector<std::string> argv = {node_executable(), server_script(),
-                                   "-namespace",      a.ns,
-                                   "-id",             a.id,
-                                   "-address",        a.address,
-                                   "-publish-binary", a.publish_binary,
-                                   "-socket",         socket};
+  std::vector<std::string> argv = server_command();
+  argv.insert(argv.end(), {"-namespace", a.ns, "-id", a.id, "-address", a.address, "-publish-binary", a.publish_binary, "-socket", socket});
   if (a.debug) argv.push_back("-debug");
   return argv;
 }

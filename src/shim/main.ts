@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import net from 'node:net';
 import { messageOf } from '../errors.js';
 import { logger, setLogger } from '../log.js';
+import { sealedInit } from '../native/index.js';
 import { Server } from '../ttrpc/server.js';
 import { parseServerArgs, type ServerArgs } from './args.js';
 import { registerCleanupService } from './cleanup-service.js';
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const spare = parseSpareArgs(argv);
   if (!spare) return serve(parseServerArgs(argv), LISTEN_FD);
+  // Work every server does before its first container, done while nobody waits.
+  sealedInit();
   const adopted = waitForAdoption(spare, spareIdleMs(process.env));
   if (!adopted) process.exit(0);
   return serve(adopted.args, adopted.listenFd);

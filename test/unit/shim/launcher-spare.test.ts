@@ -152,7 +152,7 @@ describe('launcher start with a spare', { timeout: 30_000 }, () => {
       // No server of its own; the next spare instead.
       const argvs = await launched(e, 1);
       expect(argvs).toHaveLength(1);
-      expect(argvs[0]).toMatch(new RegExp(`^${shimServerScript} -spare ${e.spare} -title-room *$`));
+      expect(argvs[0]).toMatch(new RegExp(`^(--\\S+ )*${shimServerScript} -spare ${e.spare} -title-room *$`));
       expect(await listening(e.spare)).toBe(true);
       for (const fd of got!.fds) closeSync(fd);
     } finally {

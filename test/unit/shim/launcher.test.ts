@@ -175,7 +175,7 @@ describe('launcher start', { timeout: 30_000 }, () => {
       expect(out).toBe(`unix://${socket}`);
       expect(readFileSync(path.join(b, 'address'), 'utf8')).toBe(`unix://${socket}`);
       const [record] = await servers(e, 1);
-      expect(record).toContain(`argv ${shimServerScript} -namespace ns1 -id c1 -address /run/ctd.sock -publish-binary /usr/bin/containerd -socket ${socket}`);
+      expect(record).toContain(`argv --max-semi-space-size=1 ${shimServerScript} -namespace ns1 -id c1 -address /run/ctd.sock -publish-binary /usr/bin/containerd -socket ${socket}`);
       expect(record).toContain('ttrpc /run/ctd.sock.ttrpc');
       const pid = Number(/^sid (\d+)$/m.exec(record ?? '')?.[1]);
       expect(serverPids).toContain(pid);
@@ -185,6 +185,13 @@ describe('launcher start', { timeout: 30_000 }, () => {
     } finally {
       closeSync(log);
     }
+  });
+
+  it('runs node with TSRUN_SHIM_NODE_FLAGS in place of its default flags', async () => {
+    const e = env('flags-env');
+    expect(run(e, startArgs('c1'), bundle(e, 'c1'), { TSRUN_SHIM_NODE_FLAGS: ' --a  --b=1 ' }).status).toBe(0);
+    const [record] = await servers(e, 1);
+    expect(record).toContain(`argv --a --b=1 ${shimServerScript} -namespace ns1`);
   });
 
   it('gives the server /dev/null as stderr when there is no log fifo', async () => {
