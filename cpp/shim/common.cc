@@ -21,8 +21,11 @@ namespace tsrun::shim {
 namespace {
 
 // A shim server's heap stays small (a few containers' state), so its young generation need
-// not grow to V8's default 16 MiB semi-spaces: measured as bench/ section (e).
-constexpr const char* kServerNodeFlags = "--max-semi-space-size=1";
+// not grow to V8's default 16 MiB semi-spaces; and its code runs a few times per container,
+// never hot enough for the optimizing compiler that --lite-mode leaves out. Measured with
+// bench/ section (e), 10 servers: 225 MiB PSS without flags, 219 with the first, 192 with
+// both. (V8 notes on stderr, the log, that lite mode turns off --expose-wasm.)
+constexpr const char* kServerNodeFlags = "--max-semi-space-size=1 --lite-mode";
 
 std::string dirname_of(const std::string& path) {
   size_t slash = path.rfind('/');

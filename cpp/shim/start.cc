@@ -78,9 +78,10 @@ int run_start(const Args& a) {
     ::dup2(null, 2);
     ::close(null);
   }
-  // The next new group finds a server ready. Only after a new group: a reused one (the
-  // namespace's, a pod's) needs none, and a spare waiting for nothing only costs memory.
-  if (spares && bound == Bound::Listening) ensure_spare(a);
+  // The next new group finds a server ready: after a new container's or pod's group, when
+  // groups come and go. Not after a reused group, nor after a namespace's (group ""): its
+  // next containers reuse it, and a spare waiting for nothing only costs memory.
+  if (spares && bound == Bound::Listening && !group.empty()) ensure_spare(a);
   return 0;
 }
 

@@ -191,6 +191,17 @@ describe('launcher start with a spare', { timeout: 30_000 }, () => {
     expect(await listening(e.spare)).toBe(true);
   });
 
+  it('starts no spare after a namespace\'s group, whose next containers reuse it', async () => {
+    const e = env('namespace');
+    const r = await startLauncher(e, 'c1', { TSRUN_SHIM_GROUPING: 'namespace' }).done;
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(`unix://${groupSocket(e, '')}`);
+    expect(await launched(e, 1)).toEqual([expect.stringContaining('-namespace ns1 -id c1')]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await launched(e, 1)).toHaveLength(1);
+    expect(existsSync(e.spare)).toBe(false);
+  });
+
   it('neither uses nor starts a spare with TSRUN_SHIM_SPARE=0', async () => {
     const e = env('off');
     const r = await startLauncher(e, 'c1', { TSRUN_SHIM_SPARE: '0' }).done;

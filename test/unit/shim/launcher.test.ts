@@ -175,7 +175,7 @@ describe('launcher start', { timeout: 30_000 }, () => {
       expect(out).toBe(`unix://${socket}`);
       expect(readFileSync(path.join(b, 'address'), 'utf8')).toBe(`unix://${socket}`);
       const [record] = await servers(e, 1);
-      expect(record).toContain(`argv --max-semi-space-size=1 ${shimServerScript} -namespace ns1 -id c1 -address /run/ctd.sock -publish-binary /usr/bin/containerd -socket ${socket}`);
+      expect(record).toContain(`argv --max-semi-space-size=1 --lite-mode ${shimServerScript} -namespace ns1 -id c1 -address /run/ctd.sock -publish-binary /usr/bin/containerd -socket ${socket}`);
       expect(record).toContain('ttrpc /run/ctd.sock.ttrpc');
       const pid = Number(/^sid (\d+)$/m.exec(record ?? '')?.[1]);
       expect(serverPids).toContain(pid);
