@@ -8,7 +8,8 @@
 //   (e) shim PSS, 1 and 10 containers, default and namespace grouping
 //   (f) seccomp compile + load, ttrpc round trips
 //
-// Run as root. Environment: BENCH_ROUNDS (default 20; (b) runs a fifth of them, (e) and the
+// Run as root, under a subreaper (npm run bench uses tini -s: shim servers outlive the
+// launcher that started them, and this machine's init does not reap). Environment: BENCH_ROUNDS (default 20; (b) runs a fifth of them, (e) and the
 // seccomp cases their own share), BENCH_SECTIONS (e.g. "ad" to run only some).
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
