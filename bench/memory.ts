@@ -10,13 +10,16 @@ import { stats, timeCommand, type Section, type Stats } from './lib.js';
 
 const SETTLE_MS = 1000;
 
-/** kB */
-function pss(pid: number): number {
+/** kB: Pss, and the private part (USS: Private_Clean + Private_Dirty). PSS splits shared
+ *  pages among their sharers, so ours moves with the number of other Node processes on the
+ *  machine (the node binary's pages); USS does not. */
+function memory(pid: number): { pss: number; uss: number } {
   try {
-    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-    return m ? Number(m[1]) : 0;
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+    return { pss: kb('Pss'), uss: kb('Private_Clean') + kb('Private_Dirty') };
   } catch {
-    return 0; // gone
+    return { pss: 0, uss: 0 }; // gone
   }
 }
 
@@ -24,6 +27,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 interface Sample {
   total: number;
+  uss: number;
   spare: number;
   processes: number;
 }
@@ -42,14 +46,15 @@ async function sample(shim: ShimContainerd, runtime: string, count: number): Pro
   } else {
     pids = processesMatching('containerd-shim-runc-v2', `-address ${shim.ctd.address}`);
   }
-  const total = pids.reduce((sum, pid) => sum + pss(pid), 0);
-  const spare = spares.reduce((sum, pid) => sum + pss(pid), 0);
+  const total = pids.reduce((sum, pid) => sum + memory(pid).pss, 0);
+  const uss = pids.reduce((sum, pid) => sum + memory(pid).uss, 0);
+  const spare = spares.reduce((sum, pid) => sum + memory(pid).pss, 0);
   await shim.removeAll();
-  return { total: total / 1024, spare: spare / 1024, processes: pids.length };
+  return { total: total / 1024, uss: uss / 1024, spare: spare / 1024, processes: pids.length };
 }
 
 export async function memorySection(modes: { name: string; shim: ShimContainerd }[], rounds: number): Promise<Section> {
-  const lines = ['### (e) shim memory: total PSS of the shim processes, MiB (median of rounds)', '', '| grouping | shim | containers | PSS MiB | min | max | of which an idle spare | processes |', '|---|---|---:|---:|---:|---:|---:|---:|'];
+  const lines = ['### (e) shim memory: total PSS of the shim processes, MiB (median of rounds)', '', '| grouping | shim | containers | PSS MiB | min | max | of which an idle spare | USS MiB | processes |', '|---|---|---:|---:|---:|---:|---:|---:|---:|'];
   const medians = new Map<string, number>();
   for (const { name, shim } of modes) {
     for (const count of [1, 10]) {
@@ -60,9 +65,10 @@ export async function memorySection(modes: { name: string; shim: ShimContainerd 
         for (let r = 0; r < rounds; r++) samples.push(await sample(shim, runtime, count));
         const s: Stats = stats(`${name} ${runtime} ${count}`, samples.map((x) => x.total));
         const spare = stats('spare', samples.map((x) => x.spare)).median;
+        const uss = stats('uss', samples.map((x) => x.uss)).median;
         const procs = stats('procs', samples.map((x) => x.processes)).median;
         medians.set(s.name, s.median);
-        lines.push(`| ${runtime === RUNC ? 'per container (runc shim)' : name} | ${runtime === TS ? 'ts' : 'runc'} | ${count} | ${s.median.toFixed(1)} | ${s.min.toFixed(1)} | ${s.max.toFixed(1)} | ${spare.toFixed(1)} | ${procs} |`);
+        lines.push(`| ${runtime === RUNC ? 'per container (runc shim)' : name} | ${runtime === TS ? 'ts' : 'runc'} | ${count} | ${s.median.toFixed(1)} | ${s.min.toFixed(1)} | ${s.max.toFixed(1)} | ${spare.toFixed(1)} | ${uss.toFixed(1)} | ${procs} |`);
       }
     }
   }
