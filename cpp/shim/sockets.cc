@@ -53,8 +53,15 @@ Bound bind_socket(const std::string& path, int* fd_out, std::string* error) {
       *error = "bind " + path + ": " + std::strerror(e);
       return Bound::Failed;
     }
+    // A socket file nobody listens on is removed, but only if it is still the one probed:
+    // another launcher may have bound a fresh one at the path meanwhile.
+    struct stat before{}, after{};
+    if (::stat(path.c_str(), &before) < 0) continue;
     if (probe(path)) return Bound::Alive;
-    ::unlink(path.c_str());
+    if (::stat(path.c_str(), &after) == 0 && after.st_ino == before.st_ino && after.st_dev == before.st_dev &&
+        after.st_ctim.tv_sec == before.st_ctim.tv_sec && after.st_ctim.tv_nsec == before.st_ctim.tv_nsec) {
+      ::unlink(path.c_str());
+    }
   }
   *error = "bind " + path + ": address in use and no server answers";
   return Bound::Failed;

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -139,8 +140,17 @@ void ensure_spare(const Args& a) {
   std::string error;
   if (bind_socket(path, &fd, &error) != Bound::Listening) return;  // one waits already, or none can
   Detached d;
+  // Which socket file is the spare's (src/shim/spare.ts identity()): it leaves the path
+  // alone, and gives up waiting, once another file is there.
+  struct stat st{};
+  if (::stat(path.c_str(), &st) < 0) {
+    ::close(fd);
+    return;
+  }
+  std::string file = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+                     std::to_string(uint64_t(st.st_ctim.tv_sec) * 1000000000ULL + uint64_t(st.st_ctim.tv_nsec));
   d.argv = server_command();
-  d.argv.insert(d.argv.end(), {"-spare", path, "-title-room", std::string(kTitleRoom, ' ')});
+  d.argv.insert(d.argv.end(), {"-spare", path, "-spare-file", file, "-title-room", std::string(kTitleRoom, ' ')});
   d.listen_fd = fd;
   d.cwd = "/";
   d.oom_score = server_oom_score();

@@ -13,20 +13,33 @@ import { parseServerArgs, type ServerArgs } from './args.js';
 export const ADOPT_MAGIC = 'tsrun-adopt-1';
 const SPARE_FD = 3;
 const DEFAULT_IDLE_MS = 60_000;
+/** How often a waiting spare checks that its socket file is still its own. */
+const ORPHAN_CHECK_MS = 2_000;
 
 export interface SpareArgs {
   /** the spare socket's path (fd 3 listens there) */
   socket: string;
+  /** identity() of the socket file as the launcher bound it */
+  file?: string;
 }
 
-/** `-spare PATH [-title-room PAD]`; undefined when argv is a server's. */
+/** `-spare PATH [-spare-file ID] [-title-room PAD]`; undefined when argv is a server's.
+ *  ID names the socket file the launcher bound (see identity()), so a file that replaced it
+ *  before we looked is not taken for ours. */
 export function parseSpareArgs(argv: readonly string[]): SpareArgs | undefined {
   if (argv[0] !== '-spare') return undefined;
   const socket = argv[1];
   if (!socket) throw InvalidArgument.at('-spare', 'needs a value');
-  // -title-room only reserves argv space for the title set on adoption.
-  if (argv.length > 2 && !(argv[2] === '-title-room' && argv.length === 4)) throw InvalidArgument.at(String(argv[2]), 'unexpected argument');
-  return { socket };
+  const out: SpareArgs = { socket };
+  for (let i = 2; i < argv.length; i += 2) {
+    const flag = argv[i] as string;
+    const value = argv[i + 1];
+    if (flag !== '-spare-file' && flag !== '-title-room') throw InvalidArgument.at(flag, 'unexpected argument');
+    if (value === undefined) throw InvalidArgument.at(flag, 'needs a value');
+    // -title-room only reserves argv space for the title set on adoption.
+    if (flag === '-spare-file') out.file = value;
+  }
+  return out;
 }
 
 export function spareIdleMs(env: NodeJS.ProcessEnv): number {
@@ -78,11 +91,27 @@ function closeQuietly(fd: number): void {
   }
 }
 
+/** Which file is at the path, as dev:ino:ctime-ns (the launcher writes the same): the inode
+ *  number alone is not enough, as a file system may give a new file the number of one just
+ *  removed; the change time tells them apart. */
+export function identity(path: string): string {
+  const st = statSync(path, { bigint: true });
+  return `${st.dev}:${st.ino}:${st.ctimeNs}`;
+}
+
+function ownsPath(spare: SpareArgs, inode: string): boolean {
+  try {
+    return identity(spare.socket) === inode;
+  } catch {
+    return false;
+  }
+}
+
 /** The spare socket goes, so that the launcher that adopted us can start the next spare. */
-function leave(spare: SpareArgs, inode: number): void {
+function leave(spare: SpareArgs, inode: string): void {
   try {
     // Only our own socket file: never a successor's at the same path.
-    if (statSync(spare.socket).ino === inode) unlinkSync(spare.socket);
+    if (ownsPath(spare, inode)) unlinkSync(spare.socket);
   } catch {
     // gone already
   }
@@ -94,11 +123,14 @@ function leave(spare: SpareArgs, inode: number): void {
  * do). Undefined when nobody did within the idle time, or the launcher gave up on us.
  */
 export function waitForAdoption(spare: SpareArgs, idleMs: number): Adopted | undefined {
-  const inode = statSync(spare.socket).ino;
+  const inode = spare.file ?? identity(spare.socket);
   const deadline = Date.now() + idleMs;
   for (;;) {
-    const got = takeAdoption(SPARE_FD, Math.max(0, deadline - Date.now()));
+    const got = takeAdoption(SPARE_FD, Math.min(ORPHAN_CHECK_MS, Math.max(0, deadline - Date.now())));
     if (!got) {
+      // A spare nobody can reach any more (its socket file replaced: a launcher took it for
+      // a dead one's) would only hold memory: it goes now, not at its idle time.
+      if (Date.now() < deadline && ownsPath(spare, inode)) continue;
       leave(spare, inode);
       return undefined;
     }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectRequestSchema, Task } from '../../../src/gen/containerd/task/v2/shim_pb.js';
 import { takeAdoption, unixListen } from '../../../src/native/shim.js';
-import { parseAdoption, parseSpareArgs, spareIdleMs } from '../../../src/shim/spare.js';
+import { identity, parseAdoption, parseSpareArgs, spareIdleMs } from '../../../src/shim/spare.js';
 import { Client } from '../../../src/ttrpc/client.js';
 import { repoRoot, shimServerScript } from '../../helpers/paths.js';
 
@@ -113,7 +113,9 @@ describe('adoption messages', () => {
   it('reads the spare\'s command line and idle time, naming what is wrong', () => {
     expect(parseSpareArgs(['-namespace', 'x'])).toBeUndefined();
     expect(parseSpareArgs(['-spare', '/s/spare-1', '-title-room', '   '])).toEqual({ socket: '/s/spare-1' });
+    expect(parseSpareArgs(['-spare', '/s/spare-1', '-spare-file', '1:2:3', '-title-room', ' '])).toEqual({ socket: '/s/spare-1', file: '1:2:3' });
     expect(() => parseSpareArgs(['-spare'])).toThrow('-spare');
+    expect(() => parseSpareArgs(['-spare', '/s', '-spare-file'])).toThrow('-spare-file');
     expect(() => parseSpareArgs(['-spare', '/s', '-other', 'x'])).toThrow('-other');
     expect(spareIdleMs({})).toBe(60_000);
     expect(spareIdleMs({ TSRUN_SHIM_SPARE_IDLE_MS: '1500' })).toBe(1500);
@@ -152,7 +154,7 @@ describe('launcher start with a spare', { timeout: 30_000 }, () => {
       // No server of its own; the next spare instead.
       const argvs = await launched(e, 1);
       expect(argvs).toHaveLength(1);
-      expect(argvs[0]).toMatch(new RegExp(`^(--\\S+ )*${shimServerScript} -spare ${e.spare} -title-room *$`));
+      expect(argvs[0]).toMatch(new RegExp(`^(--\\S+ )*${shimServerScript} -spare ${e.spare} -spare-file \\d+:\\d+:\\d+ -title-room *$`));
       expect(await listening(e.spare)).toBe(true);
       for (const fd of got!.fds) closeSync(fd);
     } finally {
@@ -217,7 +219,7 @@ describe('launcher start with a spare', { timeout: 30_000 }, () => {
 describe('the spare server', { timeout: 60_000 }, () => {
   function spare(e: Env, extraEnv: Record<string, string>): ChildProcess {
     const fd = unixListen(e.spare);
-    const child = spawn(process.execPath, [shimServerScript, '-spare', e.spare, '-title-room', ' '.repeat(1024)], {
+    const child = spawn(process.execPath, [shimServerScript, '-spare', e.spare, '-spare-file', identity(e.spare), '-title-room', ' '.repeat(1024)], {
       cwd: '/',
       env: { PATH: process.env.PATH, ...extraEnv },
       stdio: ['ignore', 'ignore', 'ignore', fd],
@@ -233,6 +235,22 @@ describe('the spare server', { timeout: 60_000 }, () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(0);
     expect(existsSync(e.spare)).toBe(false);
+  });
+
+  it('exits early when its socket file is no longer its own, leaving the new one alone', async () => {
+    const e = env('orphan');
+    const child = spare(e, { TSRUN_SHIM_SPARE_IDLE_MS: '60000' });
+    expect(await listening(e.spare)).toBe(true);
+    // What a launcher does to a socket it took for a dead spare's: a new one at the path.
+    unlinkSync(e.spare);
+    const successor = unixListen(e.spare);
+    try {
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(0);
+      expect(existsSync(e.spare)).toBe(true);
+    } finally {
+      closeSync(successor);
+    }
   });
 
   it('once adopted, serves the group as the server start would have launched, and its place goes to a new spare', async () => {
