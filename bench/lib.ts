@@ -1,7 +1,7 @@
 // Timing helpers for the benchmarks: cases run interleaved, round by round, so that a noisy
 // moment of the machine hits every case alike; results are medians with min and max.
-import { spawnSync } from 'node:child_process';
-import { cpus, release } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpus, loadavg, release } from 'node:os';
 
 export interface Case {
   name: string;
@@ -19,13 +19,26 @@ export interface Stats {
   n: number;
 }
 
-export function timeCommand(cmd: string, args: string[], opts: { input?: string } = {}): number {
+export function timeCommand(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): number {
   const start = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'], input: opts.input ?? '' });
+  const r = spawnSync(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'], input: opts.input ?? '', env: opts.env ?? process.env });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr?.toString().trim()}`);
   return ms;
 }
+
+/** Runs a command to its end without blocking the event loop (for commands run side by side). */
+export function runCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${stderr.trim()}`))));
+  });
+}
+
+export const since = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 
 export function stats(name: string, samples: number[]): Stats {
   const s = [...samples].sort((a, b) => a - b);
@@ -64,4 +77,39 @@ export function machine(): string {
     `${cpus().length} × ${cpus()[0]?.model ?? '?'}, Linux ${release()}`,
     `node ${process.version}, ${v('runc', ['--version'])}, ${v('crun', ['--version'])}, containerd ${v('containerd', ['--version']).split(' ')[2] ?? '?'}`,
   ].join('; ');
+}
+
+/** The 1, 5 and 15 minute load averages, as uptime prints them. */
+export function load(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
+}
+
+/** One line of the summary: what was compared, both values, their ratio and the target. */
+export interface Ratio {
+  section: string;
+  measure: string;
+  ours: number;
+  theirs: number;
+  unit: string;
+  /** the ratio ours/theirs must be at most this; undefined: shown for information */
+  target?: number;
+  /** text for the ratio column when it is not ours/theirs */
+  note?: string;
+}
+
+export function ratioTable(rows: Ratio[]): string {
+  const lines = ['| | measure | tsrun | reference | ratio | target | met |', '|---|---|---:|---:|---:|---:|---|'];
+  for (const r of rows) {
+    const ratio = r.ours / r.theirs;
+    const met = r.target === undefined ? '' : ratio <= r.target ? 'yes' : 'no';
+    lines.push(`| ${r.section} | ${r.measure} | ${fmt(r.ours)} ${r.unit} | ${fmt(r.theirs)} ${r.unit} | ${ratio.toFixed(2)} | ${r.target === undefined ? '' : `<= ${r.target.toFixed(2)}`} | ${met} |`);
+  }
+  return lines.join('\n');
+}
+
+export interface Section {
+  text: string;
+  ratios: Ratio[];
 }

@@ -1,76 +1,68 @@
-// npm run bench: tsrun next to runc and crun, interleaved in one run, as medians with min and
-// max, written to bench/RESULTS.md with the date and the machine.
+// npm run bench: tsrun next to runc (and crun), every section in one run, each section's
+// cases interleaved round by round, as medians with min and max; one table of ratios against
+// the targets of issue 09, written to bench/RESULTS.md with the date, the machine and its
+// load (other work on a shared machine shows in the numbers; the load says how much).
 //
-//   (d) `tsrun run` vs `runc run` vs `crun run` of one bundle, and tsrun's own cost above
-//       `node -e 0` (target: tsrun run - node -e 0 <= runc run)
+//   (a) ctr run --rm, ts vs runc shim        (b) 20 of them side by side
+//   (c) ctr task exec latency                (d) tsrun run vs runc run vs crun run, node -e 0
+//   (e) shim PSS, 1 and 10 containers, default and namespace grouping
+//   (f) seccomp compile + load, ttrpc round trips
 //
-// crun 1.8 refuses this machine's hybrid cgroup layout, so it runs in a private mount
-// namespace where /sys/fs/cgroup/unified is unmounted (`unshare -m`, whose cost is measured
-// alone and shown). Environment: BENCH_ROUNDS (default 30).
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Run as root, under a subreaper (npm run bench uses tini -s: shim servers outlive the
+// launcher that started them, and this machine's init does not reap). Environment: BENCH_ROUNDS (default 20; (b) runs a fifth of them, (e) and the
+// seccomp cases their own share), BENCH_SECTIONS (e.g. "ad" to run only some).
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { defaultSpec } from '../src/oci/defaults.js';
 import { packageRoot } from '../src/native/addon.js';
-import { fmt, interleaved, machine, table, timeCommand, type Stats } from './lib.js';
+import { startShimContainerd, type ShimContainerd } from '../test/helpers/shim-containerd.js';
+import { cliSection } from './cli.js';
+import { load, machine, ratioTable, type Section } from './lib.js';
+import { memorySection } from './memory.js';
+import { seccompSection } from './seccomp.js';
+import { shimSection } from './shim.js';
+import { ttrpcSection } from './ttrpc.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
+const WANTED = process.env.BENCH_SECTIONS ?? 'abcdef';
+if (!(ROUNDS >= 1)) throw new Error(`BENCH_ROUNDS must be a positive number, not ${process.env.BENCH_ROUNDS}`);
+if (process.getuid?.() !== 0) throw new Error('the benchmark runs containers: run it as root');
 
-function bundle(dir: string): string {
-  cpSync(path.join(packageRoot, '.cache/fixtures/busybox/rootfs'), path.join(dir, 'rootfs'), { recursive: true, verbatimSymlinks: true });
-  const spec = defaultSpec() as { ociVersion: string; process: { terminal: boolean; args: string[] }; linux: { cgroupsPath?: string } };
-  // crun 1.8 knows runtime-spec versions up to 1.0.x only.
-  spec.ociVersion = '1.0.2-dev';
-  spec.process.terminal = false;
-  spec.process.args = ['true'];
-  spec.linux.cgroupsPath = '/tsrun-bench/c';
-  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
-  return dir;
-}
-
-async function cliSection(): Promise<{ rows: Stats[]; text: string }> {
-  const work = mkdtempSync(path.join(tmpdir(), 'tsrun-bench-'));
-  try {
-    const b = bundle(work);
-    const tsrun = path.join(packageRoot, 'bin/tsrun');
-    let n = 0;
-    const id = (): string => `bench-${process.pid}-${n++}`;
-    const crunScript = `umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --root ${work}/crun run --bundle ${b} $0`;
-    const rows = await interleaved(
-      [
-        { name: 'node -e 0', once: () => timeCommand(process.execPath, ['-e', '0']) },
-        { name: 'tsrun run', once: () => timeCommand(process.execPath, [tsrun, '--root', `${work}/tsrun`, 'run', '--bundle', b, id()]) },
-        { name: 'runc run', once: () => timeCommand('runc', ['--root', `${work}/runc`, 'run', '--bundle', b, id()]) },
-        { name: 'unshare -m true', once: () => timeCommand('unshare', ['-m', 'true']) },
-        { name: 'crun run (in unshare -m)', once: () => timeCommand('unshare', ['-m', 'sh', '-c', crunScript, id()]) },
-      ],
-      ROUNDS,
-    );
-    const get = (name: string): number => rows.find((r) => r.name === name)!.median;
-    const own = get('tsrun run') - get('node -e 0');
-    const text = [
-      '### (d) one container, `run` of busybox `true`',
-      '',
-      table(rows),
-      '',
-      `tsrun's own cost above \`node -e 0\`: ${fmt(own)} ms; \`runc run\`: ${fmt(get('runc run'))} ms; ratio ${(own / get('runc run')).toFixed(2)} (target <= 1.00).`,
-    ].join('\n');
-    return { rows, text };
-  } finally {
-    for (const dir of ['/sys/fs/cgroup/pids/tsrun-bench']) execFileSync('sh', ['-c', `for d in /sys/fs/cgroup/*/tsrun-bench; do rmdir $d 2>/dev/null; done; true`, dir]);
-    rmSync(work, { recursive: true, force: true });
+const loadBefore = load();
+const started = Date.now();
+const sections: Section[] = [];
+const envs: ShimContainerd[] = [];
+try {
+  const wants = (s: string): boolean => WANTED.includes(s);
+  if (wants('a') || wants('b') || wants('c') || wants('e')) {
+    const shim = await startShimContainerd();
+    envs.push(shim);
+    if (wants('a') || wants('b') || wants('c')) sections.push(await shimSection(shim, ROUNDS));
+    if (wants('e')) {
+      const grouped = await startShimContainerd({ shimEnv: { TSRUN_SHIM_GROUPING: 'namespace' } });
+      envs.push(grouped);
+      sections.push(await memorySection([{ name: 'default', shim }, { name: 'namespace', shim: grouped }], Math.max(2, Math.round(ROUNDS / 7))));
+    }
   }
+  if (wants('d')) sections.push(await cliSection(ROUNDS));
+  if (wants('f')) {
+    sections.push(await seccompSection(Math.max(5, Math.round(ROUNDS / 2))));
+    sections.push(await ttrpcSection(Math.min(20_000, ROUNDS * 500)));
+  }
+} finally {
+  for (const e of envs) await e.stop();
 }
 
-const sections = [await cliSection()];
 const report = [
   '# Benchmarks',
   '',
-  `${new Date().toISOString().slice(0, 10)}; ${machine()}; ${ROUNDS} rounds, interleaved.`,
+  `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${machine()}; ${ROUNDS} rounds, interleaved; ` +
+    `${Math.round((Date.now() - started) / 1000)} s in all. Load average (1, 5, 15 min) before: ${loadBefore}; after: ${load()}.`,
   '',
-  ...sections.map((s) => s.text),
+  'Reproduce: `npm run bench` as root (BENCH_ROUNDS=n for more or fewer rounds). Medians; ratio = tsrun / reference.',
   '',
+  ratioTable(sections.flatMap((s) => s.ratios)),
+  '',
+  ...sections.map((s) => `${s.text}\n`),
 ].join('\n');
 writeFileSync(path.join(packageRoot, 'bench/RESULTS.md'), report);
 process.stdout.write(report);

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ofRules, type Profile } from '../test/helpers/seccomp-profiles.js';
-import { fmt, interleaved, machine, table, timeCommand, type Stats } from './lib.js';
+import { fmt, interleaved, machine, table, timeCommand, type Section, type Stats } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const RULES = 300;
@@ -82,7 +82,8 @@ function added(base: Stats | undefined, other: Stats | undefined): string {
   return `| ${other.name} | ${fmt(other.median - base.median)} | ${fmt(other.min - base.min)} |`;
 }
 
-async function main(): Promise<void> {
+/** The run's tables as markdown, and the profile's cost for the summary (section (f) of npm run bench). */
+export async function seccompSection(runs: number): Promise<Section> {
   if (process.getuid?.() !== 0) throw new Error('the benchmark runs containers: run it as root');
   if (!existsSync(rootfsFixture)) throw new Error(`${rootfsFixture} is missing: run scripts/setup.sh first`);
   const rt = await runtimeFromDist();
@@ -134,17 +135,27 @@ async function main(): Promise<void> {
         { name: 'runc 1.1.5 CLI run, no profile', once: cli(['runc'], plain) },
         { name: 'runc 1.1.5 CLI run, profile', once: cli(['runc'], filtered) },
       ],
-      RUNS,
+      runs,
     );
     const [, libPlain, libFresh, libCached, tsPlain, tsProfile, runcPlain, runcProfile] = rows;
-
-    console.log(`${RULES}-rule docker-style profile (${instructions} BPF instructions with tsrun), ${RUNS} runs per case`);
-    console.log(`${machine()}\n`);
-    console.log(table(rows));
-    console.log('\nwhat the profile adds, ms\n');
-    console.log('| case | by median | by min |');
-    console.log('|---|---:|---:|');
-    for (const line of [added(libPlain, libFresh), added(libPlain, libCached), added(tsPlain, tsProfile), added(runcPlain, runcProfile)]) console.log(line);
+    const text = [
+      `### (f) seccomp: a ${RULES}-rule docker-style profile (${instructions} BPF instructions with tsrun)`,
+      '',
+      table(rows),
+      '',
+      'what the profile adds, ms',
+      '',
+      '| case | by median | by min |',
+      '|---|---:|---:|',
+      ...[added(libPlain, libFresh), added(libPlain, libCached), added(tsPlain, tsProfile), added(runcPlain, runcProfile)],
+    ].join('\n');
+    return {
+      text,
+      ratios: [
+        { section: '(f)', measure: `run with a ${RULES}-rule profile compiled anew: the shim's runtime (in-process) vs \`runc run\``, ours: libFresh?.median ?? 0, theirs: runcProfile?.median ?? 0, unit: 'ms' },
+        { section: '(f)', measure: 'the same profile from the cache (the shim\'s usual case) vs `runc run`', ours: libCached?.median ?? 0, theirs: runcProfile?.median ?? 0, unit: 'ms' },
+      ],
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
     // The parent the runs' cgroups were made under, where it is empty now.
@@ -152,4 +163,8 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { text } = await seccompSection(RUNS);
+  console.log(`${RUNS} runs per case; ${machine()}\n`);
+  console.log(text);
+}

@@ -19,6 +19,7 @@ import { StateRequestSchema, StateResponseSchema, Task, type StateRequest, type 
 import { Status } from '../src/gen/containerd/types/task/task_pb.js';
 import { Client } from '../src/ttrpc/client.js';
 import { Server } from '../src/ttrpc/server.js';
+import type { Section } from './lib.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -94,7 +95,8 @@ async function measure(transport: string, call: Call, calls: number, concurrency
   };
 }
 
-async function main(): Promise<void> {
+/** Round trips of both transports, as a markdown table (section (f) of npm run bench). */
+export async function ttrpcSection(calls = CALLS, concurrency = CONCURRENCY): Promise<Section> {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-bench-'));
   const child = fork(fileURLToPath(import.meta.url), ['serve', dir], { stdio: 'inherit' });
   try {
@@ -120,18 +122,21 @@ async function main(): Promise<void> {
       ['gRPC (@grpc/grpc-js)', grpcCall],
     ] as const) {
       await measure(name, call, WARMUP, CONCURRENCY);
-      results.push(await measure(name, call, CALLS, 1));
-      results.push(await measure(name, call, CALLS * 2, CONCURRENCY));
+      results.push(await measure(name, call, calls, 1));
+      results.push(await measure(name, call, calls * 2, concurrency));
     }
     await ttrpc.close();
     grpcClient.close();
 
-    console.log(`node ${process.version}, ${CALLS} sequential / ${CALLS * 2} concurrent calls of Task.State over a unix socket\n`);
-    console.log('| transport | mode | round trips/s | median µs | p99 µs |');
-    console.log('|---|---|---:|---:|---:|');
-    for (const r of results) {
-      console.log(`| ${r.transport} | ${r.mode} | ${Math.round(r.perSecond)} | ${r.medianUs.toFixed(1)} | ${r.p99Us.toFixed(1)} |`);
-    }
+    const text = [
+      `### (f) ttrpc round trips: ${calls} sequential / ${calls * 2} concurrent calls of Task.State over a unix socket`,
+      '',
+      '| transport | mode | round trips/s | median µs | p99 µs |',
+      '|---|---|---:|---:|---:|',
+      ...results.map((r) => `| ${r.transport} | ${r.mode} | ${Math.round(r.perSecond)} | ${r.medianUs.toFixed(1)} | ${r.p99Us.toFixed(1)} |`),
+    ].join('\n');
+    const seq = (t: string): number => results.find((r) => r.transport === t && r.mode === 'sequential')?.medianUs ?? 0;
+    return { text, ratios: [{ section: '(f)', measure: 'ttrpc (ours) vs gRPC (grpc-js) round trip, sequential median', ours: seq('ttrpc (tsrun)'), theirs: seq('gRPC (@grpc/grpc-js)'), unit: 'µs' }] };
   } finally {
     child.kill();
     rmSync(dir, { recursive: true, force: true });
@@ -139,4 +144,4 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === 'serve') await serve(process.argv[3] as string);
-else await main();
+else if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(`node ${process.version}\n\n${(await ttrpcSection()).text}`);

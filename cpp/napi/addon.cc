@@ -19,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_seccomp(env, exports);
   register_seccomp_agent(env, exports);
   register_shim(env, exports);
+  register_spare(env, exports);
 
   auto steps = Napi::Array::New(env);
   uint32_t i = 0;

@@ -41,6 +41,7 @@ void register_pty(Napi::Env env, Napi::Object exports);
 void register_bpf(Napi::Env env, Napi::Object exports);
 void register_eventfd(Napi::Env env, Napi::Object exports);
 void register_seccomp(Napi::Env env, Napi::Object exports);
+void register_spare(Napi::Env env, Napi::Object exports);
 void register_seccomp_agent(Napi::Env env, Napi::Object exports);
 void register_shim(Napi::Env env, Napi::Object exports);
 

@@ -20,6 +20,13 @@ namespace tsrun::shim {
 
 namespace {
 
+// A shim server's heap stays small (a few containers' state), so its young generation need
+// not grow to V8's default 16 MiB semi-spaces; and its code runs a few times per container,
+// never hot enough for the optimizing compiler that --lite-mode leaves out. Measured with
+// bench/ section (e), 10 servers: 225 MiB PSS without flags, 219 with the first, 192 with
+// both. (V8 notes on stderr, the log, that lite mode turns off --expose-wasm.)
+constexpr const char* kServerNodeFlags = "--max-semi-space-size=1 --lite-mode";
+
 std::string dirname_of(const std::string& path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
@@ -42,6 +49,27 @@ std::string package_root() {
   if (n <= 0) die("cannot read /proc/self/exe");
   buf[n] = '\0';
   return dirname_of(dirname_of(dirname_of(buf)));
+}
+
+std::string server_script() {
+  std::string root = package_root();
+  std::string bundle = root + "/dist/bundle/shim.mjs";
+  return ::access(bundle.c_str(), R_OK) == 0 ? bundle : root + "/dist/shim/main.js";
+}
+
+std::vector<std::string> server_command() {
+  std::vector<std::string> argv = {node_executable()};
+  const char* env = ::getenv("TSRUN_SHIM_NODE_FLAGS");
+  std::string flags = env ? env : kServerNodeFlags;
+  size_t start = 0;
+  while (start < flags.size()) {
+    size_t end = flags.find(' ', start);
+    if (end == std::string::npos) end = flags.size();
+    if (end > start) argv.push_back(flags.substr(start, end - start));
+    start = end + 1;
+  }
+  argv.push_back(server_script());
+  return argv;
 }
 
 std::string node_executable() {

@@ -11,6 +11,13 @@ namespace tsrun::shim {
 /** The tsrun package: two levels above this executable (build/Release/). */
 std::string package_root();
 
+/** The shim server's script: the bundle (dist/bundle/shim.mjs) when built, else dist/shim/main.js. */
+std::string server_script();
+
+/** node, its flags for a shim server, and server_script(): the start of a server's argv.
+ *  The flags are $TSRUN_SHIM_NODE_FLAGS (space-separated) when set, else kServerNodeFlags. */
+std::vector<std::string> server_command();
+
 /** The node executable: $TSRUN_NODE, else the one that built us, else "node" on $PATH. */
 std::string node_executable();
 

@@ -2,7 +2,7 @@
 //
 // A small native program, because containerd runs it on every container's critical path
 // (`start` before, `delete` after): it must cost a fork and an exec, not a Node start. The
-// long-lived server it launches (dist/shim/main.js) is Node and does the real work.
+// long-lived server it launches (dist/bundle/shim.mjs, or dist/shim/main.js) is Node and does the real work.
 #include <unistd.h>
 
 #include <string>
@@ -16,8 +16,8 @@ extern char** environ;
 namespace tsrun::shim {
 
 int run_serve(const Args& a) {
-  std::vector<std::string> args = {node_executable(), package_root() + "/dist/shim/main.js", "-namespace", a.ns,
-                                   "-id", a.id, "-address", a.address, "-publish-binary", a.publish_binary};
+  std::vector<std::string> args = server_command();
+  args.insert(args.end(), {"-namespace", a.ns, "-id", a.id, "-address", a.address, "-publish-binary", a.publish_binary});
   if (!a.socket.empty()) args.insert(args.end(), {"-socket", a.socket});
   if (a.debug) args.push_back("-debug");
   std::vector<char*> argv;

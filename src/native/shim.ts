@@ -40,3 +40,27 @@ export function umount(target: string, flags: number): boolean {
 export function pidfdExited(pidfd: number): boolean {
   return call(() => shim.pidfdExited(pidfd));
 }
+
+export interface Adoption {
+  /** the connection to answer on */
+  conn: number;
+  /** the fds that came with it, in order */
+  fds: number[];
+  data: Buffer;
+}
+
+interface SpareAddon {
+  takeAdoption(listenFd: number, timeoutMs: number): Adoption | null;
+  dup2(from: number, to: number): void;
+}
+
+const spare = addon as unknown as SpareAddon;
+
+/** Blocks until a launcher hands this spare a group on listenFd, or null after timeoutMs. */
+export function takeAdoption(listenFd: number, timeoutMs: number): Adoption | null {
+  return call(() => spare.takeAdoption(listenFd, timeoutMs));
+}
+
+export function dup2(from: number, to: number): void {
+  call(() => spare.dup2(from, to));
+}

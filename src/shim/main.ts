@@ -1,18 +1,21 @@
-// The shim server: `containerd-shim-ts-v2 start` launches it (node dist/shim/main.js) with
-// the group's listening socket as fd 3 and the bundle's log fifo as stderr. It serves the
+// The shim server: `containerd-shim-ts-v2 start` launches it (node dist/bundle/shim.mjs, the bundle of this file) with
+// the group's listening socket as fd 3 and the bundle's log fifo as stderr, or hands both
+// to a waiting spare (`main.js -spare PATH`, spare.ts) that then serves the same way. It serves the
 // Task API for every container of its group and exits once containerd has shut down the
 // last of them (or on SIGTERM).
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import { messageOf } from '../errors.js';
 import { logger, setLogger } from '../log.js';
+import { sealedInit } from '../native/index.js';
 import { Server } from '../ttrpc/server.js';
-import { parseServerArgs } from './args.js';
+import { parseServerArgs, type ServerArgs } from './args.js';
 import { registerCleanupService } from './cleanup-service.js';
 import { EventQueue, publishBinaryTransport, ttrpcTransport } from './events.js';
 import { Reaper } from './exits.js';
 import { ShimLogger } from './logging.js';
 import { Shim } from './shim.js';
+import { parseSpareArgs, spareIdleMs, waitForAdoption } from './spare.js';
 import { registerTaskService } from './task-service.js';
 
 const LISTEN_FD = 3;
@@ -20,7 +23,17 @@ const FLUSH_MS = 5000;
 const DEFAULT_ROOT = '/run/containerd/ts';
 
 async function main(): Promise<void> {
-  const args = parseServerArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const spare = parseSpareArgs(argv);
+  if (!spare) return serve(parseServerArgs(argv), LISTEN_FD);
+  // Work every server does before its first container, done while nobody waits.
+  sealedInit();
+  const adopted = waitForAdoption(spare, spareIdleMs(process.env));
+  if (!adopted) process.exit(0);
+  return serve(adopted.args, adopted.listenFd);
+}
+
+async function serve(args: ServerArgs, listenFd: number): Promise<void> {
   setLogger(new ShimLogger(args.debug));
   // Not relying on the cwd: it is the first container's bundle, which goes with it.
   process.chdir('/');
@@ -58,7 +71,7 @@ async function main(): Promise<void> {
   server.serve(listener);
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
-    listener.listen({ fd: LISTEN_FD } as net.ListenOptions, () => resolve());
+    listener.listen({ fd: listenFd } as net.ListenOptions, () => resolve());
   });
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void exit(sig));
   process.on('uncaughtException', (err) => logger.error(`uncaught: ${err.stack ?? err.message}`));

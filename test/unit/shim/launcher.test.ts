@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteRequestSchema, DeleteResponseSchema } from '../../../src/gen/containerd/task/v2/shim_pb.js';
 import { CLEANUP_METHOD, CLEANUP_SERVICE } from '../../../src/shim/cleanup-service.js';
 import { Server } from '../../../src/ttrpc/server.js';
-import { repoRoot } from '../../helpers/paths.js';
+import { repoRoot, shimServerScript } from '../../helpers/paths.js';
 
 const launcher = path.join(repoRoot, 'bin', 'containerd-shim-ts-v2');
 let work: string;
@@ -74,7 +74,8 @@ function bundle(e: Env, id: string, annotations: Record<string, string> = {}): s
 function run(e: Env, args: string[], cwd: string, extraEnv: Record<string, string> = {}) {
   return spawnSync(launcher, args, {
     cwd,
-    env: { PATH: process.env.PATH, TTRPC_ADDRESS: '/run/ctd.sock.ttrpc', TSRUN_NODE: fakeNode, FAKE_OUT: e.out, TSRUN_SHIM_SOCKET_DIR: e.sockets, ...extraEnv },
+    // No warm spare here (launcher-spare.test.ts has those): one stand-in per server.
+    env: { PATH: process.env.PATH, TTRPC_ADDRESS: '/run/ctd.sock.ttrpc', TSRUN_NODE: fakeNode, FAKE_OUT: e.out, TSRUN_SHIM_SOCKET_DIR: e.sockets, TSRUN_SHIM_SPARE: '0', ...extraEnv },
     input: '',
     timeout: 10_000,
   });
@@ -157,7 +158,7 @@ describe('launcher start', { timeout: 30_000 }, () => {
       const started = Date.now();
       const child = spawn(launcher, startArgs('c1'), {
         cwd: b,
-        env: { PATH: process.env.PATH, TTRPC_ADDRESS: '/run/ctd.sock.ttrpc', TSRUN_NODE: fakeNode, FAKE_OUT: e.out, TSRUN_SHIM_SOCKET_DIR: e.sockets },
+        env: { PATH: process.env.PATH, TTRPC_ADDRESS: '/run/ctd.sock.ttrpc', TSRUN_NODE: fakeNode, FAKE_OUT: e.out, TSRUN_SHIM_SOCKET_DIR: e.sockets, TSRUN_SHIM_SPARE: '0' },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       child.stdin.end();
@@ -174,7 +175,7 @@ describe('launcher start', { timeout: 30_000 }, () => {
       expect(out).toBe(`unix://${socket}`);
       expect(readFileSync(path.join(b, 'address'), 'utf8')).toBe(`unix://${socket}`);
       const [record] = await servers(e, 1);
-      expect(record).toContain(`argv ${path.join(repoRoot, 'dist', 'shim', 'main.js')} -namespace ns1 -id c1 -address /run/ctd.sock -publish-binary /usr/bin/containerd -socket ${socket}`);
+      expect(record).toContain(`argv --max-semi-space-size=1 --lite-mode ${shimServerScript} -namespace ns1 -id c1 -address /run/ctd.sock -publish-binary /usr/bin/containerd -socket ${socket}`);
       expect(record).toContain('ttrpc /run/ctd.sock.ttrpc');
       const pid = Number(/^sid (\d+)$/m.exec(record ?? '')?.[1]);
       expect(serverPids).toContain(pid);
@@ -184,6 +185,13 @@ describe('launcher start', { timeout: 30_000 }, () => {
     } finally {
       closeSync(log);
     }
+  });
+
+  it('runs node with TSRUN_SHIM_NODE_FLAGS in place of its default flags', async () => {
+    const e = env('flags-env');
+    expect(run(e, startArgs('c1'), bundle(e, 'c1'), { TSRUN_SHIM_NODE_FLAGS: ' --a  --b=1 ' }).status).toBe(0);
+    const [record] = await servers(e, 1);
+    expect(record).toContain(`argv --a --b=1 ${shimServerScript} -namespace ns1`);
   });
 
   it('gives the server /dev/null as stderr when there is no log fifo', async () => {

@@ -1,0 +1,180 @@
+// The warm spare (cpp/shim/spare.h has the protocol): this process was started with every
+// module of the server loaded but no group, and waits on its spare socket (fd 3) for a
+// launcher to hand it one. Adopted, it becomes exactly the server `start` would have
+// launched: the group's socket, the bundle's log fifo on stderr, containerd's environment
+// and oom score, and a process title with the server's flags (ps, and tests, tell servers
+// apart by them). Nobody adopting it within its idle time, it removes its socket and exits.
+import { closeSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { InvalidArgument } from '../errors.js';
+import { dup2, takeAdoption } from '../native/shim.js';
+import { parseServerArgs, type ServerArgs } from './args.js';
+
+/** Must match kAdoptMagic in cpp/shim/spare.h. */
+export const ADOPT_MAGIC = 'tsrun-adopt-1';
+const SPARE_FD = 3;
+const DEFAULT_IDLE_MS = 60_000;
+/** How often a waiting spare checks that its socket file is still its own. */
+const ORPHAN_CHECK_MS = 2_000;
+
+export interface SpareArgs {
+  /** the spare socket's path (fd 3 listens there) */
+  socket: string;
+  /** identity() of the socket file as the launcher bound it */
+  file?: string;
+}
+
+/** `-spare PATH [-spare-file ID] [-title-room PAD]`; undefined when argv is a server's.
+ *  ID names the socket file the launcher bound (see identity()), so a file that replaced it
+ *  before we looked is not taken for ours. */
+export function parseSpareArgs(argv: readonly string[]): SpareArgs | undefined {
+  if (argv[0] !== '-spare') return undefined;
+  const socket = argv[1];
+  if (!socket) throw InvalidArgument.at('-spare', 'needs a value');
+  const out: SpareArgs = { socket };
+  for (let i = 2; i < argv.length; i += 2) {
+    const flag = argv[i] as string;
+    const value = argv[i + 1];
+    if (flag !== '-spare-file' && flag !== '-title-room') throw InvalidArgument.at(flag, 'unexpected argument');
+    if (value === undefined) throw InvalidArgument.at(flag, 'needs a value');
+    // -title-room only reserves argv space for the title set on adoption.
+    if (flag === '-spare-file') out.file = value;
+  }
+  return out;
+}
+
+export function spareIdleMs(env: NodeJS.ProcessEnv): number {
+  const text = env.TSRUN_SHIM_SPARE_IDLE_MS;
+  if (text === undefined || text === '') return DEFAULT_IDLE_MS;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms <= 0) throw InvalidArgument.at('TSRUN_SHIM_SPARE_IDLE_MS', `must be a positive integer, not "${text}"`);
+  return ms;
+}
+
+export interface Adopted {
+  args: ServerArgs;
+  /** the group's listening socket */
+  listenFd: number;
+}
+
+interface Message {
+  fields: Map<string, string>;
+  env: string[];
+}
+
+/** NUL-terminated items: the magic, key=value fields, an empty item, the environment. */
+export function parseAdoption(data: Buffer): Message | undefined {
+  const items = data.toString('utf8').split('\0');
+  if (items.pop() !== '' || items[0] !== ADOPT_MAGIC) return undefined;
+  const end = items.indexOf('', 1);
+  if (end < 0) return undefined;
+  const fields = new Map<string, string>();
+  for (const item of items.slice(1, end)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) return undefined;
+    fields.set(item.slice(0, eq), item.slice(eq + 1));
+  }
+  return { fields, env: items.slice(end + 1) };
+}
+
+function serverArgsOf(fields: Map<string, string>): ServerArgs {
+  const argv: string[] = [];
+  for (const key of ['namespace', 'id', 'address', 'publish-binary', 'socket']) argv.push(`-${key}=${fields.get(key) ?? ''}`);
+  if (fields.get('debug') === '1') argv.push('-debug');
+  return parseServerArgs(argv);
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
+
+/** Which file is at the path, as dev:ino:ctime-ns (the launcher writes the same): the inode
+ *  number alone is not enough, as a file system may give a new file the number of one just
+ *  removed; the change time tells them apart. */
+export function identity(path: string): string {
+  const st = statSync(path, { bigint: true });
+  return `${st.dev}:${st.ino}:${st.ctimeNs}`;
+}
+
+function ownsPath(spare: SpareArgs, inode: string): boolean {
+  try {
+    return identity(spare.socket) === inode;
+  } catch {
+    return false;
+  }
+}
+
+/** The spare socket goes, so that the launcher that adopted us can start the next spare. */
+function leave(spare: SpareArgs, inode: string): void {
+  try {
+    // Only our own socket file: never a successor's at the same path.
+    if (ownsPath(spare, inode)) unlinkSync(spare.socket);
+  } catch {
+    // gone already
+  }
+  closeQuietly(SPARE_FD);
+}
+
+/**
+ * Waits for a launcher to hand this spare a group, blocking (a spare has nothing else to
+ * do). Undefined when nobody did within the idle time, or the launcher gave up on us.
+ */
+export function waitForAdoption(spare: SpareArgs, idleMs: number): Adopted | undefined {
+  const inode = spare.file ?? identity(spare.socket);
+  const deadline = Date.now() + idleMs;
+  for (;;) {
+    const got = takeAdoption(SPARE_FD, Math.min(ORPHAN_CHECK_MS, Math.max(0, deadline - Date.now())));
+    if (!got) {
+      // A spare nobody can reach any more (its socket file replaced: a launcher took it for
+      // a dead one's) would only hold memory: it goes now, not at its idle time.
+      if (Date.now() < deadline && ownsPath(spare, inode)) continue;
+      leave(spare, inode);
+      return undefined;
+    }
+    const message = parseAdoption(got.data);
+    let args: ServerArgs | undefined;
+    try {
+      args = message && serverArgsOf(message.fields);
+    } catch {
+      args = undefined;
+    }
+    const [listenFd, logFd] = got.fds;
+    const withLog = message?.fields.get('log') === '1';
+    if (!message || !args || listenFd === undefined || (withLog && logFd === undefined)) {
+      // Not a launcher of ours: keep waiting.
+      for (const fd of [got.conn, ...got.fds]) closeQuietly(fd);
+      continue;
+    }
+    leave(spare, inode);
+    try {
+      writeSync(got.conn, '1');
+    } catch {
+      // The launcher gave up waiting (and started a server itself): the group is not ours.
+      for (const fd of [got.conn, ...got.fds]) closeQuietly(fd);
+      return undefined;
+    }
+    closeQuietly(got.conn);
+    if (withLog && logFd !== undefined) {
+      dup2(logFd, 2);
+      closeQuietly(logFd);
+    }
+    for (const key of Object.keys(process.env)) delete process.env[key];
+    for (const entry of message.env) {
+      const eq = entry.indexOf('=');
+      if (eq > 0) process.env[entry.slice(0, eq)] = entry.slice(eq + 1);
+    }
+    const oom = message.fields.get('oom');
+    if (oom) {
+      try {
+        writeFileSync('/proc/self/oom_score_adj', oom);
+      } catch {
+        // lowering it needs a capability we may lack; containerd's value + 1 was set at launch
+      }
+    }
+    process.title = [process.execPath, process.argv[1], '-namespace', args.namespace, '-id', args.id, '-address', args.address, '-publish-binary', args.publishBinary, '-socket', args.socket, ...(args.debug ? ['-debug'] : []), ''].join(' ');
+    return { args, listenFd };
+  }
+}

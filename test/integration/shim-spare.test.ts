@@ -1,0 +1,78 @@
+// The warm spare through containerd: a new group's container is served by the spare the
+// previous start left waiting (with containerd's environment: its events arrive), a spare
+// that died is replaced, and an idle spare exits leaving nothing behind.
+import { readdirSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { IMAGE, NAMESPACE, processesMatching, containerId, shimContainerdForFile, startShimContainerd, TS } from '../helpers/shim.js';
+
+const shim = shimContainerdForFile();
+
+async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The server serving id: its command line (the spare's title once adopted) names it. */
+function serverOf(id: string): number[] {
+  const mine = new Set(processesMatching(`-id ${id} `));
+  return shim().servers().filter((pid) => mine.has(pid));
+}
+
+const spareSockets = (dir: string): string[] => readdirSync(dir).filter((f) => f.startsWith('spare-'));
+
+describe('the warm spare', () => {
+  it('serves the next new group: that server is the spare, with the group\'s log and containerd\'s events, and a new spare takes its place', async () => {
+    const first = containerId('first');
+    const second = containerId('second');
+    expect((await shim().ctrRun(['run', '-d', '--runtime', TS, IMAGE, first, 'sleep', '1000'])).code).toBe(0);
+    await until('a spare', () => shim().spares().length === 1);
+    const [spare] = shim().spares();
+    const r = await shim().ctrRun(['run', '-d', '--runtime', TS, IMAGE, second, 'sleep', '1000']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(serverOf(second)).toEqual([spare]);
+    expect(shim().spares()).not.toContain(spare);
+    const bundle = path.join(shim().ctd.state, 'io.containerd.runtime.v2.task', NAMESPACE, second);
+    expect(readlinkSync(`/proc/${spare}/fd/2`)).toBe(path.join(bundle, 'log'));
+    // Events go to containerd's TTRPC_ADDRESS, which the spare learnt on adoption.
+    await shim().waitEvent(second, '/tasks/start');
+    const exec = await shim().ctrRun(['task', 'exec', '--exec-id', 'e1', second, 'sh', '-c', 'echo from-spare; exit 3']);
+    expect(exec).toMatchObject({ code: 3, stdout: 'from-spare\n' });
+    await until('the next spare', () => shim().spares().length === 1);
+    expect(shim().spares()).not.toContain(spare);
+    expect(spareSockets(shim().socketDir)).toHaveLength(1);
+    await shim().removeAll();
+    expect(shim().servers()).toEqual([]);
+  });
+
+  it('replaces a spare that died: the container still runs, and a new spare waits', async () => {
+    const before = containerId('before');
+    expect((await shim().run(TS, before, ['true'])).code).toBe(0);
+    await until('a spare', () => shim().spares().length === 1);
+    const [dead] = shim().spares();
+    process.kill(dead as number, 'SIGKILL');
+    await until('the spare gone', () => !shim().spares().includes(dead as number));
+    const id = containerId('after');
+    const r = await shim().run(TS, id, ['echo', 'still-runs']);
+    expect(r).toMatchObject({ code: 0, stdout: 'still-runs\n', stderr: '' });
+    await until('a new spare', () => shim().spares().length === 1);
+    expect(shim().spares()).not.toContain(dead);
+    expect(spareSockets(shim().socketDir)).toHaveLength(1);
+  });
+
+  it('exits after its idle time with nothing left: no process, no socket', async () => {
+    const idle = await startShimContainerd({ shimEnv: { TSRUN_SHIM_SPARE_IDLE_MS: '500' } });
+    try {
+      const id = containerId('idle');
+      expect((await idle.run(TS, id, ['true'])).code).toBe(0);
+      await until('no server and no spare', () => idle.servers().length === 0 && idle.spares().length === 0);
+      expect(readdirSync(idle.socketDir)).toEqual([]);
+    } finally {
+      await idle.stop();
+    }
+  });
+});
