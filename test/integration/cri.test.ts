@@ -21,7 +21,7 @@ import {
 } from '../helpers/cri/gen/runtime/v1/api_pb.js';
 import { cgroupFile, cmdline, getInNetns, ppid, sleep, streamInNetns, verbose, waitState, type Streamed } from '../helpers/cri/inspect.js';
 import { isAlive } from '../helpers/leaks.js';
-import { tsrunBin } from '../helpers/paths.js';
+import { shimServerScript, tsrunBin } from '../helpers/paths.js';
 
 const env = criEnvForFile();
 const GRACE_SECONDS = 2;
@@ -153,17 +153,26 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
   const parents = new Set([ppid(sandbox.pid), ppid(statusA.pid), ppid(statusB.pid)]);
   const shimPid = [...parents][0] ?? -1;
   const shimCmd = cmdline(shimPid);
-  const oneShim = parents.size === 1 && (handler === 'ts' ? shimCmd.includes('dist/shim/main.js') : shimCmd.includes('containerd-shim-runc-v2'));
+  const oneShim = parents.size === 1 && (handler === 'ts' ? shimCmd.includes(shimServerScript) : shimCmd.includes('containerd-shim-runc-v2'));
 
   const text = (b: Uint8Array): string => new TextDecoder().decode(b);
   const ips = text((await cri.runtime.execSync({ containerId: a, cmd: ['sh', '-c', 'ip -4 -o addr show | sed "s/ \\+/ /g" | cut -d" " -f2,4'], timeout: 20n })).stdout);
   // Operators list a handler's containers with its runtime CLI on the shim's state root (the
   // running ones: CRI deletes an exited container's task at once).
-  const cliList = (): string[] =>
-    (handler === 'ts'
-      ? execFileSync(tsrunBin, ['--root', path.join(env().shim.stateRoot, CRI_NAMESPACE), 'list', '-q'], { encoding: 'utf8' })
-      : execFileSync('runc', ['--root', path.join(env().dir, 'runc', CRI_NAMESPACE), 'list', '-q'], { encoding: 'utf8' })
-    ).split('\n');
+  // runc 1.1.5's list fails when a container's directory goes while it reads them (CRI
+  // deleting an exited task meanwhile): such a list is taken again.
+  const cliList = (attempts = 5): string[] => {
+    try {
+      return (
+        handler === 'ts'
+          ? execFileSync(tsrunBin, ['--root', path.join(env().shim.stateRoot, CRI_NAMESPACE), 'list', '-q'], { encoding: 'utf8' })
+          : execFileSync('runc', ['--root', path.join(env().dir, 'runc', CRI_NAMESPACE), 'list', '-q'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      ).split('\n');
+    } catch (err) {
+      if (attempts <= 1 || !String((err as { stderr?: unknown }).stderr).includes('no such file or directory')) throw err;
+      return cliList(attempts - 1);
+    }
+  };
   const listed = cliList();
   const listedByCli = [podSandboxId, a, b, e].map((id) => listed.includes(id));
 
