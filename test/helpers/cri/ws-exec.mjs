@@ -39,7 +39,13 @@ const sock = net.connect(Number(url.port), url.hostname, () => {
   );
 });
 sock.setTimeout(30_000, () => fail('no answer within 30 s'));
-sock.on('error', (err) => fail(err.message));
+// Once the server has sent its close (or the final status), it may reset the connection
+// before our close reaches it: everything is read by then, and 'close' prints it.
+let closing = false;
+sock.on('error', (err) => {
+  if (closing || channels[3].length > 0) return;
+  fail(err.message);
+});
 sock.on('data', (chunk) => {
   buffer = Buffer.concat([buffer, chunk]);
   if (!upgraded) {
@@ -96,6 +102,7 @@ function frames() {
     const payload = buffer.subarray(at, at + len);
     buffer = buffer.subarray(at + len);
     if (opcode === 8) {
+      closing = true;
       sock.end(Buffer.from([0x88, 0x80, 0, 0, 0, 0])); // our close, masked with a zero key
       return;
     }
