@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { forFile } from '../for-file.js';
 import { repoRoot, TEST_CGROUP_PARENT } from '../paths.js';
 import { processesMatching, startShimContainerd, type ShimContainerd } from '../shim.js';
 import { criClient, type CriClient } from './client.js';
@@ -310,15 +310,5 @@ function removeCgroupParent(parent: string): void {
 
 /** One CRI env for the calling test file; call the returned function inside tests. */
 export function criEnvForFile(): () => CriEnv {
-  let env: CriEnv | undefined;
-  beforeAll(async () => {
-    env = await startCriEnv();
-  }, 120_000);
-  afterAll(async () => {
-    await env?.stop();
-  }, 120_000);
-  return () => {
-    if (!env) throw new Error('the CRI containerd did not start');
-    return env;
-  };
+  return forFile('the CRI containerd', startCriEnv, 120_000);
 }
