@@ -7,7 +7,6 @@
 // and processes (only if there is state), and we unmount the rootfs.
 #include <sys/mount.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include "common.h"
 #include "json.h"
 #include "proto.h"
+#include "sockets.h"
 #include "ttrpc_call.h"
 
 extern char** environ;
@@ -32,18 +32,6 @@ constexpr uint32_t kKilledStatus = 128 + 9;  // what containerd reports for a co
 constexpr int kServerTimeoutMs = 4000;       // containerd gives `delete` 5 s in all
 
 void warn(const std::string& message) { write_all(2, "containerd-shim-ts-v2: " + message + "\n"); }
-
-bool refused(const std::string& path) {
-  struct sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) return false;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  bool no_listener = ::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) < 0 && errno == ECONNREFUSED;
-  ::close(fd);
-  return no_listener;
-}
 
 uint32_t init_pid(const std::string& state_file) {
   std::string text;
@@ -93,7 +81,7 @@ int cleanup_ourselves(const Args& a, const std::string& bundle, const std::strin
   if (exists(dir)) tsrun_delete(root, a.id);
   unmount_all(bundle + "/rootfs");
   // A killed server leaves its socket file behind; nobody else would remove it.
-  if (!server_socket.empty() && refused(server_socket)) ::unlink(server_socket.c_str());
+  if (!server_socket.empty() && connect_errno(server_socket) == ECONNREFUSED) ::unlink(server_socket.c_str());
   struct timespec now;
   ::clock_gettime(CLOCK_REALTIME, &now);
   write_all(1, proto::delete_response(pid, kKilledStatus, now.tv_sec, static_cast<int32_t>(now.tv_nsec)));

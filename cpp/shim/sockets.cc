@@ -10,26 +10,50 @@
 
 namespace tsrun::shim {
 
-bool probe(const std::string& path) {
-  struct sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) return false;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  bool ok = ::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) == 0;
+namespace {
+
+bool unix_address(const std::string& path, struct sockaddr_un* addr) {
+  *addr = {};
+  addr->sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr->sun_path)) return false;
+  std::memcpy(addr->sun_path, path.c_str(), path.size() + 1);
+  return true;
+}
+
+}  // namespace
+
+int connect_unix(const std::string& path, int* error) {
+  struct sockaddr_un addr;
+  int e = ENAMETOOLONG;
+  int fd = -1;
+  if (unix_address(path, &addr)) {
+    fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      e = errno;
+    } else if (::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) < 0) {
+      e = errno;
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  if (fd < 0 && error) *error = e;
+  return fd;
+}
+
+int connect_errno(const std::string& path) {
+  int e = 0;
+  int fd = connect_unix(path, &e);
+  if (fd < 0) return e;
   ::close(fd);
-  return ok;
+  return 0;
 }
 
 Bound bind_socket(const std::string& path, int* fd_out, std::string* error) {
-  struct sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) {
+  struct sockaddr_un addr;
+  if (!unix_address(path, &addr)) {
     *error = "socket path too long: " + path;
     return Bound::Failed;
   }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   for (int attempt = 0; attempt < 3; attempt++) {
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -57,7 +81,7 @@ Bound bind_socket(const std::string& path, int* fd_out, std::string* error) {
     // another launcher may have bound a fresh one at the path meanwhile.
     struct stat before{}, after{};
     if (::stat(path.c_str(), &before) < 0) continue;
-    if (probe(path)) return Bound::Alive;
+    if (connect_errno(path) == 0) return Bound::Alive;
     if (::stat(path.c_str(), &after) == 0 && after.st_ino == before.st_ino && after.st_dev == before.st_dev &&
         after.st_ctim.tv_sec == before.st_ctim.tv_sec && after.st_ctim.tv_nsec == before.st_ctim.tv_nsec) {
       ::unlink(path.c_str());

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -27,20 +26,6 @@ namespace {
 constexpr int kAnswerTimeoutMs = 3000;
 // Room in the spare's argv for the title it takes once adopted (ps shows the group's flags).
 constexpr size_t kTitleRoom = 1536;
-
-int connect_to(const std::string& path) {
-  struct sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) return -1;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  if (::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) < 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 void item(std::string* out, const std::string& s) {
   out->append(s);
@@ -123,7 +108,7 @@ std::string spare_socket(const Args& a) {
 }
 
 bool adopt_spare(const Args& a, const std::string& group_socket, int listen_fd) {
-  int sock = connect_to(spare_socket(a));
+  int sock = connect_unix(spare_socket(a));
   if (sock < 0) return false;
   int log = ::open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   int fds[2] = {listen_fd, log};

@@ -2,12 +2,13 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include "sockets.h"
 
 namespace tsrun::shim {
 namespace {
@@ -77,18 +78,14 @@ uint32_t get_be32(const char* p) {
 
 CallOutcome ttrpc_call(const std::string& socket_path, const std::string& service, const std::string& method,
                        const std::string& payload, int timeout_ms, proto::Response* response) {
-  struct sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socket_path.empty() || socket_path.size() >= sizeof(addr.sun_path)) return CallOutcome::Unreachable;
-  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (socket_path.empty()) return CallOutcome::Unreachable;
+  int fd = connect_unix(socket_path);
   if (fd < 0) return CallOutcome::Unreachable;
   int64_t deadline = now_ms() + timeout_ms;
   auto fail = [fd] {
     ::close(fd);
     return CallOutcome::Unreachable;
   };
-  if (::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) < 0) return fail();
 
   std::string body = proto::request(service, method, payload, int64_t(timeout_ms) * 1000000);
   std::string frame;
