@@ -6,7 +6,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <vector>
+
 #include "errors.h"
+#include "sockio.h"
 
 namespace tsrun::napi {
 namespace {
@@ -15,27 +18,16 @@ namespace {
 Napi::Value RecvFd(const Napi::CallbackInfo& info) {
   int sock = int_arg(info, 0, "socketFd");
   char name[4096];
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = {name, sizeof(name) - 1};
-  struct msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof(cbuf);
-  ssize_t n;
-  do {
-    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
+  std::vector<int> fds;
+  bool truncated = false;
+  ssize_t n = recv_with_fds(sock, name, sizeof(name) - 1, 0, &fds, &truncated);
   if (n < 0) throw errno_error(info.Env(), "recvmsg", errno);
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
-    throw errno_error(info.Env(), "recvmsg", EBADMSG, "no fd in the message");
-  }
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+  // One fd is the protocol: anything more is not ours to keep.
+  for (size_t i = 1; i < fds.size(); i++) ::close(fds[i]);
+  if (fds.empty()) throw errno_error(info.Env(), "recvmsg", EBADMSG, "no fd in the message");
   name[n] = '\0';
   auto o = Napi::Object::New(info.Env());
-  o.Set("fd", Napi::Number::New(info.Env(), fd));
+  o.Set("fd", Napi::Number::New(info.Env(), fds[0]));
   o.Set("name", Napi::String::New(info.Env(), name));
   return o;
 }

@@ -2,7 +2,6 @@
 // to containers, a listening console socket (a pty master arrives as SCM_RIGHTS), rootfs
 // mounts, and a look at a pidfd that does not reap.
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -11,6 +10,7 @@
 
 
 #include "errors.h"
+#include "sockio.h"
 
 namespace tsrun::napi {
 namespace {
@@ -49,19 +49,12 @@ Napi::Value AcceptConn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int lfd = int_arg(info, 0, "listenFd");
   int timeout = int_arg(info, 1, "timeoutMs");
-  struct pollfd p = {lfd, POLLIN, 0};
-  int ready;
-  do {
-    ready = ::poll(&p, 1, timeout);
-  } while (ready < 0 && errno == EINTR);
+  int ready = wait_readable(lfd, timeout);
   if (ready < 0) throw errno_error(env, "poll", errno);
   if (ready == 0) throw errno_error(env, "accept", ETIMEDOUT, "console socket");
   int conn = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
   if (conn < 0) throw errno_error(env, "accept4", errno, "console socket");
-  p = {conn, POLLIN, 0};
-  do {
-    ready = ::poll(&p, 1, timeout);
-  } while (ready < 0 && errno == EINTR);
+  ready = wait_readable(conn, timeout);
   if (ready <= 0) {
     int e = ready < 0 ? errno : ETIMEDOUT;
     ::close(conn);
@@ -99,11 +92,7 @@ Napi::Value Umount(const Napi::CallbackInfo& info) {
 // pidfdExited(pidfd) -> boolean, without reaping: a pidfd turns readable when its process
 // has exited, zombie or not. Waiting this way never takes an exit from whoever reaps it.
 Napi::Value PidfdExited(const Napi::CallbackInfo& info) {
-  struct pollfd p = {int_arg(info, 0, "pidfd"), POLLIN, 0};
-  int ready;
-  do {
-    ready = ::poll(&p, 1, 0);
-  } while (ready < 0 && errno == EINTR);
+  int ready = wait_readable(int_arg(info, 0, "pidfd"), 0);
   if (ready < 0) throw errno_error(info.Env(), "poll", errno);
   return Napi::Boolean::New(info.Env(), ready > 0);
 }

@@ -2,7 +2,6 @@
 // the one connection that hands it a group (fds over SCM_RIGHTS, then data up to EOF), and
 // put the group's log fifo on stderr. A spare has nothing else to do, so blocking the event
 // loop while it waits costs nothing, and the wait doubles as its idle timer.
-#include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -10,11 +9,11 @@
 #include <vector>
 
 #include "errors.h"
+#include "sockio.h"
 
 namespace tsrun::napi {
 namespace {
 
-constexpr int kMaxFds = 4;
 constexpr int kReadTimeoutMs = 2000;    // a launcher sends everything at once
 constexpr size_t kMaxData = 1 << 20;    // containerd's environment and a few flags
 
@@ -24,43 +23,15 @@ int64_t now_ms() {
   return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-bool wait_readable(int fd, int timeout_ms) {
-  if (timeout_ms < 0) timeout_ms = 0;
-  struct pollfd p = {fd, POLLIN, 0};
-  int r;
-  do {
-    r = ::poll(&p, 1, timeout_ms);
-  } while (r < 0 && errno == EINTR);
-  return r > 0;
-}
-
 // Reads one connection to EOF. False (everything closed) for a probe or a broken sender.
 bool read_adoption(int conn, std::vector<int>* fds, std::string* data) {
   for (;;) {
-    if (!wait_readable(conn, kReadTimeoutMs)) return false;
+    if (wait_readable(conn, kReadTimeoutMs) <= 0) return false;
     char buf[65536];
-    char cbuf[CMSG_SPACE(kMaxFds * sizeof(int))];
-    struct iovec iov = {buf, sizeof(buf)};
-    struct msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof(cbuf);
-    ssize_t n;
-    do {
-      n = ::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
+    bool truncated = false;
+    ssize_t n = recv_with_fds(conn, buf, sizeof(buf), MSG_DONTWAIT, fds, &truncated);
     if (n < 0 && errno == EAGAIN) continue;
-    for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < count; i++) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-        fds->push_back(fd);
-      }
-    }
-    if (n < 0 || (msg.msg_flags & MSG_CTRUNC)) return false;
+    if (n < 0 || truncated) return false;
     if (n == 0) return !fds->empty() && !data->empty();
     data->append(buf, static_cast<size_t>(n));
     if (data->size() > kMaxData) return false;
@@ -74,7 +45,7 @@ Napi::Value TakeAdoption(const Napi::CallbackInfo& info) {
   int lfd = int_arg(info, 0, "listenFd");
   int64_t deadline = now_ms() + int_arg(info, 1, "timeoutMs");
   for (;;) {
-    if (!wait_readable(lfd, static_cast<int>(deadline - now_ms()))) return env.Null();
+    if (wait_readable(lfd, static_cast<int>(deadline - now_ms())) <= 0) return env.Null();
     int conn = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
     if (conn < 0) {
       if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED) continue;
