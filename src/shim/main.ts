@@ -1,8 +1,8 @@
-// The shim server: `containerd-shim-ts-v2 start` launches it (node dist/bundle/shim.mjs, the bundle of this file) with
-// the group's listening socket as fd 3 and the bundle's log fifo as stderr, or hands both
-// to a waiting spare (`main.js -spare PATH`, spare.ts) that then serves the same way. It serves the
-// Task API for every container of its group and exits once containerd has shut down the
-// last of them (or on SIGTERM).
+// The shim server: `containerd-shim-ts-v2 start` launches it (node dist/bundle/shim.mjs,
+// this file bundled) with the group's listening socket as fd 3 and the bundle's log fifo as
+// stderr, or hands both to a waiting spare (`-spare PATH`, spare.ts), which then serves the
+// same way. It serves the Task API for every container of its group and exits once
+// containerd has shut down the last of them (or on SIGTERM).
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import { messageOf } from '../errors.js';

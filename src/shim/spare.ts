@@ -4,10 +4,11 @@
 // launched: the group's socket, the bundle's log fifo on stderr, containerd's environment
 // and oom score, and a process title with the server's flags (ps, and tests, tell servers
 // apart by them). Nobody adopting it within its idle time, it removes its socket and exits.
-import { closeSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { InvalidArgument } from '../errors.js';
 import { dup2, takeAdoption } from '../native/shim.js';
 import { parseServerArgs, type ServerArgs } from './args.js';
+import { closeQuietly } from './io/fds.js';
 
 /** Must match kAdoptMagic in cpp/shim/spare.h. */
 export const ADOPT_MAGIC = 'tsrun-adopt-1';
@@ -81,14 +82,6 @@ function serverArgsOf(fields: Map<string, string>): ServerArgs {
   for (const key of ['namespace', 'id', 'address', 'publish-binary', 'socket']) argv.push(`-${key}=${fields.get(key) ?? ''}`);
   if (fields.get('debug') === '1') argv.push('-debug');
   return parseServerArgs(argv);
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
-  }
 }
 
 /** Which file is at the path, as dev:ino:ctime-ns (the launcher writes the same): the inode
