@@ -92,6 +92,15 @@ export function processesMatching(...needles: string[]): number[] {
   return out;
 }
 
+/** The ids (first column) of a table ctr prints, such as `ctr task ls`. */
+export function ctrIds(table: string): string[] {
+  return table
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(/\s+/)[0] ?? '')
+    .filter(Boolean);
+}
+
 export async function startShimContainerd(
   options: ContainerdOptions & { /** more of the shim's environment, e.g. TSRUN_SHIM_GROUPING */ shimEnv?: Record<string, string> } = {},
 ): Promise<ShimContainerd> {
@@ -212,17 +221,11 @@ export async function startShimContainerd(
       await subscribed();
     },
     removeAll: async () => {
-      const ids = (text: string): string[] =>
-        text
-          .split('\n')
-          .slice(1)
-          .map((l) => l.split(/\s+/)[0] ?? '')
-          .filter(Boolean);
-      for (const id of ids(instance.ctr(['task', 'ls']))) {
+      for (const id of ctrIds(instance.ctr(['task', 'ls']))) {
         await ctrRun(['task', 'kill', '-s', 'SIGKILL', id]);
         await ctrRun(['task', 'delete', '-f', id]);
       }
-      for (const id of ids(instance.ctr(['container', 'ls']))) await ctrRun(['container', 'rm', id]);
+      for (const id of ctrIds(instance.ctr(['container', 'ls']))) await ctrRun(['container', 'rm', id]);
       const deadline = Date.now() + 10_000;
       while (servers().length > 0 && Date.now() < deadline) await sleep(50);
     },

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { forFile } from '../for-file.js';
 import { repoRoot, TEST_CGROUP_PARENT } from '../paths.js';
-import { processesMatching, startShimContainerd, type ShimContainerd } from '../shim.js';
+import { ctrIds, processesMatching, startShimContainerd, type ShimContainerd } from '../shim.js';
 import { criClient, type CriClient } from './client.js';
 
 export const CRI_NAMESPACE = 'k8s.io';
@@ -230,17 +230,11 @@ function forceRemoveTasks(shim: ShimContainerd): void {
       return '';
     }
   };
-  const ids = (text: string): string[] =>
-    text
-      .split('\n')
-      .slice(1)
-      .map((l) => l.split(/\s+/)[0] ?? '')
-      .filter(Boolean);
-  for (const id of ids(ctr(['task', 'ls']))) {
+  for (const id of ctrIds(ctr(['task', 'ls']))) {
     ctr(['task', 'kill', '-s', 'SIGKILL', id]);
     ctr(['task', 'delete', '-f', id]);
   }
-  for (const id of ids(ctr(['container', 'ls']))) ctr(['container', 'rm', id]);
+  for (const id of ctrIds(ctr(['container', 'ls']))) ctr(['container', 'rm', id]);
 }
 
 /** Cgroup directories left under a pod's parent, in every hierarchy (empty: nothing leaked). */
