@@ -63,6 +63,7 @@ npx --no-install cmake-js compile --out build --log-level error >/dev/null
 say "building the TypeScript"
 npx --no-install tsc -p tsconfig.json
 npx --no-install rolldown -c rolldown.config.mjs --log-level silent >/dev/null
+node scripts/code-cache.cjs
 
 bash scripts/fixtures.sh
 say "ready"
