@@ -1,9 +1,13 @@
 // ps: the container's processes. As runc's ps, the table form runs the host's `ps` (with
 // the caller's options, -ef by default) and keeps the header and the lines whose PID
 // column is one of the container's.
-import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { SystemError } from '../errors.js';
 import type { Container } from './container.js';
+
+// Loaded by ps alone: every other command would pay milliseconds for it.
+const require = createRequire(import.meta.url);
+const childProcess = (): typeof import('node:child_process') => require('node:child_process') as typeof import('node:child_process');
 
 export function containerPids(container: Container): number[] {
   const cgroup = container.cgroup();
@@ -31,7 +35,7 @@ export function psTable(container: Container, psArgs: string[]): string {
   const pids = containerPids(container);
   let output: string;
   try {
-    output = execFileSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    output = childProcess().execFileSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     throw new SystemError(`ps ${psArgs.join(' ')}: ${(e.stderr || e.stdout || e.message).trim()}`, { errno: 0 });

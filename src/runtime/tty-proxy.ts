@@ -2,8 +2,12 @@
 // the pty master ourselves and wire it to our own stdio (our terminal in raw mode, window
 // size followed on SIGWINCH) until the container side closes.
 import { closeSync, write } from 'node:fs';
-import tty from 'node:tty';
+import { createRequire } from 'node:module';
 import { getWinsize, recvFd, setWinsize, socketPair } from '../native/index.js';
+
+// Loaded when a terminal is proxied: every other run would pay for it.
+const require = createRequire(import.meta.url);
+const tty = (): typeof import('node:tty') => require('node:tty') as typeof import('node:tty');
 
 export interface ConsolePair {
   /** the end tsrun-init sends the master to (give it as the console socket fd) */
@@ -24,7 +28,7 @@ export class TtyProxy {
 
   private constructor(private readonly master: number) {
     this.resize();
-    const output = new tty.ReadStream(master);
+    const output = new (tty().ReadStream)(master);
     this.done = new Promise((resolve) => {
       output.on('data', (d: Buffer) => process.stdout.write(d));
       // EIO once every slave fd is closed: the container side is gone.

@@ -7,7 +7,7 @@
 // skipped; conditions on distinct arguments must all hold, while conditions that compare
 // the same argument twice become separate rules, any of which may match; a profile of more
 // than 32 syscalls asks libseccomp for a binary tree.
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { FailedPrecondition, InvalidArgument, SystemError } from '../errors.js';
 import {
   archToken,
@@ -29,6 +29,10 @@ import {
 } from './names.js';
 import type { SeccompCondition, SeccompRequest, SeccompRule } from './request.js';
 
+// crypto costs milliseconds to load: only a config with seccomp needs it.
+const require = createRequire(import.meta.url);
+const crypto = (): typeof import('node:crypto') => require('node:crypto') as typeof import('node:crypto');
+
 export interface CompiledSeccomp {
   /** struct sock_filter[] for seccomp(2) */
   bpf: Buffer;
@@ -45,7 +49,7 @@ const cache = new Map<string, CompiledSeccomp>();
 
 function keyOf(req: SeccompRequest): string {
   const text = JSON.stringify(req, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
-  return createHash('sha256').update(text).digest('hex');
+  return crypto().createHash('sha256').update(text).digest('hex');
 }
 
 /** Compiles (or finds in the cache) the filter for req. */
