@@ -14,7 +14,7 @@ import { cgroupManager, cgroupPaths } from '../cgroups/manager.js';
 import { refuseSystemdDriver } from '../cgroups/systemd.js';
 import { InvalidArgument, SystemError } from '../errors.js';
 import { InitProcess, mkfifo, openPath, pidfdOpen, pidfdSendSignal, reap, unixConnect, waitExit } from '../native/index.js';
-import { loadBundle } from './bundle.js';
+import { loadBundle, type Bundle } from './bundle.js';
 import { runHooks, runHooksWarning, stateJson, type HookState } from './hooks.js';
 import { writeIdMaps } from './userns.js';
 import { joinRdt, prepareRdt, removeRdt } from './intel-rdt.js';
@@ -42,6 +42,8 @@ export interface CreateOptions {
   stdio?: [number, number, number];
   /** --systemd-cgroup: cgroupsPath is "slice:prefix:name" and systemd makes the cgroup */
   systemdCgroup?: boolean;
+  /** the bundle, when the caller has read it already (run, for process.terminal) */
+  loaded?: Bundle;
 }
 
 /** Writes the pid file as runc does: a temporary name, then a rename. */
@@ -54,7 +56,7 @@ export function writePidFile(file: string, pid: number): void {
 
 export async function create(store: StateStore, opts: CreateOptions): Promise<Container> {
   validateId(opts.id);
-  const bundle = loadBundle(opts.bundle);
+  const bundle = opts.loaded ?? loadBundle(opts.bundle);
   const { config } = bundle;
   refuseUnbuilt(config);
   if (opts.systemdCgroup) refuseSystemdDriver(config.linux?.cgroupsPath, opts.id);

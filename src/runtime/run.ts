@@ -34,7 +34,9 @@ const signalNumbers: Record<string, number> = {
 
 /** Returns the exit code `tsrun run` should exit with. */
 export async function run(store: StateStore, opts: RunOptions): Promise<number> {
-  const terminal = loadBundle(opts.bundle).config.process?.terminal ?? false;
+  // Read once: judging a config.json is a good part of what `run` costs.
+  const loaded = loadBundle(opts.bundle);
+  const terminal = loaded.config.process?.terminal ?? false;
   const ownTty = terminal && !opts.consoleSocket;
   if (ownTty && opts.detach) {
     throw InvalidArgument.at('--console-socket', 'a detached container with a terminal needs a console socket to hand it over');
@@ -42,7 +44,7 @@ export async function run(store: StateStore, opts: RunOptions): Promise<number> 
   const pair = ownTty ? consolePair() : undefined;
   let container;
   try {
-    container = await create(store, { ...opts, consoleSocketFd: pair?.theirs });
+    container = await create(store, { ...opts, loaded, consoleSocketFd: pair?.theirs });
   } finally {
     if (pair) closeSync(pair.theirs);
   }
