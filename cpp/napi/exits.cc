@@ -5,6 +5,10 @@
 // child, and no waitpid(-1): we reap only the process a pidfd names, so libuv's own child
 // reaping and ours never take each other's exits. A process that is not our child (a
 // created container's init after `tsrun create` exited) is reported without being reaped.
+//
+// whenReadable(fd) resolves once fd is readable or hung up, from the same thread: the sync
+// socket with tsrun-init is read that way (then with a plain read), since net.Socket costs a
+// CLI command more to load than the whole exchange takes.
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -76,6 +80,14 @@ Napi::Object to_js(Napi::Env env, const Exit& e) {
   return o;
 }
 
+// epoll data: the fd, and in the high half whether the watch is for readability.
+constexpr uint64_t kReadableTag = 1ull << 32;
+
+struct Event {
+  bool readable;
+  Exit exit;
+};
+
 class Watcher {
  public:
   explicit Watcher(Napi::Env env) {
@@ -83,7 +95,7 @@ class Watcher {
     wake_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     struct epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.fd = wake_;
+    ev.data.u64 = static_cast<uint64_t>(wake_);
     ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wake_, &ev);
     tsfn_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
                                           "tsrun-exits", 0, 1);
@@ -101,14 +113,14 @@ class Watcher {
     ::close(wake_);
   }
 
-  Napi::Value watch(Napi::Env env, int pidfd) {
+  Napi::Value watch(Napi::Env env, int fd, bool readable) {
     auto deferred = Napi::Promise::Deferred::New(env);
-    if (pending_.count(pidfd)) throw Napi::TypeError::New(env, "pidfd is already watched");
+    if (pending_.count(fd)) throw Napi::TypeError::New(env, "fd is already watched");
     struct epoll_event ev{};
     ev.events = EPOLLIN | EPOLLONESHOT;
-    ev.data.fd = pidfd;
-    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, pidfd, &ev) < 0) throw errno_error(env, "epoll_ctl", errno);
-    pending_.emplace(pidfd, deferred);
+    ev.data.u64 = static_cast<uint32_t>(fd) | (readable ? kReadableTag : 0);
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) throw errno_error(env, "epoll_ctl", errno);
+    pending_.emplace(fd, deferred);
     // A watched exit keeps Node alive, as a child process handle does.
     if (pending_.size() == 1) tsfn_.Ref(env);
     return deferred.Promise();
@@ -120,8 +132,13 @@ class Watcher {
     while (!stopping_) {
       int n = ::epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), -1);
       for (int i = 0; i < n; i++) {
-        int fd = events[i].data.fd;
+        int fd = static_cast<int>(events[i].data.u64 & 0xffffffffu);
         if (fd == wake_) continue;
+        if (events[i].data.u64 & kReadableTag) {
+          ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+          post(new Event{true, Exit{fd, false, 0, 0, 0}});
+          continue;
+        }
         Exit e;
         Collected c = collect(fd, false, &e);
         if (c == Collected::Failed) e = Exit{fd, false, 0, 0, 0};  // EBADF etc.: stop watching
@@ -133,24 +150,27 @@ class Watcher {
           continue;
         }
         ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
-        auto* boxed = new Exit(e);
-        if (tsfn_.BlockingCall(boxed, [this](Napi::Env env, Napi::Function, Exit* x) {
-              deliver(env, *x);
-              delete x;
-            }) != napi_ok) {
-          delete boxed;
-        }
+        post(new Event{false, e});
       }
     }
   }
 
-  void deliver(Napi::Env env, const Exit& e) {
-    auto it = pending_.find(e.pidfd);
+  void post(Event* boxed) {
+    if (tsfn_.BlockingCall(boxed, [this](Napi::Env env, Napi::Function, Event* x) {
+          deliver(env, *x);
+          delete x;
+        }) != napi_ok) {
+      delete boxed;
+    }
+  }
+
+  void deliver(Napi::Env env, const Event& e) {
+    auto it = pending_.find(e.exit.pidfd);
     if (it == pending_.end()) return;
     auto deferred = it->second;
     pending_.erase(it);
     if (pending_.empty()) tsfn_.Unref(env);
-    deferred.Resolve(to_js(env, e));
+    deferred.Resolve(e.readable ? env.Undefined() : to_js(env, e.exit));
   }
 
   int epfd_ = -1;
@@ -171,7 +191,11 @@ Watcher* watcher(Napi::Env env) {
 }
 
 Napi::Value WaitPidfd(const Napi::CallbackInfo& info) {
-  return watcher(info.Env())->watch(info.Env(), int_arg(info, 0, "pidfd"));
+  return watcher(info.Env())->watch(info.Env(), int_arg(info, 0, "pidfd"), false);
+}
+
+Napi::Value WhenReadable(const Napi::CallbackInfo& info) {
+  return watcher(info.Env())->watch(info.Env(), int_arg(info, 0, "fd"), true);
 }
 
 // reapPidfd(pidfd, block) -> exit | null (null: still running)
@@ -212,6 +236,7 @@ Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
 
 void register_exits(Napi::Env env, Napi::Object exports) {
   exports.Set("waitPidfd", Napi::Function::New(env, WaitPidfd, "waitPidfd"));
+  exports.Set("whenReadable", Napi::Function::New(env, WhenReadable, "whenReadable"));
   exports.Set("reapPidfd", Napi::Function::New(env, ReapPidfd, "reapPidfd"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));

@@ -26,6 +26,7 @@ interface Addon {
   sealExecutable(path: string, name: string): number;
   spawn(opts: { exeFd: number; argv: string[]; env: string[]; fds: number[] }): { pid: number; pidfd: number };
   waitPidfd(pidfd: number): Promise<RawExit>;
+  whenReadable(fd: number): Promise<void>;
   reapPidfd(pidfd: number, block: boolean): RawExit | null;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;

@@ -1,6 +1,5 @@
 // Starting tsrun-init and talking to it over the sync socket (protocol: cpp/plan/sync.h).
-import { closeSync } from 'node:fs';
-import net from 'node:net';
+import { closeSync, readSync, writeSync } from 'node:fs';
 import { SystemError } from '../errors.js';
 import { addon, call, errnoText, initPath } from './addon.js';
 import { encodePlan, PLAN_VERSION, type Plan } from './plan-wire.js';
@@ -46,55 +45,52 @@ export interface StartInitOptions {
   joinFd?: number;
 }
 
-/** Fixed-size records arriving on a stream socket. */
+/**
+ * Fixed-size records arriving on a (blocking) stream socket, read when asked for: the
+ * addon says when the socket is readable and one read then takes what is there. Nothing
+ * waits on the socket between calls, so it can be closed whenever no next() is pending.
+ */
 class RecordReader {
   private pending = Buffer.alloc(0);
-  private ready: Buffer[] = [];
-  private waiters: Array<(r: Buffer | null) => void> = [];
   private ended = false;
 
-  constructor(private readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.pending = Buffer.concat([this.pending, chunk]);
-      while (this.pending.length >= addon.recordSize) {
-        this.push(this.pending.subarray(0, addon.recordSize));
-        this.pending = this.pending.subarray(addon.recordSize);
+  constructor(private readonly fd: number) {}
+
+  async next(): Promise<Buffer | null> {
+    const size = addon.recordSize;
+    while (this.pending.length < size) {
+      if (this.ended) return null;
+      await call(() => addon.whenReadable(this.fd));
+      const chunk = Buffer.allocUnsafe(4096);
+      let n: number;
+      try {
+        n = readSync(this.fd, chunk, 0, chunk.length, null);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN' || code === 'EINTR') continue;
+        n = 0; // a reset socket ends the exchange as its close does
       }
-    });
-    const end = (): void => {
-      this.ended = true;
-      for (const w of this.waiters.splice(0)) w(null);
-    };
-    socket.on('end', end);
-    socket.on('close', end);
-    socket.on('error', end);
-  }
-
-  private push(rec: Buffer): void {
-    const w = this.waiters.shift();
-    if (w) w(Buffer.from(rec));
-    else this.ready.push(Buffer.from(rec));
-  }
-
-  next(): Promise<Buffer | null> {
-    const rec = this.ready.shift();
-    if (rec) return Promise.resolve(rec);
-    if (this.ended) return Promise.resolve(null);
-    return new Promise((resolve) => this.waiters.push(resolve));
+      if (n === 0) this.ended = true;
+      else this.pending = Buffer.concat([this.pending, chunk.subarray(0, n)]);
+    }
+    const rec = Buffer.from(this.pending.subarray(0, size));
+    this.pending = this.pending.subarray(size);
+    return rec;
   }
 }
 
 export class InitProcess {
   private readonly reader: RecordReader;
+  private closed = false;
 
   private constructor(
     readonly plan: Plan,
     /** the bootstrap process: in our namespaces until it has read the plan */
     readonly bootstrapPid: number,
     readonly bootstrapPidfd: number,
-    private readonly socket: net.Socket,
+    private readonly fd: number,
   ) {
-    this.reader = new RecordReader(socket);
+    this.reader = new RecordReader(fd);
   }
 
   /** Spawns the bootstrap; it waits for the plan, so cgroups can be joined first. */
@@ -132,15 +128,19 @@ export class InitProcess {
     } finally {
       closeSync(childEnd);
     }
-    const socket = new net.Socket({ fd: parentEnd, readable: true, writable: true });
-    return new InitProcess(plan, child.pid, child.pidfd, socket);
+    return new InitProcess(plan, child.pid, child.pidfd, parentEnd);
   }
 
   private send(kind: number, body: Buffer): void {
     const header = Buffer.alloc(8);
     header.writeUInt32LE(kind, 0);
     header.writeUInt32LE(body.length, 4);
-    this.socket.write(Buffer.concat([header, body]));
+    const msg = Buffer.concat([header, body]);
+    try {
+      for (let off = 0; off < msg.length; ) off += writeSync(this.fd, msg, off);
+    } catch {
+      // tsrun-init is gone (EPIPE): the next record read says so, with how it ended.
+    }
   }
 
   sendPlan(): void {
@@ -188,6 +188,8 @@ export class InitProcess {
   }
 
   close(): void {
-    this.socket.destroy();
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
   }
 }
