@@ -8,7 +8,7 @@ import { Config } from '../oci/spec.js';
 import { pidfdOpen, pidfdSendSignal } from '../native/index.js';
 import { OCI_VERSION } from '../oci/defaults.js';
 import type { OciState, Status } from '../oci/state.js';
-import type { HookState } from './hooks.js';
+import type { HookKind, HookState } from './hooks.js';
 import { isAlive } from './proc.js';
 import type { ContainerState, StateStore } from './state-store.js';
 
@@ -35,6 +35,12 @@ export class Container {
     const parsed = Config.safeParse(this.state.config);
     if (!parsed.success) throw new Internal(`stored config of ${this.id} no longer parses: ${parsed.error.message}`);
     return parsed.data;
+  }
+
+  /** Whether the stored config has hooks of this kind: judging all of it costs a CLI ms. */
+  hasHooks(kind: HookKind): boolean {
+    const hooks = (this.state.config as { hooks?: Record<string, unknown> } | null | undefined)?.hooks?.[kind];
+    return Array.isArray(hooks) && hooks.length > 0;
   }
 
   cgroup(): CgroupManager {

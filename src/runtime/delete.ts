@@ -53,7 +53,7 @@ export async function destroy(container: Container): Promise<void> {
   await cgroup.destroy();
   removeRdt(container.state.rdt);
   container.store.remove(container.id);
-  await runHooksWarning(container.config(), 'poststop', container.hookState('stopped'));
+  if (container.hasHooks('poststop')) await runHooksWarning(container.config(), 'poststop', container.hookState('stopped'));
 }
 
 export async function deleteContainer(store: StateStore, id: string, force: boolean): Promise<void> {

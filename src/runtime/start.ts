@@ -75,5 +75,5 @@ export async function start(container: Container): Promise<void> {
   } finally {
     closeSync(pidfd);
   }
-  await runHooksWarning(container.config(), 'poststart', container.hookState('running'));
+  if (container.hasHooks('poststart')) await runHooksWarning(container.config(), 'poststart', container.hookState('running'));
 }
