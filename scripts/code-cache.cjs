@@ -1,9 +1,10 @@
 // Writes dist/bundle/tsrun.cjs.cache, the V8 code cache bin/tsrun compiles the CLI bundle
 // with (npm run build, scripts/setup.sh). V8 compiles a function on its first call, and the
 // cache holds what was compiled when it is made: so it is made after a few commands that
-// touch neither containers nor cgroups (version, spec, a run refused for its missing
-// rootfs: commander, the config schemas and checks, the error path), in a child process
-// whose output nobody needs to see.
+// touch neither containers nor cgroups, in a child process whose output nobody needs to
+// see: version, spec, a run refused for its missing rootfs (commander, the config schemas
+// and checks, the error path), one refused because its id is taken (all that comes before
+// the state directory: cgroup paths, the plan), state and delete of that id.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -19,9 +20,14 @@ async function warmAndWrite() {
     await main(argv('--version'));
     await main(argv('spec', '--bundle', dir));
     const root = path.join(dir, 'state');
-    await main(argv('--root', root, '--log', path.join(dir, 'log'), '--log-format', 'json', 'run', '--bundle', dir, 'warm'));
+    const run = argv('--root', root, '--log', path.join(dir, 'log'), '--log-format', 'json', 'run', '--bundle', dir, 'warm');
+    await main(run);
+    fs.mkdirSync(path.join(dir, 'rootfs'));
+    fs.mkdirSync(path.join(root, 'warm'), { recursive: true });
+    await main(run);
     await main(argv('--root', root, 'state', 'warm'));
     await main(argv('--root', root, 'list'));
+    await main(argv('--root', root, 'delete', 'warm'));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
