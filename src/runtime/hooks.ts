@@ -1,16 +1,12 @@
 // OCI hooks that run in the runtime's namespaces: prestart and createRuntime (at create,
 // when tsrun-init reaches the HOOKS point), poststart (after start), poststop (at delete).
 // Each gets the container state on stdin, exactly its own env and args, and its timeout.
-import { createRequire } from 'node:module';
+import { childProcess } from '../native/lazy.js';
 import { SystemError, messageOf } from '../errors.js';
 import { logger } from '../log.js';
 import { OCI_VERSION } from '../oci/defaults.js';
 import type { Config } from '../oci/spec.js';
 import type { Status } from '../oci/state.js';
-
-// child_process costs milliseconds to load, and most containers have no hooks.
-const require = createRequire(import.meta.url);
-const childProcess = (): typeof import('node:child_process') => require('node:child_process') as typeof import('node:child_process');
 
 type HookSpec = NonNullable<NonNullable<Config['hooks']>['prestart']>[number];
 export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';

@@ -1,13 +1,9 @@
 // ps: the container's processes. As runc's ps, the table form runs the host's `ps` (with
 // the caller's options, -ef by default) and keeps the header and the lines whose PID
 // column is one of the container's.
-import { createRequire } from 'node:module';
+import { childProcess } from '../native/lazy.js';
 import { SystemError } from '../errors.js';
 import type { Container } from './container.js';
-
-// Loaded by ps alone: every other command would pay milliseconds for it.
-const require = createRequire(import.meta.url);
-const childProcess = (): typeof import('node:child_process') => require('node:child_process') as typeof import('node:child_process');
 
 export function containerPids(container: Container): number[] {
   const cgroup = container.cgroup();

@@ -2,12 +2,8 @@
 // the pty master ourselves and wire it to our own stdio (our terminal in raw mode, window
 // size followed on SIGWINCH) until the container side closes.
 import { closeSync, write } from 'node:fs';
-import { createRequire } from 'node:module';
+import { tty } from '../native/lazy.js';
 import { getWinsize, recvFd, setWinsize, socketPair } from '../native/index.js';
-
-// Loaded when a terminal is proxied: every other run would pay for it.
-const require = createRequire(import.meta.url);
-const tty = (): typeof import('node:tty') => require('node:tty') as typeof import('node:tty');
 
 export interface ConsolePair {
   /** the end tsrun-init sends the master to (give it as the console socket fd) */

@@ -7,7 +7,7 @@
 // skipped; conditions on distinct arguments must all hold, while conditions that compare
 // the same argument twice become separate rules, any of which may match; a profile of more
 // than 32 syscalls asks libseccomp for a binary tree.
-import { createRequire } from 'node:module';
+import { crypto } from '../native/lazy.js';
 import { FailedPrecondition, InvalidArgument, SystemError } from '../errors.js';
 import {
   archToken,
@@ -28,10 +28,6 @@ import {
   MAX_INSTRUCTIONS,
 } from './names.js';
 import type { SeccompCondition, SeccompRequest, SeccompRule } from './request.js';
-
-// crypto costs milliseconds to load: only a config with seccomp needs it.
-const require = createRequire(import.meta.url);
-const crypto = (): typeof import('node:crypto') => require('node:crypto') as typeof import('node:crypto');
 
 export interface CompiledSeccomp {
   /** struct sock_filter[] for seccomp(2) */
