@@ -1,9 +1,10 @@
 // (e) Shim memory: the total PSS (Pss of /proc/<pid>/smaps_rollup, summed) of every shim
 // process serving 1 and 10 running containers. Ours: the Node servers (the launcher has
 // exited) and an idle spare server if one is waiting; runc's: its containerd-shim-runc-v2
-// processes. Our default grouping (a server per container) and namespace grouping (one
-// server for the namespace) against runc's shim, which runs one process per container.
-// Targets for 10 containers: default <= 3 × runc's, namespace <= 0.5 × runc's.
+// processes, one per container. Ours in each mode: default (a group and socket per
+// container, every group of the namespace served by one host process), namespace grouping
+// (one group and socket for the namespace), and, for comparison, a process per group
+// (TSRUN_SHIM_HOST=0). Targets for 10 containers: default <= 3 × runc's, namespace <= 0.5 ×.
 import { readFileSync } from 'node:fs';
 import { IMAGE, NAMESPACE, processesMatching, RUNC, TS, type ShimContainerd } from '../test/helpers/shim-containerd.js';
 import { stats, timeCommand, type Section, type Stats } from './lib.js';

@@ -5,7 +5,7 @@
 //
 //   (a) ctr run --rm, ts vs runc shim        (b) 20 of them side by side
 //   (c) ctr task exec latency                (d) tsrun run vs runc run vs crun run, node -e 0
-//   (e) shim PSS, 1 and 10 containers, default and namespace grouping
+//   (e) shim PSS, 1 and 10 containers: default, namespace grouping, a process per group
 //   (f) seccomp compile + load, ttrpc round trips
 //
 // Run as root, under a subreaper (npm run bench uses tini -s: shim servers outlive the
@@ -40,7 +40,10 @@ try {
     if (wants('e')) {
       const grouped = await startShimContainerd({ shimEnv: { TSRUN_SHIM_GROUPING: 'namespace' } });
       envs.push(grouped);
-      sections.push(await memorySection([{ name: 'default', shim }, { name: 'namespace', shim: grouped }], Math.max(2, Math.round(ROUNDS / 7))));
+      const unhosted = await startShimContainerd({ shimEnv: { TSRUN_SHIM_HOST: '0' } });
+      envs.push(unhosted);
+      const modes = [{ name: 'default', shim }, { name: 'namespace', shim: grouped }, { name: 'process per group', shim: unhosted }];
+      sections.push(await memorySection(modes, Math.max(2, Math.round(ROUNDS / 7))));
     }
   }
   if (wants('d')) sections.push(await cliSection(ROUNDS));

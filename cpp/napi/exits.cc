@@ -8,7 +8,9 @@
 //
 // whenReadable(fd) resolves once fd is readable or hung up, from the same thread: the sync
 // socket with tsrun-init is read that way (then with a plain read), since net.Socket costs a
-// CLI command more to load than the whole exchange takes.
+// CLI command more to load than the whole exchange takes; so is the shim host's socket,
+// whose hand-overs carry fds net.Socket cannot receive. cancelWatch(fd) resolves a watch
+// early, before its fd is closed.
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -80,12 +82,21 @@ Napi::Object to_js(Napi::Env env, const Exit& e) {
   return o;
 }
 
-// epoll data: the fd, and in the high half whether the watch is for readability.
+// epoll data: the fd in the low half; above it whether the watch is for readability, and the
+// watch's generation, so that an event already on its way for a cancelled watch does not
+// settle a later watch of the same fd number.
 constexpr uint64_t kReadableTag = 1ull << 32;
+constexpr int kGenShift = 33;
 
 struct Event {
   bool readable;
+  uint32_t gen;
   Exit exit;
+};
+
+struct Pending {
+  Napi::Promise::Deferred deferred;
+  uint32_t gen;
 };
 
 class Watcher {
@@ -118,12 +129,24 @@ class Watcher {
     if (pending_.count(fd)) throw Napi::TypeError::New(env, "fd is already watched");
     struct epoll_event ev{};
     ev.events = EPOLLIN | EPOLLONESHOT;
-    ev.data.u64 = static_cast<uint32_t>(fd) | (readable ? kReadableTag : 0);
+    uint32_t gen = next_gen_++ & 0x7fffffffu;
+    ev.data.u64 = static_cast<uint32_t>(fd) | (readable ? kReadableTag : 0) | (uint64_t(gen) << kGenShift);
     if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) throw errno_error(env, "epoll_ctl", errno);
-    pending_.emplace(fd, deferred);
+    pending_.emplace(fd, Pending{deferred, gen});
     // A watched exit keeps Node alive, as a child process handle does.
     if (pending_.size() == 1) tsfn_.Ref(env);
     return deferred.Promise();
+  }
+
+  // Stops watching fd (before it is closed): its promise resolves with undefined.
+  void cancel(Napi::Env env, int fd) {
+    auto it = pending_.find(fd);
+    if (it == pending_.end()) return;
+    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    auto deferred = it->second.deferred;
+    pending_.erase(it);
+    if (pending_.empty()) tsfn_.Unref(env);
+    deferred.Resolve(env.Undefined());
   }
 
  private:
@@ -132,11 +155,14 @@ class Watcher {
     while (!stopping_) {
       int n = ::epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), -1);
       for (int i = 0; i < n; i++) {
-        int fd = static_cast<int>(events[i].data.u64 & 0xffffffffu);
+        uint64_t data = events[i].data.u64;
+        int fd = static_cast<int>(data & 0xffffffffu);
         if (fd == wake_) continue;
-        if (events[i].data.u64 & kReadableTag) {
-          ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
-          post(new Event{true, Exit{fd, false, 0, 0, 0}});
+        uint32_t gen = static_cast<uint32_t>(data >> kGenShift);
+        // One-shot watches are disarmed now; deliver() removes them on the JS thread, where
+        // cancel() and the next watch of the fd number run too.
+        if (data & kReadableTag) {
+          post(new Event{true, gen, Exit{fd, false, 0, 0, 0}});
           continue;
         }
         Exit e;
@@ -145,12 +171,11 @@ class Watcher {
         if (c == Collected::Running) {
           struct epoll_event ev{};
           ev.events = EPOLLIN | EPOLLONESHOT;
-          ev.data.fd = fd;
+          ev.data.u64 = data;
           ::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev);
           continue;
         }
-        ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
-        post(new Event{false, e});
+        post(new Event{false, gen, e});
       }
     }
   }
@@ -166,8 +191,9 @@ class Watcher {
 
   void deliver(Napi::Env env, const Event& e) {
     auto it = pending_.find(e.exit.pidfd);
-    if (it == pending_.end()) return;
-    auto deferred = it->second;
+    if (it == pending_.end() || it->second.gen != e.gen) return;
+    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, e.exit.pidfd, nullptr);
+    auto deferred = it->second.deferred;
     pending_.erase(it);
     if (pending_.empty()) tsfn_.Unref(env);
     deferred.Resolve(e.readable ? env.Undefined() : to_js(env, e.exit));
@@ -178,7 +204,8 @@ class Watcher {
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   Napi::ThreadSafeFunction tsfn_;
-  std::map<int, Napi::Promise::Deferred> pending_;  // JS thread only
+  std::map<int, Pending> pending_;  // JS thread only
+  uint32_t next_gen_ = 0;            // JS thread only
 };
 
 Watcher* watcher(Napi::Env env) {
@@ -196,6 +223,11 @@ Napi::Value WaitPidfd(const Napi::CallbackInfo& info) {
 
 Napi::Value WhenReadable(const Napi::CallbackInfo& info) {
   return watcher(info.Env())->watch(info.Env(), int_arg(info, 0, "fd"), true);
+}
+
+Napi::Value CancelWatch(const Napi::CallbackInfo& info) {
+  watcher(info.Env())->cancel(info.Env(), int_arg(info, 0, "fd"));
+  return info.Env().Undefined();
 }
 
 // reapPidfd(pidfd, block) -> exit | null (null: still running)
@@ -237,6 +269,7 @@ Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
 void register_exits(Napi::Env env, Napi::Object exports) {
   exports.Set("waitPidfd", Napi::Function::New(env, WaitPidfd, "waitPidfd"));
   exports.Set("whenReadable", Napi::Function::New(env, WhenReadable, "whenReadable"));
+  exports.Set("cancelWatch", Napi::Function::New(env, CancelWatch, "cancelWatch"));
   exports.Set("reapPidfd", Napi::Function::New(env, ReapPidfd, "reapPidfd"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));

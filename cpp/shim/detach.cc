@@ -41,17 +41,19 @@ bool spawn_detached(const Detached& d) {
     }
   }
   int high = ::fcntl(d.listen_fd, F_DUPFD_CLOEXEC, 10);
+  int host = d.host_fd < 0 ? -1 : ::fcntl(d.host_fd, F_DUPFD_CLOEXEC, 10);
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   // containerd holds the log fifo open read-write, so this open does not block; non-blocking
   // writes mean a reader that stops reading costs log lines, never a stuck server.
   int log = d.log_path.empty() ? -1 : ::open(d.log_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-  if (high < 0 || null < 0) ::_exit(127);
+  if (high < 0 || null < 0 || (d.host_fd >= 0 && host < 0)) ::_exit(127);
   if (!d.cwd.empty() && ::chdir(d.cwd.c_str()) < 0) ::_exit(127);
   ::dup2(null, 0);
   ::dup2(null, 1);
   ::dup2(log >= 0 ? log : null, 2);
   ::dup2(high, 3);
-  ::syscall(SYS_close_range, 4U, ~0U, 0U);
+  if (host >= 0) ::dup2(host, 4);
+  ::syscall(SYS_close_range, host >= 0 ? 5U : 4U, ~0U, 0U);
   ::execve(argv[0], argv.data(), environ);
   ::_exit(127);
 }

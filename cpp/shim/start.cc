@@ -1,8 +1,9 @@
 // `start`: find or launch the server for the container's group and print its address.
 //
 // containerd reads stdout and stderr together as the address, and waits for EOF on both:
-// nothing but the address is printed, and the server gets neither stream. A new group's
-// server is a waiting spare when there is one (spare.h), else a new Node process.
+// nothing but the address is printed, and the server gets neither stream. A new group goes
+// to the namespace's host (host.h); without one, to a waiting spare (spare.h) or a new Node
+// process, which becomes the host.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,8 @@
 #include "common.h"
 #include "detach.h"
 #include "grouping.h"
+#include "handover.h"
+#include "host.h"
 #include "json.h"
 #include "sockets.h"
 #include "spare.h"
@@ -23,18 +26,21 @@
 namespace tsrun::shim {
 namespace {
 
-std::vector<std::string> server_argv(const Args& a, const std::string& socket) {
+std::vector<std::string> server_argv(const Args& a, const std::string& socket, const std::string& host, int host_fd) {
   std::vector<std::string> argv = server_command();
   argv.insert(argv.end(), {"-namespace", a.ns, "-id", a.id, "-address", a.address, "-publish-binary", a.publish_binary, "-socket", socket});
+  if (host_fd >= 0) argv.insert(argv.end(), {"-host", host});
   if (a.debug) argv.push_back("-debug");
   return argv;
 }
 
-// A new server: the group's listening socket as fd 3, the bundle's log fifo as stderr.
-void spawn_server(const Args& a, const std::string& socket, int listen_fd) {
+// A new server: the group's listening socket as fd 3, the host socket (if any) as fd 4, the
+// bundle's log fifo as stderr.
+void spawn_server(const Args& a, const std::string& socket, int listen_fd, const std::string& host, int host_fd) {
   Detached d;
-  d.argv = server_argv(a, socket);
+  d.argv = server_argv(a, socket, host, host_fd);
   d.listen_fd = listen_fd;
+  d.host_fd = host_fd;
   d.log_path = "log";
   d.oom_score = server_oom_score();
   if (!spawn_detached(d)) die(std::string("fork: ") + std::strerror(errno));
@@ -64,8 +70,24 @@ int run_start(const Args& a) {
   Bound bound = bind_socket(socket, &fd, &error);
   if (bound == Bound::Failed) die(error);
   bool spares = spares_enabled();
+  bool new_process = false;
   if (bound == Bound::Listening) {
-    if (!spares || !adopt_spare(a, socket, fd)) spawn_server(a, socket, fd);
+    bool hosted = false;
+    std::string host;
+    int host_fd = -1;
+    if (hosting_enabled()) {
+      host = host_socket(a);
+      // Alive: the host takes the group (one that a start made a moment ago takes it once it
+      // is up: the connection waits in its backlog). Listening: there was none, and this
+      // group's server becomes it. Failed, or a host that would not take the group: this
+      // group's server serves it alone.
+      if (bind_socket(host, &host_fd, &error) == Bound::Alive) hosted = hand_over(host, a, socket, fd);
+    }
+    if (!hosted) {
+      new_process = true;
+      if (!spares || !adopt_spare(a, socket, fd, host, host_fd)) spawn_server(a, socket, fd, host, host_fd);
+    }
+    if (host_fd >= 0) ::close(host_fd);
     ::close(fd);
   }
   std::string address = "unix://" + socket;
@@ -78,10 +100,11 @@ int run_start(const Args& a) {
     ::dup2(null, 2);
     ::close(null);
   }
-  // The next new group finds a server ready: after a new container's or pod's group, when
-  // groups come and go. Not after a reused group, nor after a namespace's (group ""): its
-  // next containers reuse it, and a spare waiting for nothing only costs memory.
-  if (spares && bound == Bound::Listening && !group.empty()) ensure_spare(a);
+  // The next new process finds a server ready: after a new container's or pod's group took
+  // one, for when its host has gone (with its last group) and groups come again. Not after
+  // a group the host took, nor after a namespace's (group ""): its next containers reuse
+  // it, and a spare waiting for nothing only costs memory.
+  if (spares && new_process && !group.empty()) ensure_spare(a);
   return 0;
 }
 

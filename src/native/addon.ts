@@ -27,6 +27,7 @@ interface Addon {
   spawn(opts: { exeFd: number; argv: string[]; env: string[]; fds: number[] }): { pid: number; pidfd: number };
   waitPidfd(pidfd: number): Promise<RawExit>;
   whenReadable(fd: number): Promise<void>;
+  cancelWatch(fd: number): void;
   reapPidfd(pidfd: number, block: boolean): RawExit | null;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;

@@ -1,5 +1,6 @@
 // The server's command line, as the launcher (cpp/shim/start.cc) writes it, in Go flag
-// style: -namespace NS -id ID -address ADDR -publish-binary BIN -socket PATH [-debug].
+// style: -namespace NS -id ID -address ADDR -publish-binary BIN -socket PATH [-host PATH]
+// [-debug].
 import { InvalidArgument } from '../errors.js';
 
 export interface ServerArgs {
@@ -8,8 +9,10 @@ export interface ServerArgs {
   /** containerd's gRPC socket */
   address: string;
   publishBinary: string;
-  /** the socket file we listen on (fd 3), removed when we exit */
+  /** the group's socket file (fd 3), removed when the group ends */
   socket: string;
+  /** the namespace's host socket (fd 4) when this server is the host (cpp/shim/host.h) */
+  host: string;
   debug: boolean;
 }
 
@@ -19,10 +22,11 @@ const STRINGS: Record<string, keyof ServerArgs> = {
   address: 'address',
   'publish-binary': 'publishBinary',
   socket: 'socket',
+  host: 'host',
 };
 
 export function parseServerArgs(argv: readonly string[]): ServerArgs {
-  const out: ServerArgs = { namespace: '', id: '', address: '', publishBinary: '', socket: '', debug: false };
+  const out: ServerArgs = { namespace: '', id: '', address: '', publishBinary: '', socket: '', host: '', debug: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const m = /^--?([^=]+)(?:=(.*))?$/.exec(arg);
@@ -40,4 +44,14 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs {
   }
   if (!out.namespace) throw InvalidArgument.at('-namespace', 'is required');
   return out;
+}
+
+/** The process title ps shows: the flags a launched server would have. A host serves many
+ *  groups, so it shows the host socket and no one group's id. */
+export function serverTitle(args: ServerArgs): string {
+  const group = args.host ? ['-host', args.host] : ['-id', args.id];
+  const flags = ['-namespace', args.namespace, ...group, '-address', args.address, '-publish-binary', args.publishBinary];
+  if (!args.host) flags.push('-socket', args.socket);
+  if (args.debug) flags.push('-debug');
+  return [process.execPath, process.argv[1], ...flags, ''].join(' ');
 }

@@ -4,14 +4,12 @@
 // launched: the group's socket, the bundle's log fifo on stderr, containerd's environment
 // and oom score, and a process title with the server's flags (ps, and tests, tell servers
 // apart by them). Nobody adopting it within its idle time, it removes its socket and exits.
-import { statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { InvalidArgument } from '../errors.js';
 import { dup2, takeAdoption } from '../native/shim.js';
-import { parseServerArgs, type ServerArgs } from './args.js';
+import { serverTitle, type ServerArgs } from './args.js';
+import { accept, readHandover } from './handover.js';
 import { closeQuietly } from './io/fds.js';
-
-/** Must match kAdoptMagic in cpp/shim/spare.h. */
-export const ADOPT_MAGIC = 'tsrun-adopt-1';
 const SPARE_FD = 3;
 const DEFAULT_IDLE_MS = 60_000;
 /** How often a waiting spare checks that its socket file is still its own. */
@@ -55,33 +53,8 @@ export interface Adopted {
   args: ServerArgs;
   /** the group's listening socket */
   listenFd: number;
-}
-
-interface Message {
-  fields: Map<string, string>;
-  env: string[];
-}
-
-/** NUL-terminated items: the magic, key=value fields, an empty item, the environment. */
-export function parseAdoption(data: Buffer): Message | undefined {
-  const items = data.toString('utf8').split('\0');
-  if (items.pop() !== '' || items[0] !== ADOPT_MAGIC) return undefined;
-  const end = items.indexOf('', 1);
-  if (end < 0) return undefined;
-  const fields = new Map<string, string>();
-  for (const item of items.slice(1, end)) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) return undefined;
-    fields.set(item.slice(0, eq), item.slice(eq + 1));
-  }
-  return { fields, env: items.slice(end + 1) };
-}
-
-function serverArgsOf(fields: Map<string, string>): ServerArgs {
-  const argv: string[] = [];
-  for (const key of ['namespace', 'id', 'address', 'publish-binary', 'socket']) argv.push(`-${key}=${fields.get(key) ?? ''}`);
-  if (fields.get('debug') === '1') argv.push('-debug');
-  return parseServerArgs(argv);
+  /** the host socket, when this server is to be the namespace's host */
+  hostFd?: number;
 }
 
 /** Which file is at the path, as dev:ino:ctime-ns (the launcher writes the same): the inode
@@ -127,39 +100,21 @@ export function waitForAdoption(spare: SpareArgs, idleMs: number): Adopted | und
       leave(spare, inode);
       return undefined;
     }
-    const message = parseAdoption(got.data);
-    let args: ServerArgs | undefined;
-    try {
-      args = message && serverArgsOf(message.fields);
-    } catch {
-      args = undefined;
-    }
-    const [listenFd, logFd] = got.fds;
-    const withLog = message?.fields.get('log') === '1';
-    if (!message || !args || listenFd === undefined || (withLog && logFd === undefined)) {
-      // Not a launcher of ours: keep waiting.
-      for (const fd of [got.conn, ...got.fds]) closeQuietly(fd);
-      continue;
-    }
+    const handover = readHandover(got);
+    if (!handover) continue; // not a launcher of ours: keep waiting
     leave(spare, inode);
-    try {
-      writeSync(got.conn, '1');
-    } catch {
-      // The launcher gave up waiting (and started a server itself): the group is not ours.
-      for (const fd of [got.conn, ...got.fds]) closeQuietly(fd);
-      return undefined;
-    }
-    closeQuietly(got.conn);
-    if (withLog && logFd !== undefined) {
+    // The launcher gave up waiting (and started a server itself): the group is not ours.
+    if (!accept(handover)) return undefined;
+    const { args, logFd, hostFd, env, oom } = handover;
+    if (logFd !== undefined) {
       dup2(logFd, 2);
       closeQuietly(logFd);
     }
     for (const key of Object.keys(process.env)) delete process.env[key];
-    for (const entry of message.env) {
+    for (const entry of env) {
       const eq = entry.indexOf('=');
       if (eq > 0) process.env[entry.slice(0, eq)] = entry.slice(eq + 1);
     }
-    const oom = message.fields.get('oom');
     if (oom) {
       try {
         writeFileSync('/proc/self/oom_score_adj', oom);
@@ -167,7 +122,7 @@ export function waitForAdoption(spare: SpareArgs, idleMs: number): Adopted | und
         // lowering it needs a capability we may lack; containerd's value + 1 was set at launch
       }
     }
-    process.title = [process.execPath, process.argv[1], '-namespace', args.namespace, '-id', args.id, '-address', args.address, '-publish-binary', args.publishBinary, '-socket', args.socket, ...(args.debug ? ['-debug'] : []), ''].join(' ');
-    return { args, listenFd };
+    process.title = serverTitle(args);
+    return { args, listenFd: handover.listenFd, hostFd };
   }
 }

@@ -5,7 +5,7 @@
 // that ctr's default cgroupsPath (/<namespace>/<id>) puts them under tsrun-test/.
 // Free of vitest, so that npm run bench can use it too (shim.ts adds the per-file hooks).
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startContainerd, type ContainerdOptions, type PrivateContainerd } from './containerd.js';
@@ -62,6 +62,9 @@ export interface ShimContainerd {
   servers(): number[];
   /** Pids of idle spare servers waiting to be adopted by this containerd's next new group. */
   spares(): number[];
+  /** The server serving task id: the process holding its group's listening socket (a host
+   *  serves many groups, and its command line names none of them). */
+  serverOf(id: string): number | undefined;
   /** Restarts containerd (same root and state; whileDown runs while it is away) and subscribes to its events again. */
   restart(whileDown?: () => Promise<void>): Promise<void>;
   /** Kills and removes every task and container left in the namespace. */
@@ -194,6 +197,25 @@ export async function startShimContainerd(
 
   const servers = (): number[] => processesMatching(shimServerScript, `-address ${ctd.address} `);
   const spares = (): number[] => processesMatching(shimServerScript, `-spare ${socketDir}/`);
+  const serverOf = (id: string): number | undefined => {
+    let socket: string;
+    try {
+      socket = readFileSync(path.join(ctd.state, 'io.containerd.runtime.v2.task', NAMESPACE, id, 'address'), 'utf8').replace(/^unix:\/\//, '');
+    } catch {
+      return undefined;
+    }
+    // Accepted connections show the path too; the listening socket has __SO_ACCEPTCON set.
+    const fields = readFileSync('/proc/net/unix', 'utf8').split('\n').map((l) => l.trim().split(/\s+/));
+    const inode = fields.find((f) => f[7] === socket && f[3] === '00010000')?.[6];
+    if (!inode) return undefined;
+    return servers().find((pid) => {
+      try {
+        return readdirSync(`/proc/${pid}/fd`).some((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`);
+      } catch {
+        return false;
+      }
+    });
+  };
 
   const instance: ShimContainerd = {
     ctd,
@@ -214,6 +236,7 @@ export async function startShimContainerd(
     },
     servers,
     spares,
+    serverOf,
     restart: async (whileDown) => {
       await ctd.restart(whileDown);
       events.kill('SIGKILL');

@@ -12,7 +12,7 @@ import { Task } from '../../src/gen/containerd/task/v2/shim_pb.js';
 import { Client } from '../../src/ttrpc/client.js';
 import { procStats } from '../helpers/proc-stats.js';
 import { until } from '../helpers/runtimes.js';
-import { containerId, IMAGE, NAMESPACE, processesMatching, shimContainerdForFile, TS } from '../helpers/shim.js';
+import { containerId, IMAGE, NAMESPACE, shimContainerdForFile, TS } from '../helpers/shim.js';
 import { runPeers, seedFuzz } from '../helpers/ttrpc-fuzz.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed_0013);
@@ -27,8 +27,7 @@ it(`a shim server survives ${PEERS} fuzzing peers while serving containerd and a
   const bundle = path.join(shim().ctd.state, 'io.containerd.runtime.v2.task', NAMESPACE, id);
   const address = readFileSync(path.join(bundle, 'address'), 'utf8').trim();
   const socket = address.replace('unix://', '');
-  const mine = new Set(processesMatching(`-id ${id} `));
-  const [server] = shim().servers().filter((p) => mine.has(p));
+  const server = shim().serverOf(id);
   expect(server).toBeGreaterThan(0);
   const pid = server as number;
 

@@ -1,10 +1,11 @@
-// The warm spare through containerd: a new group's container is served by the spare the
-// previous start left waiting (with containerd's environment: its events arrive), a spare
-// that died is replaced, and an idle spare exits leaving nothing behind.
+// The warm spare and the namespace's host through containerd: once the host has gone with
+// its last group, the next container is served by the spare the previous start left waiting
+// (with containerd's environment: its events arrive), which hosts the groups after it; a
+// spare that died is replaced, and an idle spare exits leaving nothing behind.
 import { readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IMAGE, NAMESPACE, processesMatching, containerId, shimContainerdForFile, startShimContainerd, TS } from '../helpers/shim.js';
+import { IMAGE, NAMESPACE, containerId, shimContainerdForFile, startShimContainerd, TS } from '../helpers/shim.js';
 
 const shim = shimContainerdForFile();
 
@@ -16,28 +17,23 @@ async function until(what: string, cond: () => boolean, ms = 20_000): Promise<vo
   }
 }
 
-/** The server serving id: its command line (the spare's title once adopted) names it. */
-function serverOf(id: string): number[] {
-  const mine = new Set(processesMatching(`-id ${id} `));
-  return shim().servers().filter((pid) => mine.has(pid));
-}
-
 const spareSockets = (dir: string): string[] => readdirSync(dir).filter((f) => f.startsWith('spare-'));
 
 describe('the warm spare', () => {
-  it('serves the next new group: that server is the spare, with the group\'s log and containerd\'s events, and a new spare takes its place', async () => {
+  it('serves the next container once the host has gone, with its log and containerd\'s events, hosts the next group, and a new spare takes its place', async () => {
     const first = containerId('first');
     const second = containerId('second');
-    expect((await shim().ctrRun(['run', '-d', '--runtime', TS, IMAGE, first, 'sleep', '1000'])).code).toBe(0);
-    await until('a spare', () => shim().spares().length === 1);
+    const third = containerId('third');
+    expect((await shim().run(TS, first, ['true'])).code).toBe(0);
+    await until('a spare, and the host gone with its only container', () => shim().spares().length === 1 && shim().servers().length === 0);
     const [spare] = shim().spares();
     const r = await shim().ctrRun(['run', '-d', '--runtime', TS, IMAGE, second, 'sleep', '1000']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(serverOf(second)).toEqual([spare]);
+    expect(shim().serverOf(second)).toBe(spare);
     expect(shim().spares()).not.toContain(spare);
-    const bundle = path.join(shim().ctd.state, 'io.containerd.runtime.v2.task', NAMESPACE, second);
-    expect(readlinkSync(`/proc/${spare}/fd/2`)).toBe(path.join(bundle, 'log'));
+    const bundle = (id: string): string => path.join(shim().ctd.state, 'io.containerd.runtime.v2.task', NAMESPACE, id);
+    expect(readlinkSync(`/proc/${spare}/fd/2`)).toBe(path.join(bundle(second), 'log'));
     // Events go to containerd's TTRPC_ADDRESS, which the spare learnt on adoption.
     await shim().waitEvent(second, '/tasks/start');
     const exec = await shim().ctrRun(['task', 'exec', '--exec-id', 'e1', second, 'sh', '-c', 'echo from-spare; exit 3']);
@@ -45,8 +41,22 @@ describe('the warm spare', () => {
     await until('the next spare', () => shim().spares().length === 1);
     expect(shim().spares()).not.toContain(spare);
     expect(spareSockets(shim().socketDir)).toHaveLength(1);
+
+    // The spare is the host now: the next group is its, on a socket of its own.
+    expect((await shim().ctrRun(['run', '-d', '--runtime', TS, IMAGE, third, 'sleep', '1000'])).code).toBe(0);
+    expect(shim().serverOf(third)).toBe(spare);
+    expect(shim().servers()).toEqual([spare]);
+    const exec3 = await shim().ctrRun(['task', 'exec', '--exec-id', 'e1', third, 'sh', '-c', 'echo hosted; exit 4']);
+    expect(exec3).toMatchObject({ code: 4, stdout: 'hosted\n' });
+    // The group whose log the host writes to ends: its log goes to the one left.
+    await shim().ctrRun(['task', 'kill', '-s', 'SIGKILL', second]);
+    await shim().waitEvent(second, '/tasks/exit');
+    expect((await shim().ctrRun(['task', 'delete', second])).code).toBe(0);
+    await until('the log of the group left', () => readlinkSync(`/proc/${spare}/fd/2`) === path.join(bundle(third), 'log'));
+    expect(shim().serverOf(third)).toBe(spare);
     await shim().removeAll();
     expect(shim().servers()).toEqual([]);
+    expect(readdirSync(shim().socketDir).filter((f) => !f.startsWith('spare-'))).toEqual([]);
   });
 
   it('replaces a spare that died: the container still runs, and a new spare waits', async () => {

@@ -12,7 +12,8 @@ describe('server arguments', () => {
   it('reads the flags the launcher passes, in either form', () => {
     expect(
       parseServerArgs(['-namespace', 'k8s.io', '-id', 'c1', '-address=/run/c.sock', '-publish-binary', '/usr/bin/containerd', '-socket', '/run/s/x', '-debug']),
-    ).toEqual({ namespace: 'k8s.io', id: 'c1', address: '/run/c.sock', publishBinary: '/usr/bin/containerd', socket: '/run/s/x', debug: true });
+    ).toEqual({ namespace: 'k8s.io', id: 'c1', address: '/run/c.sock', publishBinary: '/usr/bin/containerd', socket: '/run/s/x', host: '', debug: true });
+    expect(parseServerArgs(['-namespace', 'default', '-id', 'c2', '-socket', '/run/s/y', '-host', '/run/s/host-1']).host).toBe('/run/s/host-1');
   });
 
   it('refuses unknown flags and a missing namespace', () => {

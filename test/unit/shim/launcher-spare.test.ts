@@ -1,7 +1,8 @@
-// The warm spare without containerd: the launcher hands a new group to a waiting spare
-// (a socket the test holds, standing in for one), falls back to a server of its own when the
-// spare does not take it, replaces a dead spare; and the real spare (node dist/shim/main.js
-// -spare) is adopted and serves, or exits and removes its socket when nobody adopts it.
+// The warm spare and the namespace's host without containerd: the launcher hands a new
+// group to the host or a waiting spare (sockets the test holds, standing in for them), falls
+// back to a server of its own when they do not take it, replaces a dead spare; and the real
+// spare (node dist/shim/main.js -spare) is adopted, serves and hosts the next group, or exits
+// and removes its socket when nobody adopts it.
 import { create } from '@bufbuild/protobuf';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -12,7 +13,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectRequestSchema, Task } from '../../../src/gen/containerd/task/v2/shim_pb.js';
 import { takeAdoption, unixListen } from '../../../src/native/shim.js';
-import { identity, parseAdoption, parseSpareArgs, spareIdleMs } from '../../../src/shim/spare.js';
+import { parseAdoption } from '../../../src/shim/handover.js';
+import { identity, parseSpareArgs, spareIdleMs } from '../../../src/shim/spare.js';
 import { Client } from '../../../src/ttrpc/client.js';
 import { repoRoot, shimServerScript } from '../../helpers/paths.js';
 
@@ -48,6 +50,8 @@ interface Env {
   out: string;
   bundle: string;
   spare: string;
+  /** the host socket of namespace ns1 */
+  host: string;
 }
 
 function env(name: string): Env {
@@ -59,7 +63,8 @@ function env(name: string): Env {
   writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({ ociVersion: '1.0.2' }));
   // The launcher's name for the spare of this containerd and package.
   const spare = path.join(sockets, `spare-${createHash('sha256').update(`${ADDRESS}\n${repoRoot}`).digest('hex').slice(0, 48)}`);
-  return { dir, sockets, out, bundle, spare };
+  const host = path.join(sockets, `host-${createHash('sha256').update(`${ADDRESS}\nns1\n${repoRoot}`).digest('hex').slice(0, 48)}`);
+  return { dir, sockets, out, bundle, spare, host };
 }
 
 const groupSocket = (e: Env, group: string): string => path.join(e.sockets, createHash('sha256').update(`${ADDRESS}/ns1/${group}`).digest('hex'));
@@ -145,12 +150,14 @@ describe('launcher start with a spare', { timeout: 30_000 }, () => {
       const socket = groupSocket(e, 'c1');
       expect(r.out).toBe(`unix://${socket}`);
       const m = parseAdoption(got!.data);
-      expect(Object.fromEntries(m!.fields)).toMatchObject({ namespace: 'ns1', id: 'c1', address: ADDRESS, 'publish-binary': '/usr/bin/containerd', socket, debug: '0', log: '1' });
+      // No host yet: the spare is to become it, and gets the host socket too.
+      expect(Object.fromEntries(m!.fields)).toMatchObject({ namespace: 'ns1', id: 'c1', address: ADDRESS, 'publish-binary': '/usr/bin/containerd', socket, host: e.host, debug: '0', log: '1' });
       expect(m!.env).toEqual(expect.arrayContaining([`TTRPC_ADDRESS=${ADDRESS}.ttrpc`, 'MARKER=m1']));
-      expect(got!.fds).toHaveLength(2);
+      expect(got!.fds).toHaveLength(3);
       expect(fstatSync(got!.fds[0]!).isSocket()).toBe(true);
       expect(await listening(socket)).toBe(true); // the group's socket, listening, now ours
       expect(readlinkSync(`/proc/self/fd/${got!.fds[1]}`)).toBe(log);
+      expect(await listening(e.host)).toBe(true); // and the host's
       // No server of its own; the next spare instead.
       const argvs = await launched(e, 1);
       expect(argvs).toHaveLength(1);
@@ -215,6 +222,75 @@ describe('launcher start with a spare', { timeout: 30_000 }, () => {
   });
 });
 
+describe('launcher start with a host', { timeout: 30_000 }, () => {
+  it('hands a new group to the namespace\'s host: its socket and log, and no process is started', async () => {
+    const e = env('host');
+    const log = path.join(e.bundle, 'log');
+    spawnSync('mkfifo', [log]);
+    const logHold = openSync(log, 'r+');
+    const hostFd = unixListen(e.host);
+    try {
+      const run = startLauncher(e, 'c1');
+      const got = takeAdoption(hostFd, 10_000);
+      expect(got).not.toBeNull();
+      writeSync(got!.conn, '1');
+      closeSync(got!.conn);
+      const r = await run.done;
+      expect(r.code).toBe(0);
+      const socket = groupSocket(e, 'c1');
+      expect(r.out).toBe(`unix://${socket}`);
+      const m = parseAdoption(got!.data);
+      expect(Object.fromEntries(m!.fields)).toMatchObject({ namespace: 'ns1', id: 'c1', socket, host: '', log: '1' });
+      expect(got!.fds).toHaveLength(2);
+      expect(readlinkSync(`/proc/self/fd/${got!.fds[1]}`)).toBe(log);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await launched(e, 0)).toEqual([]);
+      for (const fd of got!.fds) closeSync(fd);
+    } finally {
+      closeSync(hostFd);
+      closeSync(logHold);
+    }
+  });
+
+  it('serves the group with a server of its own when the host does not take it, and leaves the host alone', async () => {
+    const e = env('host-refused');
+    const hostFd = unixListen(e.host);
+    try {
+      const run = startLauncher(e, 'c1', { TSRUN_SHIM_SPARE: '0' });
+      const got = takeAdoption(hostFd, 10_000);
+      expect(got).not.toBeNull();
+      for (const fd of [got!.conn, ...got!.fds]) closeSync(fd); // no answer
+      const r = await run.done;
+      expect(r.code).toBe(0);
+      const argvs = await launched(e, 1);
+      expect(argvs).toEqual([expect.stringContaining('-namespace ns1 -id c1')]);
+      expect(argvs[0]).not.toContain('-host');
+      expect(await listening(e.host)).toBe(true);
+    } finally {
+      closeSync(hostFd);
+    }
+  });
+
+  it('with TSRUN_SHIM_HOST=0 gives each group a process, and makes no host', async () => {
+    const e = env('host-off');
+    const hostFd = unixListen(e.host);
+    try {
+      const r = await startLauncher(e, 'c1', { TSRUN_SHIM_HOST: '0', TSRUN_SHIM_SPARE: '0' }).done;
+      expect(r.code).toBe(0);
+      const argvs = await launched(e, 1);
+      expect(argvs).toEqual([expect.stringContaining('-namespace ns1 -id c1')]);
+      expect(argvs[0]).not.toContain('-host');
+      // The socket the test holds saw no connection: no probe, no hand-over.
+      expect(takeAdoption(hostFd, 0)).toBeNull();
+    } finally {
+      closeSync(hostFd);
+    }
+    const fresh = env('host-off-2');
+    await startLauncher(fresh, 'c1', { TSRUN_SHIM_HOST: '0', TSRUN_SHIM_SPARE: '0' }).done;
+    expect(existsSync(fresh.host)).toBe(false);
+  });
+});
+
 // These start node itself: fixed work, but seconds on a loaded machine.
 describe('the spare server', { timeout: 60_000 }, () => {
   function spare(e: Env, extraEnv: Record<string, string>): ChildProcess {
@@ -275,16 +351,34 @@ describe('the spare server', { timeout: 60_000 }, () => {
       } finally {
         await client.close();
       }
+      // The namespace's host now: ps shows its host socket, no one group's id.
       const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').join(' ');
-      expect(cmdline).toContain(`-namespace ns1 -id real-0 -address ${ADDRESS} -publish-binary /usr/bin/containerd -socket ${address} `);
+      expect(cmdline).toContain(`-namespace ns1 -host ${e.host} -address ${ADDRESS} -publish-binary /usr/bin/containerd `);
       expect(readlinkSync(`/proc/${child.pid}/fd/2`)).toBe(log);
       // (/proc/<pid>/environ keeps the spare's start-up environment; that containerd's
       // reaches the server shows in the integration test, where its events arrive.)
       // The launcher started the next spare (the stand-in) on the freed socket.
       expect((await launched(e, 1)).filter((a) => a.includes(`-spare ${e.spare}`))).toHaveLength(1);
+      // The next new group goes to it, on a socket of its own.
+      const next = path.join(e.dir, 'bundle2');
+      mkdirSync(next);
+      writeFileSync(path.join(next, 'config.json'), JSON.stringify({ ociVersion: '1.0.2' }));
+      const r2 = await startLauncher({ ...e, bundle: next }, `real-${serial++}`, { TSRUN_SHIM_ROOT: root }).done;
+      expect(r2.code).toBe(0);
+      const address2 = r2.out.replace(/^unix:\/\//, '');
+      expect(address2).not.toBe(address);
+      const client2 = new Client(address2);
+      try {
+        const reply = await client2.unary(Task.method.connect, create(ConnectRequestSchema, { id: 'nothing-here' }));
+        expect(reply.shimPid).toBe(child.pid);
+      } finally {
+        await client2.close();
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await launched(e, 1)).toEqual([expect.stringContaining(`-spare ${e.spare}`)]); // no server, no second spare
       child.kill('SIGTERM');
       await new Promise((resolve) => child.on('exit', resolve));
-      expect(existsSync(address)).toBe(false);
+      for (const gone of [address, address2, e.host]) expect(existsSync(gone), gone).toBe(false);
     } finally {
       closeSync(logHold);
     }

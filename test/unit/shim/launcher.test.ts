@@ -74,8 +74,9 @@ function bundle(e: Env, id: string, annotations: Record<string, string> = {}): s
 function run(e: Env, args: string[], cwd: string, extraEnv: Record<string, string> = {}) {
   return spawnSync(launcher, args, {
     cwd,
-    // No warm spare here (launcher-spare.test.ts has those): one stand-in per server.
-    env: { PATH: process.env.PATH, TTRPC_ADDRESS: '/run/ctd.sock.ttrpc', TSRUN_NODE: fakeNode, FAKE_OUT: e.out, TSRUN_SHIM_SOCKET_DIR: e.sockets, TSRUN_SHIM_SPARE: '0', ...extraEnv },
+    // No warm spare and no host here (launcher-spare.test.ts has those): one stand-in per
+    // server, as each group gets with TSRUN_SHIM_HOST=0.
+    env: { PATH: process.env.PATH, TTRPC_ADDRESS: '/run/ctd.sock.ttrpc', TSRUN_NODE: fakeNode, FAKE_OUT: e.out, TSRUN_SHIM_SOCKET_DIR: e.sockets, TSRUN_SHIM_SPARE: '0', TSRUN_SHIM_HOST: '0', ...extraEnv },
     input: '',
     timeout: 10_000,
   });
@@ -175,11 +176,14 @@ describe('launcher start', { timeout: 30_000 }, () => {
       expect(out).toBe(`unix://${socket}`);
       expect(readFileSync(path.join(b, 'address'), 'utf8')).toBe(`unix://${socket}`);
       const [record] = await servers(e, 1);
-      expect(record).toContain(`argv --max-semi-space-size=1 --lite-mode ${shimServerScript} -namespace ns1 -id c1 -address /run/ctd.sock -publish-binary /usr/bin/containerd -socket ${socket}`);
+      // No host yet for ns1: this server becomes it, with the host socket as fd 4.
+      const host = path.join(e.sockets, `host-${createHash('sha256').update(`/run/ctd.sock\nns1\n${repoRoot}`).digest('hex').slice(0, 48)}`);
+      expect(record).toContain(`argv --max-semi-space-size=1 --lite-mode ${shimServerScript} -namespace ns1 -id c1 -address /run/ctd.sock -publish-binary /usr/bin/containerd -socket ${socket} -host ${host}\n`);
       expect(record).toContain('ttrpc /run/ctd.sock.ttrpc');
       const pid = Number(/^sid (\d+)$/m.exec(record ?? '')?.[1]);
       expect(serverPids).toContain(pid);
-      expect([0, 1, 2, 3, 4].map((n) => fdOf(pid, n))).toEqual(['/dev/null', '/dev/null', path.join(b, 'log'), expect.stringMatching(/^socket:\[\d+\]$/), '']);
+      const listening = expect.stringMatching(/^socket:\[\d+\]$/);
+      expect([0, 1, 2, 3, 4, 5].map((n) => fdOf(pid, n))).toEqual(['/dev/null', '/dev/null', path.join(b, 'log'), listening, listening, '']);
       // The socket answers (the stand-in holds it listening) and is for us alone.
       await new Promise<void>((resolve, reject) => net.createConnection(socket).once('connect', resolve).once('error', reject));
     } finally {
