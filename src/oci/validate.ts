@@ -1,6 +1,6 @@
 // Reading and judging config.json. Every issue names the field at fault in the form
 // `mounts[2].destination`, so the runtime can say exactly what to fix.
-import { z } from 'zod';
+import type * as z from 'zod/mini';
 import { capabilityNumber } from './capabilities.js';
 import { RLIMITS } from './rlimits.js';
 import { Config, Process, type ProcessSpec } from './spec.js';
@@ -25,7 +25,7 @@ export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   return out || '(config)';
 }
 
-function zodIssues(error: z.ZodError): ConfigIssue[] {
+function zodIssues(error: z.core.$ZodError): ConfigIssue[] {
   return error.issues.map((i) => ({ field: fieldPath(i.path), message: i.message.toLowerCase() }));
 }
 
