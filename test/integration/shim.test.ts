@@ -159,6 +159,10 @@ describe('ctr run through io.containerd.ts.v2, compared with runc', () => {
       const file = path.join(dir, `${id}.log`);
       const r = await shim().run(runtime, id, ['sh', '-c', 'echo file-out; echo file-err >&2'], { flags: ['--log-uri', `file://${file}`] });
       expect(r.code).toBe(0);
+      // Ours drains the output before it reports the exit, so the file is complete when
+      // ctr returns; runc's shim may still be copying stderr then, so it gets a moment.
+      const logDeadline = Date.now() + (runtime === TS ? 0 : 5000);
+      while (!readFileSync(file, 'utf8').includes('file-err\n') && Date.now() < logDeadline) await new Promise((res) => setTimeout(res, 50));
       const text = readFileSync(file, 'utf8');
       expect(text, runtime).toContain('file-out\n');
       expect(text, runtime).toContain('file-err\n');
