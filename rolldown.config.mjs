@@ -34,6 +34,12 @@ export default defineConfig([
   {
     input: 'dist/shim/main.js',
     platform: 'node',
-    output: { file: 'dist/bundle/shim.mjs', format: 'esm', sourcemap: false },
+    // Minified and ASCII-only too, for memory: a shim server lives as long as its containers,
+    // and V8 keeps the module's source string for as long as functions may still compile
+    // lazily. Unminified, a non-ASCII character in a comment made it two-byte (605 kB of
+    // source, 1.2 MB in memory); minified it is 308 kB of one-byte. Measured with 10 idle
+    // spares: USS 13.65 -> 12.76 MiB a process. ESM still: a CJS bundle measured larger
+    // (15.1 MiB), the CommonJS loader being one more thing to load.
+    output: { file: 'dist/bundle/shim.mjs', format: 'esm', sourcemap: false, minify: true, charset: 'ascii', comments: false },
   },
 ]);
