@@ -49,10 +49,6 @@ export class Groups {
     private readonly onLast: () => void,
   ) {}
 
-  get size(): number {
-    return this.#live.size;
-  }
-
   /** Serves a group; the first one's log is already fd 2 (hasStderr). */
   async add(spec: NewGroup, hasStderr = false): Promise<void> {
     const { args } = spec;
