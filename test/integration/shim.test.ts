@@ -160,12 +160,11 @@ describe('ctr run through io.containerd.ts.v2, compared with runc', () => {
       const r = await shim().run(runtime, id, ['sh', '-c', 'echo file-out; echo file-err >&2'], { flags: ['--log-uri', `file://${file}`] });
       expect(r.code).toBe(0);
       // Ours drains the output before it reports the exit, so the file is complete when
-      // ctr returns; runc's shim may still be copying stderr then, so it gets a moment.
-      const logDeadline = Date.now() + (runtime === TS ? 0 : 5000);
-      while (!readFileSync(file, 'utf8').includes('file-err\n') && Date.now() < logDeadline) await new Promise((res) => setTimeout(res, 50));
+      // ctr returns. With containerd 1.6's runc shim the stderr line is sometimes missing,
+      // then and 5 s later (about one run in ten here), so of runc only stdout is required.
       const text = readFileSync(file, 'utf8');
       expect(text, runtime).toContain('file-out\n');
-      expect(text, runtime).toContain('file-err\n');
+      if (runtime === TS) expect(text, runtime).toContain('file-err\n');
 
       const id2 = containerId(`driver-${short(runtime)}`);
       const base = path.join(dir, id2);
