@@ -284,7 +284,10 @@ describe('events --stats and ps', () => {
       b.edit((c) => (c.linux.resources = { ...c.linux.resources, memory: { limit: 64 * MiB }, pids: { limit: 40 } }));
       expect((await tool(b.root, ['run', '--detach', '--bundle', b.dir, b.id])).code).toBe(0);
       const r = await tool(b.root, ['events', '--stats', b.id]);
-      shapes.push(keys(JSON.parse(r.stdout)).sort());
+      // blkio's lists (omitted when empty, as runc omits them) fill only once the container
+      // has read past the page cache, which neither run controls: they are left out here
+      // (test/unit/cgroups/v1-stats.test.ts reads them from the cgroup files).
+      shapes.push(keys(JSON.parse(r.stdout)).filter((k) => !k.startsWith('.data.blkio.')).sort());
       await tool(b.root, ['delete', '--force', b.id]);
     }
     expect(shapes[0]).toEqual(shapes[1]);
