@@ -95,10 +95,10 @@ bool answered(int sock) {
 
 }  // namespace
 
-bool hand_over(const std::string& to, const Args& a, const std::string& group_socket, int listen_fd,
-               const std::string& host_socket, int host_fd) {
+Handed hand_over(const std::string& to, const Args& a, const std::string& group_socket, int listen_fd,
+                 const std::string& host_socket, int host_fd) {
   int sock = connect_unix(to);
-  if (sock < 0) return false;
+  if (sock < 0) return Handed::Nobody;
   int log = ::open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   std::vector<int> fds = {listen_fd};
   if (log >= 0) fds.push_back(log);
@@ -107,7 +107,7 @@ bool hand_over(const std::string& to, const Args& a, const std::string& group_so
             ::shutdown(sock, SHUT_WR) == 0 && answered(sock);
   if (log >= 0) ::close(log);
   ::close(sock);
-  return ok;
+  return ok ? Handed::Taken : Handed::Refused;
 }
 
 }  // namespace tsrun::shim

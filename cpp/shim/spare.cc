@@ -28,7 +28,7 @@ std::string spare_socket(const Args& a) {
 }
 
 bool adopt_spare(const Args& a, const std::string& group_socket, int listen_fd, const std::string& host_socket, int host_fd) {
-  return hand_over(spare_socket(a), a, group_socket, listen_fd, host_socket, host_fd);
+  return hand_over(spare_socket(a), a, group_socket, listen_fd, host_socket, host_fd) == Handed::Taken;
 }
 
 void ensure_spare(const Args& a) {

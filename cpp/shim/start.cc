@@ -77,11 +77,13 @@ int run_start(const Args& a) {
     int host_fd = -1;
     if (hosting_enabled()) {
       host = host_socket(a);
-      // Alive: the host takes the group (one that a start made a moment ago takes it once it
-      // is up: the connection waits in its backlog). Listening: there was none, and this
-      // group's server becomes it. Failed, or a host that would not take the group: this
-      // group's server serves it alone.
-      if (bind_socket(host, &host_fd, &error) == Bound::Alive) hosted = hand_over(host, a, socket, fd);
+      // The host takes the group. With none there, this group's server becomes it, unless
+      // another start bound the host socket a moment ago: that host takes the group once it
+      // is up (the connection waits in its backlog). A host that would not take the group,
+      // or a host socket that cannot be bound: this group's server serves it alone.
+      Handed handed = hand_over(host, a, socket, fd);
+      if (handed == Handed::Nobody && bind_socket(host, &host_fd, &error) == Bound::Alive) handed = hand_over(host, a, socket, fd);
+      hosted = handed == Handed::Taken;
     }
     if (!hosted) {
       new_process = true;
