@@ -39,7 +39,6 @@ export class Groups {
   readonly #live = new Set<Group>();
   /** whose log fifo fd 2 is: the server's log lines go to one live group's log */
   #stderr: Group | undefined;
-  #exiting = false;
 
   constructor(
     private readonly root: string,
@@ -109,9 +108,8 @@ export class Groups {
     closeQuietly(nul);
   }
 
+  /** Only the last group's end comes here: no group can come after it (the host closed). */
   async #exit(): Promise<void> {
-    if (this.#exiting) return;
-    this.#exiting = true;
     if (!(await this.events.flush(FLUSH_MS))) logger.warn(`exiting with ${this.events.pending} events undelivered`);
     this.reaper.stop();
     process.exit(0);

@@ -61,11 +61,12 @@ export function readHandover(got: Adoption): Handover | undefined {
   } catch {
     args = undefined;
   }
+  const withLog = message?.fields.get('log') === '1';
   const fds = [...got.fds];
   const listenFd = fds.shift();
-  const logFd = message?.fields.get('log') === '1' ? fds.shift() : undefined;
+  const logFd = withLog ? fds.shift() : undefined;
   const hostFd = args?.host ? fds.shift() : undefined;
-  const complete = listenFd !== undefined && (message?.fields.get('log') !== '1' || logFd !== undefined) && (!args?.host || hostFd !== undefined);
+  const complete = listenFd !== undefined && (!withLog || logFd !== undefined) && (!args?.host || hostFd !== undefined);
   if (!message || !args || !complete || fds.length > 0) {
     for (const fd of [got.conn, ...got.fds]) closeQuietly(fd);
     return undefined;
@@ -73,13 +74,19 @@ export function readHandover(got: Adoption): Handover | undefined {
   return { args, listenFd, logFd, hostFd, env: message.env, oom: message.fields.get('oom') ?? '', conn: got.conn };
 }
 
-/** Answers the launcher: the group is ours. False, and everything it brought closed, when
- *  the launcher gave up waiting (it serves the group another way). */
+/** Declines the hand-over: everything it brought is closed, and the launcher, seeing no
+ *  answer, serves the group another way. */
+export function refuse(h: Handover): void {
+  for (const fd of [h.conn, h.listenFd, h.logFd, h.hostFd]) closeQuietly(fd);
+}
+
+/** Answers the launcher: the group is ours. False, and the hand-over refused, when the
+ *  launcher gave up waiting (it serves the group another way). */
 export function accept(h: Handover): boolean {
   try {
     writeSync(h.conn, '1');
   } catch {
-    for (const fd of [h.conn, h.listenFd, h.logFd, h.hostFd]) closeQuietly(fd);
+    refuse(h);
     return false;
   }
   closeQuietly(h.conn);

@@ -7,7 +7,7 @@ import { unlinkSync } from 'node:fs';
 import { logger } from '../log.js';
 import { messageOf } from '../errors.js';
 import { cancelWatch, takeAdoption, whenReadable } from '../native/shim.js';
-import { accept, readHandover, type Handover } from './handover.js';
+import { accept, readHandover, refuse, type Handover } from './handover.js';
 import { closeQuietly } from './io/fds.js';
 
 export class Host {
@@ -42,7 +42,7 @@ export class Host {
       // The socket's name holds our containerd and namespace: anything else is no launcher's.
       if (h.args.namespace !== this.namespace || h.args.address !== this.address || h.hostFd !== undefined) {
         logger.warn(`host socket: refused a group of namespace ${h.args.namespace} at ${h.args.address}`);
-        for (const fd of [h.conn, h.listenFd, h.logFd, h.hostFd]) closeQuietly(fd);
+        refuse(h);
         continue;
       }
       if (accept(h)) this.onGroup(h);
