@@ -95,6 +95,13 @@ async function launched(e: Env, count: number): Promise<string[]> {
   }
 }
 
+/** The bundle's log fifo, held open for reading as containerd holds it. */
+function logFifo(e: Env): { log: string; logHold: number } {
+  const log = path.join(e.bundle, 'log');
+  spawnSync('mkfifo', [log]);
+  return { log, logHold: openSync(log, 'r+') };
+}
+
 function listening(socket: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.createConnection(socket);
@@ -131,9 +138,7 @@ describe('adoption messages', () => {
 describe('launcher start with a spare', { timeout: 30_000 }, () => {
   it('hands a new group to the waiting spare with its socket, log fifo, flags and environment, then starts the next spare', async () => {
     const e = env('adopt');
-    const log = path.join(e.bundle, 'log');
-    spawnSync('mkfifo', [log]);
-    const logHold = openSync(log, 'r+');
+    const { log, logHold } = logFifo(e);
     const spareFd = unixListen(e.spare);
     try {
       const run = startLauncher(e, 'c1');
@@ -225,9 +230,7 @@ describe('launcher start with a spare', { timeout: 30_000 }, () => {
 describe('launcher start with a host', { timeout: 30_000 }, () => {
   it('hands a new group to the namespace\'s host: its socket and log, and no process is started', async () => {
     const e = env('host');
-    const log = path.join(e.bundle, 'log');
-    spawnSync('mkfifo', [log]);
-    const logHold = openSync(log, 'r+');
+    const { log, logHold } = logFifo(e);
     const hostFd = unixListen(e.host);
     try {
       const run = startLauncher(e, 'c1');
@@ -335,9 +338,7 @@ describe('the spare server', { timeout: 60_000 }, () => {
     const child = spare(e, { TSRUN_SHIM_SPARE_IDLE_MS: '30000' });
     // A probe (what a launcher does to see whether a spare waits) is not an adoption.
     expect(await listening(e.spare)).toBe(true);
-    const log = path.join(e.bundle, 'log');
-    spawnSync('mkfifo', [log]);
-    const logHold = openSync(log, 'r+');
+    const { log, logHold } = logFifo(e);
     try {
       const r = await startLauncher(e, `real-${serial++}`, { TSRUN_SHIM_ROOT: root, TSRUN_SHIM_SPARE_IDLE_MS: '1000' }).done;
       expect(r.err).toBe('');
