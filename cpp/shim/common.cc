@@ -59,7 +59,7 @@ std::string package_root() {
 
 std::string server_script() {
   std::string root = package_root();
-  std::string bundle = root + "/dist/bundle/shim.mjs";
+  std::string bundle = root + "/dist/bundle/shim.cjs";
   return ::access(bundle.c_str(), R_OK) == 0 ? bundle : root + "/dist/shim/main.js";
 }
 

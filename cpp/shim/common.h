@@ -11,7 +11,7 @@ namespace tsrun::shim {
 /** The tsrun package: two levels above this executable (build/Release/). */
 std::string package_root();
 
-/** The shim server's script: the bundle (dist/bundle/shim.mjs) when built, else dist/shim/main.js. */
+/** The shim server's script: the bundle (dist/bundle/shim.cjs) when built, else dist/shim/main.js. */
 std::string server_script();
 
 /** node, its flags for a shim server, and server_script(): the start of a server's argv.

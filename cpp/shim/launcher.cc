@@ -2,7 +2,7 @@
 //
 // A small native program, because containerd runs it on every container's critical path
 // (`start` before, `delete` after): it must cost a fork and an exec, not a Node start. The
-// long-lived server it launches (dist/bundle/shim.mjs, or dist/shim/main.js) is Node and does the real work.
+// long-lived server it launches (dist/bundle/shim.cjs, or dist/shim/main.js) is Node and does the real work.
 #include <unistd.h>
 
 #include <string>

@@ -1,4 +1,4 @@
-// The shim server: `containerd-shim-ts-v2 start` launches it (node dist/bundle/shim.mjs,
+// The shim server: `containerd-shim-ts-v2 start` launches it (node dist/bundle/shim.cjs,
 // this file bundled) with the group's listening socket as fd 3, the namespace's host socket
 // as fd 4 when it is to be the host (cpp/shim/host.h), and the bundle's log fifo as stderr;
 // or hands all of them to a waiting spare (`-spare PATH`, spare.ts), which then serves the

@@ -22,6 +22,6 @@ export const fixtureRootfs = path.join(repoRoot, '.cache', 'fixtures', 'busybox'
 export const TEST_CGROUP_PARENT = 'tsrun-test';
 
 /** The shim server's script the launcher runs: the bundle when built, else the compiled tree. */
-export const shimServerScript = existsSync(path.join(repoRoot, 'dist', 'bundle', 'shim.mjs'))
-  ? path.join(repoRoot, 'dist', 'bundle', 'shim.mjs')
+export const shimServerScript = existsSync(path.join(repoRoot, 'dist', 'bundle', 'shim.cjs'))
+  ? path.join(repoRoot, 'dist', 'bundle', 'shim.cjs')
   : path.join(repoRoot, 'dist', 'shim', 'main.js');
