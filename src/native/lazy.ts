@@ -1,5 +1,7 @@
 // Node built-ins loaded on first use. A CLI command pays milliseconds for each of
-// child_process, tty and crypto at load time, and most commands never call them.
+// child_process, tty and crypto at load time, and most commands never call them; a shim
+// server that never spawns a log driver or publishes through the binary, nor serves a
+// terminal, never holds child_process (nor dgram, which it loads) or tty.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);

@@ -4,10 +4,11 @@
 // Only an event containerd refuses outright (a malformed envelope) is dropped.
 import { create, toBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
 import { AnySchema, timestampFromDate, type Any, type Timestamp } from '@bufbuild/protobuf/wkt';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Events } from '../gen/containerd/services/events/ttrpc/v1/events_pb.js';
 import { messageOf } from '../errors.js';
 import { logger } from '../log.js';
+import { childProcess } from '../native/lazy.js';
 import { Client } from '../ttrpc/client.js';
 import { Code, TtrpcError } from '../ttrpc/status.js';
 
@@ -125,7 +126,7 @@ export function ttrpcTransport(address: string): Transport {
 export function publishBinaryTransport(binary: string, address: string, onSpawn: (child: ChildProcess) => void): Transport {
   return (envelope) =>
     new Promise((resolve, reject) => {
-      const child = spawn(binary, ['--address', address, 'publish', '--topic', envelope.topic, '--namespace', envelope.namespace], {
+      const child = childProcess().spawn(binary, ['--address', address, 'publish', '--topic', envelope.topic, '--namespace', envelope.namespace], {
         stdio: ['pipe', 'ignore', 'pipe'],
       });
       onSpawn(child);

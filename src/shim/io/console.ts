@@ -4,8 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import tty from 'node:tty';
+import type { ReadStream } from 'node:tty';
 import { recvFd, setWinsize } from '../../native/index.js';
+import { tty } from '../../native/lazy.js';
 import { acceptConn, unixListen } from '../../native/shim.js';
 import { closeQuietly, ended } from './fds.js';
 
@@ -52,12 +53,12 @@ export class ConsoleSocket {
 
 export class Console {
   /** Reads what the container writes, and takes what it should read. */
-  readonly stream: tty.ReadStream;
+  readonly stream: ReadStream;
   readonly #fd: number;
 
   constructor(masterFd: number) {
     this.#fd = masterFd;
-    this.stream = new tty.ReadStream(masterFd);
+    this.stream = new (tty().ReadStream)(masterFd);
     // EIO is how a master reads once every slave is closed: the end of the output.
     this.stream.on('error', () => this.stream.destroy());
   }

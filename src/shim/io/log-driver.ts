@@ -2,8 +2,9 @@
 // stdout and stderr pipes as fds 3 and 4 and a "ready" pipe as fd 5, and an environment of
 // just CONTAINER_ID and CONTAINER_NAMESPACE. It is ready when it closes fd 5 (binary://)
 // or writes a byte to it (required by binary-v2://). The container writes into the pipes.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Internal } from '../../errors.js';
+import { childProcess } from '../../native/lazy.js';
 import { pipe } from '../../native/shim.js';
 import { closeQuietly, readStream } from './fds.js';
 
@@ -63,7 +64,7 @@ export class LogDriver {
       fds.push(errR, errW);
       const [readyR, readyW] = pipe();
       fds.push(readyR, readyW);
-      const child = spawn(target.path, target.args, {
+      const child = childProcess().spawn(target.path, target.args, {
         env: { CONTAINER_ID: env.containerId, CONTAINER_NAMESPACE: env.namespace },
         stdio: ['ignore', 'ignore', 'ignore', outR, errR, readyW],
       });
