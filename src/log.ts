@@ -16,9 +16,23 @@ export interface LoggerOptions {
   debug: boolean;
 }
 
+// RFC 3339 timestamps in UTC are put together from a Date's UTC fields. Date#toISOString (and
+// toJSON) has V8 work out the host's local time first, through ICU: that maps ~640 KB of
+// ICU's time zone data into a process that otherwise never reads it, and a shim server keeps
+// it for as long as its containers live.
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/** 2026-01-02T15:04:05Z, or 2026-01-02T15:04:05.123Z with milliseconds. Years 0-9999. */
+export function utcTimestamp(date: Date, milliseconds: boolean): string {
+  if (Number.isNaN(date.getTime())) throw new RangeError('invalid date');
+  const day = `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}`;
+  const time = `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`;
+  return `${day}T${time}${milliseconds ? `.${pad(date.getUTCMilliseconds(), 3)}` : ''}Z`;
+}
+
 /** RFC 3339 in UTC with whole seconds, as Go's time.RFC3339 prints it. */
 export function rfc3339(date = new Date()): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return utcTimestamp(date, false);
 }
 
 function quoteText(value: string): string {

@@ -13,6 +13,7 @@ import { hostLayout } from '../cgroups/detect.js';
 import { cgroupManager, cgroupPaths } from '../cgroups/manager.js';
 import { refuseSystemdDriver } from '../cgroups/systemd.js';
 import { InvalidArgument, SystemError } from '../errors.js';
+import { utcTimestamp } from '../log.js';
 import { InitProcess, mkfifo, openPath, pidfdOpen, pidfdSendSignal, reap, unixConnect, waitExit } from '../native/index.js';
 import { loadBundle, type Bundle } from './bundle.js';
 import { runHooks, runHooksWarning, stateJson, type HookState } from './hooks.js';
@@ -187,7 +188,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
       rootfs: bundle.rootfs,
       pid,
       pidStartTime: stat.startTime,
-      created: new Date().toISOString(),
+      created: utcTimestamp(new Date(), true),
       owner: userName(process.getuid?.() ?? 0),
       annotations: config.annotations ?? {},
       cgroupPaths: paths,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLine, rfc3339 } from '../../src/log.js';
+import { formatLine, rfc3339, utcTimestamp } from '../../src/log.js';
 
 const t = new Date('2026-01-02T15:04:05.678Z');
 
@@ -13,5 +13,21 @@ describe('log lines', () => {
 
   it('look like logrus text lines', () => {
     expect(formatLine('text', 'warning', 'a "b"', t)).toBe('time="2026-01-02T15:04:05Z" level=warning msg="a \\"b\\""');
+  });
+});
+
+describe('utcTimestamp', () => {
+  it('writes what toISOString writes, with or without the milliseconds', () => {
+    const dates = [0, 1, 999, 951782400000, 1767366245123, 4102444799999, -1000, Date.UTC(9999, 11, 31, 23, 59, 59, 999)];
+    for (let i = 0; i < 200; i++) dates.push(Math.floor(Math.random() * 4e12));
+    for (const ms of dates) {
+      const d = new Date(ms);
+      expect(utcTimestamp(d, true)).toBe(d.toISOString());
+      expect(utcTimestamp(d, false)).toBe(d.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    }
+  });
+
+  it('refuses an invalid date', () => {
+    expect(() => utcTimestamp(new Date(NaN), true)).toThrow(RangeError);
   });
 });
