@@ -25,7 +25,6 @@ import type { StateStore } from '../runtime/state-store.js';
 import type { EventSink } from './events.js';
 import type { Reaper } from './exits.js';
 import { ProcessIO } from './io/process-io.js';
-import { metricsOf } from './metrics.js';
 import type { ShimOptions } from './options.js';
 import { Process, type Stdio } from './process.js';
 import { mountRootfs, unmountAll } from './rootfs.js';
@@ -410,6 +409,9 @@ export class ShimContainer {
   }
 
   async stats(): Promise<Any> {
+    // Loaded by the first Stats call: the cgroup metrics' message types are a quarter of a
+    // megabyte of heap, held for good, that a server nobody asks for statistics never needs.
+    const { metricsOf } = await import('./metrics.js');
     return metricsOf(this.runtime.cgroup());
   }
 }
