@@ -1,6 +1,7 @@
 // What the shim server needs from the kernel that Node does not offer: pipes whose ends go
-// to containers, a listening console socket (a pty master arrives as SCM_RIGHTS), rootfs
-// mounts, and a look at a pidfd that does not reap.
+// to containers, a listening console socket (a pty master arrives as SCM_RIGHTS), accepting
+// on its groups' sockets without net.Server, rootfs mounts, and a look at a pidfd that does
+// not reap.
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -63,6 +64,27 @@ Napi::Value AcceptConn(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, conn);
 }
 
+// acceptPending(listenFd) -> fd | null: a connection waiting on a listening socket the shim
+// serves (its group's, handed over), taken without blocking; null when none waits (any more:
+// a peer that gave up before we took it is no connection). The new fd is close-on-exec and
+// non-blocking, as net.Socket wants it. The listening socket becomes non-blocking itself, as
+// Node's own listen() would make it: a socket we were told is readable may have nothing left
+// to take, and a blocking accept would stall the event loop.
+Napi::Value AcceptPending(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int lfd = int_arg(info, 0, "listenFd");
+  int flags = ::fcntl(lfd, F_GETFL);
+  if (flags < 0) throw errno_error(env, "fcntl", errno);
+  if (!(flags & O_NONBLOCK) && ::fcntl(lfd, F_SETFL, flags | O_NONBLOCK) < 0) throw errno_error(env, "fcntl", errno);
+  for (;;) {
+    int conn = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (conn >= 0) return Napi::Number::New(env, conn);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED) return env.Null();
+    throw errno_error(env, "accept4", errno);
+  }
+}
+
 // mount(source, target, fstype, flags, data)
 Napi::Value Mount(const Napi::CallbackInfo& info) {
   std::string source = string_arg(info, 0, "source");
@@ -103,6 +125,7 @@ void register_shim(Napi::Env env, Napi::Object exports) {
   exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
   exports.Set("unixListen", Napi::Function::New(env, UnixListen, "unixListen"));
   exports.Set("acceptConn", Napi::Function::New(env, AcceptConn, "acceptConn"));
+  exports.Set("acceptPending", Napi::Function::New(env, AcceptPending, "acceptPending"));
   exports.Set("mount", Napi::Function::New(env, Mount, "mount"));
   exports.Set("umount", Napi::Function::New(env, Umount, "umount"));
   exports.Set("pidfdExited", Napi::Function::New(env, PidfdExited, "pidfdExited"));

@@ -5,6 +5,7 @@ interface ShimAddon {
   pipe(): [number, number];
   unixListen(path: string): number;
   acceptConn(listenFd: number, timeoutMs: number): number;
+  acceptPending(listenFd: number): number | null;
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount(target: string, flags: number): boolean;
   pidfdExited(pidfd: number): boolean;
@@ -25,6 +26,11 @@ export function unixListen(path: string): number {
 /** Accepts one connection on listenFd that has something to read, waiting at most timeoutMs. */
 export function acceptConn(listenFd: number, timeoutMs: number): number {
   return call(() => shim.acceptConn(listenFd, timeoutMs));
+}
+
+/** A connection waiting on listenFd, without blocking; undefined when none waits. */
+export function acceptPending(listenFd: number): number | undefined {
+  return call(() => shim.acceptPending(listenFd)) ?? undefined;
 }
 
 export function mount(source: string, target: string, fstype: string, flags: number, data: string): void {

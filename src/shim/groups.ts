@@ -4,7 +4,6 @@
 // A server that is not a host serves one group; the host (host.ts) gets more handed to it.
 // The process exits with its last group.
 import { openSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { messageOf } from '../errors.js';
 import { logger } from '../log.js';
 import { dup2 } from '../native/shim.js';
@@ -15,6 +14,7 @@ import type { ContainerDeps } from './container.js';
 import type { EventQueue } from './events.js';
 import type { Reaper } from './exits.js';
 import { closeQuietly } from './io/fds.js';
+import { SocketListener } from './listener.js';
 import { Shim } from './shim.js';
 import { registerTaskService } from './task-service.js';
 
@@ -60,13 +60,8 @@ export class Groups {
     const shim = new Shim({ namespace: args.namespace, root: this.root }, deps, () => void this.end(group, 'shutdown with no containers left'));
     registerTaskService(server, shim);
     registerCleanupService(server, shim);
-    const listener = net.createServer({ allowHalfOpen: true });
-    server.serve(listener);
     try {
-      await new Promise<void>((resolve, reject) => {
-        listener.once('error', reject);
-        listener.listen({ fd: spec.listenFd } as net.ListenOptions, () => resolve());
-      });
+      server.closeWith(new SocketListener(spec.listenFd, (socket) => server.handle(socket), (message) => logger.warn(message)));
     } catch (err) {
       void this.end(group, `cannot listen: ${messageOf(err)}`);
       throw err;

@@ -32,13 +32,17 @@ export interface ServerOptions {
   onError?: (err: Error) => void;
 }
 
+interface Closable {
+  close(): void;
+}
+
 /** Node's timers overflow past 2^31-1 ms and would fire at once; a longer timeout means none. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Server {
   readonly registry = new ServiceRegistry();
   readonly #options: Required<ServerOptions>;
-  readonly #listeners = new Set<net.Server>();
+  readonly #listeners = new Set<Closable>();
   readonly #connections = new Set<ServerConnection>();
   #closing = false;
 
@@ -81,6 +85,12 @@ export class Server {
     this.#listeners.add(listener);
     listener.on('connection', (socket: net.Socket) => this.handle(socket));
     listener.once('close', () => this.#listeners.delete(listener));
+  }
+
+  /** Closes listener along with the server (shutdown, close): a listener that accepts
+   *  elsewhere and passes its connections to handle(). */
+  closeWith(listener: Closable): void {
+    this.#listeners.add(listener);
   }
 
   /** Serves one already connected socket. */
