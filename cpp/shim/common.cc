@@ -12,6 +12,8 @@
 
 #include "sha256.h"
 
+extern char** environ;
+
 #ifndef TSRUN_NODE_EXECUTABLE
 #define TSRUN_NODE_EXECUTABLE "node"
 #endif
@@ -85,6 +87,26 @@ std::vector<std::string> server_command() {
   }
   argv.push_back(server_script());
   return argv;
+}
+
+std::vector<std::string> server_environment() {
+  static const std::string kName = "NODE_EXTRA_CA_CERTS=";
+  static const std::string kRenamed = "TSRUN_SHIM_" + kName;
+  std::vector<std::string> env;
+  for (char** e = environ; *e; e++) {
+    std::string entry = *e;
+    if (entry.compare(0, kRenamed.size(), kRenamed) == 0) continue;  // only what we rename comes back
+    if (entry.compare(0, kName.size(), kName) == 0) entry = "TSRUN_SHIM_" + entry;
+    env.push_back(std::move(entry));
+  }
+  return env;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
 }
 
 std::string node_executable() {

@@ -18,6 +18,15 @@ std::string server_script();
  *  The flags are $TSRUN_SHIM_NODE_FLAGS (space-separated) when set, else kServerNodeFlags. */
 std::vector<std::string> server_command();
 
+/** Our environment for a shim server: NODE_EXTRA_CA_CERTS, when set, is renamed
+ *  TSRUN_SHIM_NODE_EXTRA_CA_CERTS. Node parses every certificate of that file as it starts
+ *  (~1 MiB of heap for a distribution's bundle), and a server opens no TLS connection; it
+ *  puts the variable back (src/shim/hidden-env.ts) for the programs it runs. */
+std::vector<std::string> server_environment();
+
+/** Pointers into strings, NULL-terminated, as execve wants them; valid while strings are. */
+std::vector<char*> c_strings(std::vector<std::string>& strings);
+
 /** The node executable: $TSRUN_NODE, else the one that built us, else "node" on $PATH. */
 std::string node_executable();
 

@@ -45,9 +45,7 @@ uint32_t init_pid(const std::string& state_file) {
 // `tsrun --root <root> delete --force <id>`, its output on our stderr (containerd logs it).
 void tsrun_delete(const std::string& root, const std::string& id) {
   std::vector<std::string> args = {node_executable(), package_root() + "/bin/tsrun", "--root", root, "delete", "--force", id};
-  std::vector<char*> argv;
-  for (auto& s : args) argv.push_back(s.data());
-  argv.push_back(nullptr);
+  std::vector<char*> argv = c_strings(args);
   pid_t pid = ::fork();
   if (pid < 0) {
     warn(std::string("fork: ") + std::strerror(errno));

@@ -9,8 +9,6 @@
 
 #include "common.h"
 
-extern char** environ;
-
 namespace tsrun::shim {
 
 std::string server_oom_score() {
@@ -23,9 +21,9 @@ std::string server_oom_score() {
 
 bool spawn_detached(const Detached& d) {
   std::vector<std::string> args = d.argv;
-  std::vector<char*> argv;
-  for (auto& s : args) argv.push_back(s.data());
-  argv.push_back(nullptr);
+  std::vector<char*> argv = c_strings(args);
+  std::vector<std::string> env = server_environment();
+  std::vector<char*> envp = c_strings(env);
 
   pid_t pid = ::fork();
   if (pid < 0) return false;
@@ -54,7 +52,7 @@ bool spawn_detached(const Detached& d) {
   ::dup2(high, 3);
   if (host >= 0) ::dup2(host, 4);
   ::syscall(SYS_close_range, host >= 0 ? 5U : 4U, ~0U, 0U);
-  ::execve(argv[0], argv.data(), environ);
+  ::execve(argv[0], argv.data(), envp.data());
   ::_exit(127);
 }
 

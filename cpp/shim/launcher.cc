@@ -11,8 +11,6 @@
 #include "actions.h"
 #include "common.h"
 
-extern char** environ;
-
 namespace tsrun::shim {
 
 int run_serve(const Args& a) {
@@ -20,10 +18,10 @@ int run_serve(const Args& a) {
   args.insert(args.end(), {"-namespace", a.ns, "-id", a.id, "-address", a.address, "-publish-binary", a.publish_binary});
   if (!a.socket.empty()) args.insert(args.end(), {"-socket", a.socket});
   if (a.debug) args.push_back("-debug");
-  std::vector<char*> argv;
-  for (auto& s : args) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  ::execve(argv[0], argv.data(), environ);
+  std::vector<char*> argv = c_strings(args);
+  std::vector<std::string> env = server_environment();
+  std::vector<char*> envp = c_strings(env);
+  ::execve(argv[0], argv.data(), envp.data());
   die("exec " + args[0] + ": cannot run node");
 }
 

@@ -13,6 +13,7 @@ import { EventQueue, publishBinaryTransport, ttrpcTransport } from './events.js'
 import { Reaper } from './exits.js';
 import { Groups } from './groups.js';
 import { Host } from './host.js';
+import { restoreExtraCaCerts } from './hidden-env.js';
 import { ShimLogger } from './logging.js';
 import { parseSpareArgs, spareIdleMs, waitForAdoption } from './spare.js';
 
@@ -21,6 +22,7 @@ const HOST_FD = 4;
 const DEFAULT_ROOT = '/run/containerd/ts';
 
 async function main(): Promise<void> {
+  restoreExtraCaCerts(process.env);
   const argv = process.argv.slice(2);
   const spare = parseSpareArgs(argv);
   if (!spare) {

@@ -32,6 +32,7 @@ beforeAll(() => {
       '{',
       '  echo "argv $*"',
       '  echo "ttrpc $TTRPC_ADDRESS"',
+      '  echo "ca ${NODE_EXTRA_CA_CERTS-unset} ${TSRUN_SHIM_NODE_EXTRA_CA_CERTS-unset}"',
       '  echo "sid $(cut -d" " -f6 /proc/$$/stat)"',
       '} > "$out.tmp" && mv "$out.tmp" "$out"',
       'exec sleep 60',
@@ -196,6 +197,13 @@ describe('launcher start', { timeout: 30_000 }, () => {
     expect(run(e, startArgs('c1'), bundle(e, 'c1'), { TSRUN_SHIM_NODE_FLAGS: ' --a  --b=1 ' }).status).toBe(0);
     const [record] = await servers(e, 1);
     expect(record).toContain(`argv --a --b=1 ${shimServerScript} -namespace ns1`);
+  });
+
+  it('starts node without NODE_EXTRA_CA_CERTS, which the server gets back under another name', async () => {
+    const e = env('ca-certs');
+    expect(run(e, startArgs('c1'), bundle(e, 'c1'), { NODE_EXTRA_CA_CERTS: '/etc/x.pem', TSRUN_SHIM_NODE_EXTRA_CA_CERTS: '/stale' }).status).toBe(0);
+    const [record] = await servers(e, 1);
+    expect(record).toContain('ca unset /etc/x.pem\n');
   });
 
   it('gives the server /dev/null as stderr when there is no log fifo', async () => {
