@@ -43,7 +43,6 @@ interface Addon {
   attachDeviceFilter(cgroupDir: string, defaultAllow: boolean, rules: DeviceException[]): number;
   deviceFilters(cgroupDir: string): number[];
   eventfd(): number;
-  watchEventfd(fd: number, onEvent: (count: number) => void): () => void;
   stepNames: string[];
   planVersion: number;
   planMagic: number;
