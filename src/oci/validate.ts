@@ -3,7 +3,7 @@
 import type * as z from 'zod/mini';
 import { capabilityNumber } from './capabilities.js';
 import { RLIMITS } from './rlimits.js';
-import { Config, Process, type ProcessSpec } from './spec.js';
+import { schemas, type Config, type ProcessSpec } from './spec.js';
 
 export interface ConfigIssue {
   field: string;
@@ -37,7 +37,7 @@ export function parseConfig(text: string): ParseResult {
   } catch (err) {
     return { ok: false, issues: [{ field: '(config)', message: `invalid JSON: ${(err as Error).message}` }] };
   }
-  const parsed = Config.safeParse(json);
+  const parsed = schemas().Config.safeParse(json);
   if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
   const issues = checkConfig(parsed.data);
   return issues.length ? { ok: false, issues } : { ok: true, config: parsed.data };
@@ -145,7 +145,7 @@ export function parseProcess(text: string): ProcessResult {
   } catch (err) {
     return { ok: false, issues: [{ field: '(process)', message: `invalid JSON: ${(err as Error).message}` }] };
   }
-  const parsed = Process.safeParse(json);
+  const parsed = schemas().Process.safeParse(json);
   if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
   const issues = checkProcess(parsed.data, '').map((i) => ({ ...i, field: i.field.replace(/^\./, '') }));
   return issues.length ? { ok: false, issues } : { ok: true, process: parsed.data };

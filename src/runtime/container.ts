@@ -4,7 +4,7 @@
 import { closeSync, existsSync } from 'node:fs';
 import { cgroupManager, type CgroupManager } from '../cgroups/manager.js';
 import { FailedPrecondition, Internal, SystemError } from '../errors.js';
-import { Config } from '../oci/spec.js';
+import { schemas, type Config } from '../oci/spec.js';
 import { pidfdOpen, pidfdSendSignal } from '../native/index.js';
 import { OCI_VERSION } from '../oci/defaults.js';
 import type { OciState, Status } from '../oci/state.js';
@@ -32,7 +32,7 @@ export class Container {
 
   /** The config.json the container was created from. */
   config(): Config {
-    const parsed = Config.safeParse(this.state.config);
+    const parsed = schemas().Config.safeParse(this.state.config);
     if (!parsed.success) throw new Internal(`stored config of ${this.id} no longer parses: ${parsed.error.message}`);
     return parsed.data;
   }

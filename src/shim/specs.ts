@@ -2,7 +2,7 @@
 // OCI LinuxResources, each under its runtime-spec type URL.
 import type { Any } from '@bufbuild/protobuf/wkt';
 import { InvalidArgument } from '../errors.js';
-import { Resources, type ProcessSpec, type ResourcesSpec } from '../oci/spec.js';
+import { schemas, type ProcessSpec, type ResourcesSpec } from '../oci/spec.js';
 import { fieldPath, parseProcess } from '../oci/validate.js';
 
 const PROCESS_SPEC_TYPE = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
@@ -19,7 +19,7 @@ export function resourcesSpec(any: Any | undefined): ResourcesSpec {
   } catch (err) {
     throw InvalidArgument.at('resources', `invalid JSON: ${(err as Error).message}`);
   }
-  const parsed = Resources.safeParse(json);
+  const parsed = schemas().Resources.safeParse(json);
   if (!parsed.success) {
     const [issue] = parsed.error.issues;
     throw InvalidArgument.at(`resources${issue?.path.length ? `.${fieldPath(issue.path)}` : ''}`, issue?.message ?? 'invalid');

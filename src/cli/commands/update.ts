@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { InvalidArgument } from '../../errors.js';
 import { logger } from '../../log.js';
-import { Resources, type ResourcesSpec } from '../../oci/spec.js';
+import { schemas, type ResourcesSpec } from '../../oci/spec.js';
 import { fieldPath } from '../../oci/validate.js';
 import { Container } from '../../runtime/container.js';
 import { update } from '../../runtime/update.js';
@@ -81,7 +81,7 @@ export function resourcesFromFlags(f: UpdateFlags): Record<string, unknown> {
 }
 
 function parseResources(where: string, json: unknown): ResourcesSpec {
-  const parsed = Resources.safeParse(json);
+  const parsed = schemas().Resources.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw InvalidArgument.at(`${where}: ${fieldPath(issue?.path ?? [])}`, (issue?.message ?? 'invalid').toLowerCase());

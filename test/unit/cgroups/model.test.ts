@@ -7,7 +7,7 @@ import { expandSlice, systemdUnit } from '../../../src/cgroups/systemd.js';
 import { devicePolicy } from '../../../src/cgroups/v2/devices.js';
 import { defaultDeviceRules, cgroupPaths } from '../../../src/cgroups/manager.js';
 import { parseLayout } from '../../../src/cgroups/detect.js';
-import { Resources as ResourcesSchema } from '../../../src/oci/spec.js';
+import { schemas } from '../../../src/oci/spec.js';
 import { resourcesOf, qualifyCgroupError } from '../../../src/runtime/cgroup-config.js';
 import { SystemError } from '../../../src/errors.js';
 
@@ -111,7 +111,7 @@ describe('cgroupPaths', () => {
 });
 
 describe('config resources -> model', () => {
-  const parse = (json: unknown) => ResourcesSchema.parse(json);
+  const parse = (json: unknown) => schemas().Resources.parse(json);
 
   it('converts every group', () => {
     const r = resourcesOf(
