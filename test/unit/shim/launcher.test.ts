@@ -179,7 +179,7 @@ describe('launcher start', { timeout: 30_000 }, () => {
       const [record] = await servers(e, 1);
       // No host yet for ns1: this server becomes it, with the host socket as fd 4.
       const host = path.join(e.sockets, `host-${createHash('sha256').update(`/run/ctd.sock\nns1\n${repoRoot}`).digest('hex').slice(0, 48)}`);
-      expect(record).toContain(`argv --max-semi-space-size=1 --lite-mode --no-expose-wasm --v8-pool-size=1 --single-threaded-gc --gc-memory-reducer-start-delay-ms=1000 ${shimServerScript} -namespace ns1 -id c1 -address /run/ctd.sock -publish-binary /usr/bin/containerd -socket ${socket} -host ${host}\n`);
+      expect(record).toContain(`argv --max-semi-space-size=1 --lite-mode --no-expose-wasm --v8-pool-size=1 --single-threaded-gc --gc-memory-reducer-start-delay-ms=1000 --bytecode-old-age=1 ${shimServerScript} -namespace ns1 -id c1 -address /run/ctd.sock -publish-binary /usr/bin/containerd -socket ${socket} -host ${host}\n`);
       expect(record).toContain('ttrpc /run/ctd.sock.ttrpc');
       const pid = Number(/^sid (\d+)$/m.exec(record ?? '')?.[1]);
       expect(serverPids).toContain(pid);
