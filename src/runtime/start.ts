@@ -1,31 +1,50 @@
 // start: release a created container's init from the exec fifo.
 //
-// The init blocks opening the fifo for writing; our open for reading (a blocking open, in
-// libuv's thread pool) lets both through, the init writes one byte and execs. If the init
-// died instead, nothing would ever open the other end: we notice through /proc and
-// open the write side ourselves to free the pending open.
-import { closeSync, constants, open, openSync, readFile, rmSync } from 'node:fs';
-import { promisify } from 'node:util';
+// The init blocks opening the fifo for writing. Our open for reading, non-blocking, returns
+// at once and lets the init's open through; the init writes "0" (and a message when a
+// startContainer hook failed) and execs, which closes its end: we read to that end as the
+// addon's epoll thread says the fifo is readable. No thread of libuv's pool waits in a
+// blocking open, so a process that only starts containers (a shim server) never starts
+// that pool. If the init died before opening its end, no readiness ever comes: we notice
+// through /proc.
+import { closeSync, constants, openSync, readSync, rmSync } from 'node:fs';
 import { FailedPrecondition, SystemError } from '../errors.js';
+import { cancelWatch, whenReadable } from '../native/index.js';
 import { deleteContainer } from './delete.js';
 import type { Container } from './container.js';
 import { runHooksWarning } from './hooks.js';
 
-// node:fs's callbacks rather than node:fs/promises, which costs a CLI milliseconds to load.
-const openAsync = promisify(open);
-const readFileAsync = promisify(readFile);
-
-async function unblock(fifo: string, opened: Promise<unknown>): Promise<void> {
-  let done = false;
-  void opened.finally(() => (done = true));
-  while (!done) {
-    try {
-      // ENXIO until our pending reader has reached open(2); then this completes it.
-      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 1));
+/** What the init wrote before its end closed; died: the init was seen gone meanwhile. */
+export async function readToEnd(fd: number, initAlive: () => boolean): Promise<{ data: Buffer; died: boolean }> {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(4096);
+  let died = false;
+  // /proc, not waitid: reaping here would take the exit from `run`, which waits on this
+  // init too (a zombie already reads as not alive).
+  const deathWatch = setInterval(() => {
+    if (initAlive()) return;
+    died = true;
+    cancelWatch(fd);
+  }, 5);
+  try {
+    for (;;) {
+      // Readable only once a writer has come: before, a read would see no writer as an end.
+      await whenReadable(fd);
+      for (;;) {
+        let n: number;
+        try {
+          n = readSync(fd, buf);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break;
+          throw err;
+        }
+        if (n === 0) return { data: Buffer.concat(chunks), died };
+        chunks.push(Buffer.from(buf.subarray(0, n)));
+      }
+      if (died) return { data: Buffer.concat(chunks), died: true };
     }
+  } finally {
+    clearInterval(deathWatch);
   }
 }
 
@@ -37,31 +56,18 @@ export async function start(container: Container): Promise<void> {
   if (pidfd === null) throw new FailedPrecondition('cannot start a container that has stopped', { containerId: container.id });
   const fifo = container.fifoPath;
   try {
-    const opening = openAsync(fifo, 'r');
-    const died = (async (): Promise<boolean> => {
-      // Poll until the open wins or the init is gone.
-      let settled = false;
-      void opening.finally(() => (settled = true)).catch(() => undefined);
-      while (!settled) {
-        // /proc, not waitid: reaping here would take the exit from `run`, which waits on
-        // this init too (a zombie already reads as not alive).
-        if (!container.initAlive()) return true;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      return false;
-    })();
-    if (await Promise.race([opening.then(() => false), died])) await unblock(fifo, opening);
-    const fd = await opening;
-    let data: Buffer;
+    const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    let read: { data: Buffer; died: boolean };
     try {
-      data = await readFileAsync(fd);
+      read = await readToEnd(fd, () => container.initAlive());
     } finally {
       closeSync(fd);
     }
+    const { data, died } = read;
     rmSync(fifo, { force: true });
     if (data.length === 0) {
       throw new FailedPrecondition(
-        (await died) ? 'container process is already dead' : 'cannot start an already running container',
+        died ? 'container process is already dead' : 'cannot start an already running container',
         { containerId: container.id },
       );
     }
