@@ -24,6 +24,51 @@ const lazyChildProcess = {
   },
 };
 
+// protobuf-es decodes each embedded file descriptor (fileDesc) with the reflection of
+// descriptor.proto itself, booted when its module loads and held by a module binding for
+// the process's life: ~0.6 MiB of descriptors in a shim server that needs them only while
+// its own descriptors are decoded (at load, and once more for the metrics chunk). Here the
+// boot becomes a function, and fileDesc holds its result through a WeakRef: one boot serves
+// every fileDesc of a load (a WeakRef keeps its target until the job ends), and the garbage
+// collector takes it after. The other exports of descriptor_pb keep their eager form for
+// any code that imports them (none in the shim; they fall to tree shaking). One namespace-
+// grouped server, 10 containers, settled: Private_Dirty 8.07 -> 7.27 MiB.
+const PROTOBUF_ESM = 'node_modules/@bufbuild/protobuf/dist/esm/';
+const transientDescriptorProto = {
+  name: 'protobuf-transient-descriptor-proto',
+  transform(code, id) {
+    const file = id.replaceAll('\\', '/');
+    const edit = (from, to) => {
+      if (!code.includes(from)) {
+        this.warn(`${file}: "${from.slice(0, 60)}" not found: descriptor.proto stays loaded in every shim server`);
+        return false;
+      }
+      code = code.replace(from, to);
+      return true;
+    };
+    if (file.endsWith(`${PROTOBUF_ESM}wkt/google/protobuf/descriptor_pb.js`)) {
+      if (!edit('export const file_google_protobuf_descriptor = /*@__PURE__*/ boot(', 'export const bootDescriptorProto = () => boot(')) return null;
+      return `${code}\nexport const file_google_protobuf_descriptor = /*@__PURE__*/ bootDescriptorProto();\n`;
+    }
+    if (file.endsWith(`${PROTOBUF_ESM}codegenv2/file.js`)) {
+      const imported = 'import { FileDescriptorProtoSchema } from "../wkt/google/protobuf/descriptor_pb.js";';
+      const lazy = [
+        'import { bootDescriptorProto } from "../wkt/google/protobuf/descriptor_pb.js";',
+        'import { messageDesc as descriptorMessage } from "./message.js";',
+        'let descriptorProto;',
+        'function fileDescriptorProtoSchema() {',
+        '  let file = descriptorProto?.deref();',
+        '  if (!file) { file = bootDescriptorProto(); descriptorProto = new WeakRef(file); }',
+        '  return descriptorMessage(file, 1);',
+        '}',
+      ].join('\n');
+      if (!edit(imported, lazy) || !edit('fromBinary(FileDescriptorProtoSchema,', 'fromBinary(fileDescriptorProtoSchema(),')) return null;
+      return code;
+    }
+    return null;
+  },
+};
+
 export default defineConfig([
   {
     input: 'dist/cli/main.js',
@@ -34,6 +79,7 @@ export default defineConfig([
   {
     input: 'dist/shim/main.js',
     platform: 'node',
+    plugins: [transientDescriptorProto],
     // Minified and ASCII-only too, for memory: a shim server lives as long as its containers,
     // and V8 keeps the module's source string for as long as functions may still compile
     // lazily. Unminified, a non-ASCII character in a comment made it two-byte (605 kB of
