@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "../sys/c_strings.h"
 #include "../sys/syscalls.h"
 #include "channel.h"
 #include "paths.h"
@@ -40,18 +41,11 @@ int64_t now_ms() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-std::vector<char*> c_strings(const std::vector<std::string>& v) {
-  std::vector<char*> out;
-  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
-  out.push_back(nullptr);
-  return out;
-}
-
 void run_hook(const plan::Hook& h, const std::string& state, Step step, int index) {
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) < 0 || ::pipe2(out, O_CLOEXEC) < 0) fail(step, errno, index, "pipe for hook %s", h.path.c_str());
-  auto argv = c_strings(h.args);
-  auto envp = c_strings(h.env);
+  auto argv = sys::c_strings(h.args);
+  auto envp = sys::c_strings(h.env);
   pid_t pid = ::fork();
   if (pid < 0) fail(step, errno, index, "fork for hook %s", h.path.c_str());
   if (pid == 0) {

@@ -9,8 +9,10 @@
 // whenReadable(fd) resolves once fd is readable or hung up, from the same thread: the sync
 // socket with tsrun-init is read that way (then with a plain read), since net.Socket costs a
 // CLI command more to load than the whole exchange takes; so is the shim host's socket,
-// whose hand-overs carry fds net.Socket cannot receive. cancelWatch(fd) resolves a watch
-// early, before its fd is closed.
+// whose hand-overs carry fds net.Socket cannot receive; and so are the shim's listening
+// sockets, cgroup v1 OOM eventfds and start's exec fifo, none of which then needs a thread
+// of its own or of libuv's pool. cancelWatch(fd) resolves a watch early, before its fd is
+// closed.
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>

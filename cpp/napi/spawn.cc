@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "../sys/c_strings.h"
 #include "../sys/syscalls.h"
 #include "errors.h"
 
@@ -70,13 +71,6 @@ std::vector<std::string> string_array(Napi::Env env, Napi::Value v, const char* 
     if (!item.IsString()) throw Napi::TypeError::New(env, std::string(name) + " must hold strings");
     out.push_back(item.As<Napi::String>().Utf8Value());
   }
-  return out;
-}
-
-std::vector<char*> c_array(std::vector<std::string>& v) {
-  std::vector<char*> out;
-  for (auto& s : v) out.push_back(s.data());
-  out.push_back(nullptr);
   return out;
 }
 
@@ -143,8 +137,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     if (!v.IsNumber()) throw Napi::TypeError::New(env, "fds must hold numbers");
     fds.push_back(v.As<Napi::Number>().Int32Value());
   }
-  auto argv = c_array(argv_s);
-  auto envp = c_array(envp_s);
+  auto argv = sys::c_strings(argv_s);
+  auto envp = sys::c_strings(envp_s);
   std::vector<int> scratch(fds.size() + 1, -1);
 
   int dev_null = ::open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -108,13 +108,6 @@ std::vector<std::string> server_environment() {
   return env;
 }
 
-std::vector<char*> c_strings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
 std::string node_executable() {
   const char* env = ::getenv("TSRUN_NODE");
   if (env && *env) return env;

@@ -4,9 +4,12 @@
 #include <string>
 #include <vector>
 
+#include "../sys/c_strings.h"
 #include "flags.h"
 
 namespace tsrun::shim {
+
+using sys::c_strings;
 
 /** The tsrun package: two levels above this executable (build/Release/). */
 std::string package_root();
@@ -23,9 +26,6 @@ std::vector<std::string> server_command();
  *  (~1 MiB of heap for a distribution's bundle), and a server opens no TLS connection; it
  *  puts the variable back (src/shim/hidden-env.ts) for the programs it runs. */
 std::vector<std::string> server_environment();
-
-/** Pointers into strings, NULL-terminated, as execve wants them; valid while strings are. */
-std::vector<char*> c_strings(std::vector<std::string>& strings);
 
 /** The node executable: $TSRUN_NODE, else the one that built us, else "node" on $PATH. */
 std::string node_executable();

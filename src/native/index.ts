@@ -6,7 +6,6 @@ export * from './plan-wire.js';
 export { pidfdGetfd, sendWithFds } from './seccomp.js';
 export { errnoText, initPath, buildDir, packageRoot } from './addon.js';
 export * from './cgroup.js';
-export { cancelWatch, whenReadable } from './shim.js';
 
 export type ProcessExit = RawExit;
 
@@ -18,6 +17,16 @@ export function exitCodeOf(e: ProcessExit): number {
 /** Resolves when the process behind pidfd exits (reaping it when it is our child). */
 export function waitExit(pidfd: number): Promise<ProcessExit> {
   return call(() => addon.waitPidfd(pidfd));
+}
+
+/** Resolves once fd is readable or hung up (watched on the same thread as waitExit's pidfds). */
+export function whenReadable(fd: number): Promise<void> {
+  return call(() => addon.whenReadable(fd));
+}
+
+/** Ends a whenReadable watch of fd (its promise resolves) before fd is closed. */
+export function cancelWatch(fd: number): void {
+  call(() => addon.cancelWatch(fd));
 }
 
 /** Reaps now if exited (or blocks until it does); null when still running. */

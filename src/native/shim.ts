@@ -70,13 +70,3 @@ export function takeAdoption(listenFd: number, timeoutMs: number): Adoption | nu
 export function dup2(from: number, to: number): void {
   call(() => spare.dup2(from, to));
 }
-
-/** Resolves once fd is readable or hung up (watched on the addon's exits thread). */
-export function whenReadable(fd: number): Promise<void> {
-  return call(() => addon.whenReadable(fd));
-}
-
-/** Ends a whenReadable watch of fd (its promise resolves) before fd is closed. */
-export function cancelWatch(fd: number): void {
-  call(() => addon.cancelWatch(fd));
-}

@@ -6,7 +6,8 @@
 import { unlinkSync } from 'node:fs';
 import { logger } from '../log.js';
 import { messageOf } from '../errors.js';
-import { cancelWatch, takeAdoption, whenReadable } from '../native/shim.js';
+import { cancelWatch, whenReadable } from '../native/index.js';
+import { takeAdoption } from '../native/shim.js';
 import { accept, readHandover, refuse, type Handover } from './handover.js';
 import { closeQuietly } from './io/fds.js';
 

@@ -4,7 +4,8 @@
 // connection waits, accept4 takes it, and a net.Socket carries it from there.
 import net from 'node:net';
 import { messageOf } from '../errors.js';
-import { acceptPending, cancelWatch, whenReadable } from '../native/shim.js';
+import { cancelWatch, whenReadable } from '../native/index.js';
+import { acceptPending } from '../native/shim.js';
 import { closeQuietly } from './io/fds.js';
 
 export class SocketListener {

@@ -1,20 +1,15 @@
 // start's read of the exec fifo (src/runtime/start.ts), with this process as the init's end.
-import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import os from 'node:os';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkfifo } from '../../../src/native/index.js';
 import { readToEnd } from '../../../src/runtime/start.js';
+import { tempDirsPerTest } from '../../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirsPerTest('fifo');
 
 function fifo(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsrun-fifo-'));
-  dirs.push(dir);
-  const p = path.join(dir, 'exec.fifo');
+  const p = path.join(tempDir(), 'exec.fifo');
   mkfifo(p, 0o600);
   return p;
 }

@@ -1,20 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { unixListen } from '../../../src/native/shim.js';
 import { SocketListener } from '../../../src/shim/listener.js';
+import { tempDirsPerTest } from '../../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirsPerTest('listener');
 
 function socketPath(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsrun-listener-'));
-  dirs.push(dir);
-  return path.join(dir, 's.sock');
+  return path.join(tempDir(), 's.sock');
 }
 
 /** Connects, sends `text`, and resolves with what comes back before the server ends. */
