@@ -1,7 +1,8 @@
 // config.json's linux.resources in the cgroup layer's terms. Values are checked here,
 // where the field can be named as the caller wrote it (linux.resources.memory.swap);
 // what only the kernel can judge fails later, at the write, with the same naming.
-import { defaultDeviceRules, type DeviceRule } from '../cgroups/manager.js';
+import { defaultDeviceRules } from '../cgroups/default-devices.js';
+import type { DeviceRule } from '../cgroups/manager.js';
 import { validPageSize, type Resources } from '../cgroups/resources.js';
 import { InvalidArgument, TsrunError } from '../errors.js';
 import type { Config, DeviceRuleSpec, ResourcesSpec } from '../oci/spec.js';

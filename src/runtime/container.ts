@@ -2,7 +2,8 @@
 // Status is derived, never stored: the init pid (checked against its start time, so a
 // reused pid is not mistaken for it), the exec fifo, and the freezer.
 import { closeSync, existsSync } from 'node:fs';
-import { cgroupManager, type CgroupManager } from '../cgroups/manager.js';
+import { cgroupManager } from '../cgroups/factory.js';
+import type { CgroupManager } from '../cgroups/manager.js';
 import { FailedPrecondition, Internal, SystemError } from '../errors.js';
 import { schemas, type Config } from '../oci/spec.js';
 import { pidfdOpen, pidfdSendSignal } from '../native/index.js';

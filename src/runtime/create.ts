@@ -10,7 +10,8 @@
 import { closeSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hostLayout } from '../cgroups/detect.js';
-import { cgroupManager, cgroupPaths } from '../cgroups/manager.js';
+import { cgroupManager } from '../cgroups/factory.js';
+import { cgroupPaths } from '../cgroups/paths.js';
 import { refuseSystemdDriver } from '../cgroups/systemd.js';
 import { InvalidArgument, SystemError } from '../errors.js';
 import { utcTimestamp } from '../log.js';

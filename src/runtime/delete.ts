@@ -2,7 +2,7 @@
 // cgroups, state. A created container is deleted without --force, as runc does (containerd
 // relies on it); a running or paused one needs --force.
 import { closeSync } from 'node:fs';
-import { cgroupManager } from '../cgroups/manager.js';
+import { cgroupManager } from '../cgroups/factory.js';
 import { FailedPrecondition, NotFound, SystemError } from '../errors.js';
 import { pidfdSendSignal } from '../native/index.js';
 import { Container } from './container.js';

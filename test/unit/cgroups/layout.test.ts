@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseLayout, parseProcCgroup } from '../../../src/cgroups/detect.js';
-import { cgroupPaths } from '../../../src/cgroups/manager.js';
+import { cgroupPaths } from '../../../src/cgroups/paths.js';
 
 const HYBRID = [
   '30 25 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755',

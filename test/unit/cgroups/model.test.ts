@@ -5,7 +5,8 @@ import { blkioToIoWeight, mergeResources, sharesToWeight } from '../../../src/cg
 import { emptyStats, encodeEvent, parseCpuList } from '../../../src/cgroups/stats.js';
 import { expandSlice, systemdUnit } from '../../../src/cgroups/systemd.js';
 import { devicePolicy } from '../../../src/cgroups/v2/devices.js';
-import { defaultDeviceRules, cgroupPaths } from '../../../src/cgroups/manager.js';
+import { defaultDeviceRules } from '../../../src/cgroups/default-devices.js';
+import { cgroupPaths } from '../../../src/cgroups/paths.js';
 import { parseLayout } from '../../../src/cgroups/detect.js';
 import { schemas } from '../../../src/oci/spec.js';
 import { resourcesOf, qualifyCgroupError } from '../../../src/runtime/cgroup-config.js';

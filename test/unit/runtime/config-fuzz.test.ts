@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CgroupLayout } from '../../../src/cgroups/detect.js';
-import { cgroupPaths } from '../../../src/cgroups/manager.js';
+import { cgroupPaths } from '../../../src/cgroups/paths.js';
 import { TsrunError } from '../../../src/errors.js';
 import { parseConfig } from '../../../src/oci/validate.js';
 import { deviceRules, resourcesOf } from '../../../src/runtime/cgroup-config.js';
