@@ -20,6 +20,7 @@
 #include "../sys/c_strings.h"
 #include "../sys/syscalls.h"
 #include "channel.h"
+#include "fds.h"
 #include "paths.h"
 
 namespace tsrun::init {
@@ -52,7 +53,7 @@ void run_hook(const plan::Hook& h, const std::string& state, Step step, int inde
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(out[1], 2);
-    sys::close_range(3, ~0U, 0);
+    close_fds_from(3, false);
     ::execve(h.path.c_str(), argv.data(), envp.data());
     std::fprintf(stderr, "exec %s: %s", h.path.c_str(), std::strerror(errno));
     ::_exit(127);

@@ -24,6 +24,7 @@
 
 #include "../sys/syscalls.h"
 #include "channel.h"
+#include "fds.h"
 #include "paths.h"
 
 namespace tsrun::init {
@@ -245,7 +246,7 @@ void finalize_identity(const plan::Plan& p, std::vector<std::string>* env) {
   const plan::Process& proc = p.process;
   // Every fd the container is not meant to have goes at exec: ours are above the
   // preserved ones (the CVE-2024-21626 class is a host fd that survives into it).
-  if (sys::close_range(3 + p.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+  if (close_fds_from(3 + p.preserve_fds, true) < 0) {
     fail(Step::CLOSE_FDS, errno, -1, "mark fds from %u close-on-exec", 3 + p.preserve_fds);
   }
   // chdir while still root, where the new user may lack permission but we do not.
@@ -296,8 +297,10 @@ std::string lookup_executable(const plan::Process& proc, const std::vector<std::
       fail(Step::LOOKUP, ENOENT, -1, "exec: \"%s\": executable file not found in $PATH", file.c_str());
     }
   }
-  // A file on a noexec mount passes the mode check; ask the kernel.
-  if (::faccessat(AT_FDCWD, found.c_str(), X_OK, AT_EACCESS) < 0) {
+  // A file on a noexec mount passes the mode check; ask the kernel. glibc's faccessat with
+  // AT_EACCESS fails when a seccomp filter refuses faccessat2; runc 1.1 (Go's
+  // unix.Faccessat) takes EPERM and ENOSYS as "cannot tell" and keeps the mode check.
+  if (sys::faccessat2(AT_FDCWD, found.c_str(), X_OK, AT_EACCESS) < 0 && !refused_by_filter(errno)) {
     fail(Step::LOOKUP, errno, -1, "exec: \"%s\"", found.c_str());
   }
   return found;

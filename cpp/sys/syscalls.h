@@ -51,6 +51,10 @@ inline int pidfd_send_signal(int pidfd, int sig) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
 
+inline int faccessat2(int dirfd, const char* path, int mode, int flags) {
+  return static_cast<int>(::syscall(SYS_faccessat2, dirfd, path, mode, flags));
+}
+
 inline int close_range(unsigned first, unsigned last, unsigned flags) {
   return static_cast<int>(::syscall(SYS_close_range, first, last, flags));
 }

@@ -7,6 +7,7 @@ import { probeArgs } from '../lib/config.js';
 import { until } from '../lib/poll.js';
 import { describeCall } from '../lib/runtime.js';
 import { scenario, type Scenario } from '../lib/scenario.js';
+import { olderAllowlist } from '../lib/seccomp-allowlist.js';
 
 export const linux_seccomp = scenario({
   section: 'config-linux.md#seccomp',
@@ -22,6 +23,9 @@ export const linux_seccomp = scenario({
     'invalid-action': 'an unknown action generates an error',
     'names-empty': 'a rule with no names generates an error (names MUST have an entry)',
     'errno-unsupported': 'errnoRet on an action without an errno generates an error',
+    'allowlist-nnp':
+      'an allow-list profile (defaultAction SCMP_ACT_ERRNO, ~300 syscalls, none newer than runc 1.1 makes: no close_range, faccessat2, openat2, clone3, pidfd_*) with noNewPrivileges true: the process runs under it',
+    'allowlist-no-nnp': 'the same allow-list with noNewPrivileges false (the filter is loaded before the runtime\'s last steps): the process runs under it',
     listener:
       'with SCMP_ACT_NOTIFY the container process state (ociVersion, fds ["seccompFd"], pid, metadata, state) is sent to listenerPath',
   },
@@ -68,6 +72,17 @@ export const linux_seccomp = scenario({
       s
         .bundle((c) => (c.linux.seccomp = filter([{ names: ['getcwd'], action: 'SCMP_ACT_KILL', errnoRet: 1 }])))
         .then(async (b) => s.expectError('errno-unsupported', b, 'SCMP_ACT_KILL with errnoRet', undefined, await valid())),
+      ...([true, false] as const).map((nnp) => {
+        const key = nnp ? 'allowlist-nnp' : 'allowlist-no-nnp';
+        return s.report(key, (c) => {
+          c.linux.seccomp = olderAllowlist();
+          c.process.noNewPrivileges = nnp;
+          c.process.args = probeArgs(['call', 'getcwd'], ['report']);
+        }).then((f) => {
+          if (!f) return;
+          s.equal(key, [f.get('call getcwd'), f.get('Seccomp'), f.get('NoNewPrivs')], ['ok', '2', nnp ? '1' : '0'], 'getcwd, Seccomp and NoNewPrivs');
+        });
+      }),
       listener(s),
     ]);
   },
