@@ -2,13 +2,14 @@
 // the field of the resource model that asked for the write.
 import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidArgument, SystemError } from '../errors.js';
+import { Internal, InvalidArgument, SystemError, type TsrunError } from '../errors.js';
 
-function systemError(what: string, file: string, err: unknown, field?: string): SystemError {
+function systemError(what: string, file: string, err: unknown, field?: string): TsrunError {
   const e = err as NodeJS.ErrnoException;
-  const errno = typeof e.errno === 'number' ? Math.abs(e.errno) : 0;
-  const prefix = field ? `${field}: ` : '';
-  return new SystemError(`${prefix}${what} ${file}: ${e.code ?? e.message}`, { errno, syscall: e.syscall }, { path: file, field });
+  const reason = `${what} ${file}: ${e.code ?? e.message}`;
+  if (typeof e.errno !== 'number') return new Internal(field ? `${field}: ${reason}` : reason, { path: file, field }, { cause: err });
+  const details = { errno: Math.abs(e.errno), syscall: e.syscall, path: file };
+  return field ? SystemError.at(field, reason, details) : new SystemError(reason, details);
 }
 
 /**
@@ -57,7 +58,7 @@ export function readUint(dir: string, name: string): bigint {
   } catch {
     // v1 reports -1 for some unset values; runc reads those as 0
     if (/^-\d+$/.test(text)) return 0n;
-    throw new SystemError(`parse ${path.join(dir, name)}: not a number: ${JSON.stringify(text)}`, { errno: 0 }, { path: path.join(dir, name) });
+    throw new Internal(`parse ${path.join(dir, name)}: not a number: ${JSON.stringify(text)}`, { path: path.join(dir, name) });
   }
 }
 

@@ -1,5 +1,6 @@
 // What every command gets from the global flags.
 import type { Command } from 'commander';
+import { InvalidArgument } from '../errors.js';
 import { StateStore } from '../runtime/state-store.js';
 
 export interface GlobalOptions {
@@ -24,7 +25,7 @@ export function storeOf(cmd: Command): StateStore {
 
 export function parseCount(flag: string) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value)) throw new Error(`${flag}: ${JSON.stringify(value)} is not a non-negative number`);
+    if (!/^\d+$/.test(value)) throw InvalidArgument.at(flag, `${JSON.stringify(value)} is not a non-negative number`);
     return Number(value);
   };
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { SystemError } from '../errors.js';
+import { Internal, SystemError } from '../errors.js';
 
 export interface RawExit {
   /** false when the process was not our child: its exit was seen, not reaped. */
@@ -57,7 +57,7 @@ function findPackageRoot(from: string): string {
     } catch {
       // no package.json here
     }
-    if (path.dirname(dir) === dir) throw new Error(`tsrun's package.json not found above ${from}`);
+    if (path.dirname(dir) === dir) throw new Internal(`tsrun's package.json not found above ${from}`);
   }
 }
 

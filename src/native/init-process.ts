@@ -1,11 +1,11 @@
 // Starting tsrun-init and talking to it over the sync socket (protocol: cpp/plan/sync.h).
 import { closeSync, readSync, writeSync } from 'node:fs';
-import { SystemError } from '../errors.js';
+import { HookFailed, Internal, SystemError, type TsrunError } from '../errors.js';
 import { addon, call, errnoText, initPath } from './addon.js';
 import { encodePlan, PLAN_VERSION, type Plan } from './plan-wire.js';
 
 if (addon.planVersion !== PLAN_VERSION) {
-  throw new Error(`the native addon speaks plan version ${addon.planVersion}, this code ${PLAN_VERSION}: rebuild`);
+  throw new Internal(`the native addon speaks plan version ${addon.planVersion}, this code ${PLAN_VERSION}: rebuild`);
 }
 
 const RecordKind = { ChildPid: 1, Ready: 2, Error: 3, Userns: 4, Hooks: 5, SeccompFd: 6 } as const;
@@ -15,7 +15,7 @@ const STEPS_WITH_OPS = new Set(['mount', 'device', 'symlink']);
 export type InitRecord =
   | { kind: 'child-pid'; pid: number }
   | { kind: 'ready' }
-  | { kind: 'error'; error: SystemError }
+  | { kind: 'error'; error: TsrunError }
   /** the bootstrap made a user namespace: write its maps, then mapsWritten() */
   | { kind: 'userns'; pid: number }
   /** run prestart and createRuntime hooks, then hooksDone(state) */
@@ -172,10 +172,10 @@ export class InitProcess {
     if (kind === RecordKind.Userns) return { kind: 'userns', pid: Number(rec.readBigInt64LE(16)) };
     if (kind === RecordKind.Hooks) return { kind: 'hooks' };
     if (kind === RecordKind.SeccompFd) return { kind: 'seccomp-fd', fd: Number(rec.readBigInt64LE(16)) };
-    return { kind: 'error', error: new SystemError(`sync: unknown record kind ${kind}`, { errno: 0 }) };
+    return { kind: 'error', error: new Internal(`sync: unknown record kind ${kind}`) };
   }
 
-  private errorOf(rec: Buffer): SystemError {
+  private errorOf(rec: Buffer): TsrunError {
     const step = addon.stepNames[rec.readUInt32LE(4)] ?? `step ${rec.readUInt32LE(4)}`;
     const errno = rec.readInt32LE(8);
     const index = rec.readInt32LE(12);
@@ -183,8 +183,10 @@ export class InitProcess {
     const detail = raw.subarray(0, raw.indexOf(0) < 0 ? raw.length : raw.indexOf(0)).toString('utf8');
     const op = STEPS_WITH_OPS.has(step) ? this.plan.rootfsOps[index] : undefined;
     const where = op ? `${step} ${op.describe}` : index >= 0 ? `${step}[${index}]` : step;
+    // The hooks step runs createContainer hooks; its detail names the hook's path and what it did.
+    if (step === 'hooks') return new HookFailed(`hooks.createContainer[${index}]: ${detail}`, { field: `hooks.createContainer[${index}]` });
     const message = `${where}: ${errno ? errnoText(errno) : 'failed'}${detail ? `: ${detail}` : ''}`;
-    return new SystemError(message, { errno, step, index });
+    return errno ? new SystemError(message, { errno, step, index }) : new Internal(message);
   }
 
   close(): void {

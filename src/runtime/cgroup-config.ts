@@ -120,10 +120,6 @@ export function resourcesOf(spec: ResourcesSpec | undefined, prefix = PREFIX): R
  * caller it is the config's field ("linux.resources.memory.swap") or an update's.
  */
 export function qualifyCgroupError(err: unknown, prefix = PREFIX): unknown {
-  if (err instanceof TsrunError && err.field && !err.field.startsWith(prefix) && !err.field.startsWith('-')) {
-    const field = `${prefix}.${err.field}`;
-    err.message = err.message.startsWith(`${err.field}: `) ? `${field}: ${err.message.slice(err.field.length + 2)}` : `${field}: ${err.message}`;
-    (err as { field?: string }).field = field;
-  }
+  if (err instanceof TsrunError && err.field && !err.field.startsWith(prefix) && !err.field.startsWith('-')) return err.under(prefix);
   return err;
 }

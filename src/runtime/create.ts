@@ -8,12 +8,13 @@
 //
 // Whatever fails, the cleanup stack takes back each step in reverse.
 import { closeSync, renameSync, writeFileSync } from 'node:fs';
+import { constants as os } from 'node:os';
 import path from 'node:path';
 import { hostLayout } from '../cgroups/detect.js';
 import { cgroupManager } from '../cgroups/factory.js';
 import { cgroupPaths } from '../cgroups/paths.js';
 import { refuseSystemdDriver } from '../cgroups/systemd.js';
-import { InvalidArgument, SystemError } from '../errors.js';
+import { HookFailed, Internal, InvalidArgument, SystemError } from '../errors.js';
 import { utcTimestamp } from '../log.js';
 import { InitProcess, mkfifo, openPath, pidfdOpen, pidfdSendSignal, reap, unixConnect, waitExit } from '../native/index.js';
 import { loadBundle, type Bundle } from './bundle.js';
@@ -147,7 +148,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
       if (rec === null) {
         const exit = pidfd >= 0 ? reap(pidfd, false) : null;
         const how = exit ? (exit.signal ? `was killed by signal ${exit.signal}` : `exited with ${exit.code}`) : 'closed the channel';
-        throw new SystemError(`tsrun-init ${how} before the container was ready`, { errno: 0 });
+        throw new Internal(`tsrun-init ${how} before the container was ready`);
       }
       if (rec.kind === 'error') throw rec.error;
       if (rec.kind === 'ready') break;
@@ -173,7 +174,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
         await runHooks(config, 'createRuntime', state);
         init.hooksDone(stateJson(state));
       } else if (rec.kind === 'seccomp-fd') {
-        if (!listener) throw new SystemError('tsrun-init reported a seccomp listener nobody asked for', { errno: 0 });
+        if (!listener) throw new Internal('tsrun-init reported a seccomp listener nobody asked for');
         const owner = { id: opts.id, bundle: bundle.dir, annotations: config.annotations ?? {}, initPid: pid, status: 'creating' as const, pid };
         handOverListener(listener, owner, pidfd, rec.fd);
         init.seccompDone();
@@ -182,7 +183,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     await finishBootstrap();
 
     const stat = readProcStat(pid);
-    if (!stat) throw new SystemError('container init vanished after set-up', { errno: 0 });
+    if (!stat) throw new SystemError('container init vanished after set-up', { errno: os.errno.ESRCH });
     const container = new Container(store, {
       id: opts.id,
       bundle: bundle.dir,
@@ -207,7 +208,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
   } catch (err) {
     await cleanup.run();
     // A failed create hook stops the container and the lifecycle goes on with poststop.
-    if (err instanceof SystemError && err.step === 'hooks') {
+    if (err instanceof HookFailed) {
       await runHooksWarning(config, 'poststop', { id: opts.id, status: 'stopped', pid: 0, bundle: bundle.dir, annotations: config.annotations ?? {} });
     }
     throw err;

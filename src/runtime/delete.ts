@@ -3,7 +3,7 @@
 // relies on it); a running or paused one needs --force.
 import { closeSync } from 'node:fs';
 import { cgroupManager } from '../cgroups/factory.js';
-import { FailedPrecondition, NotFound, SystemError } from '../errors.js';
+import { FailedPrecondition, NotFound, Timeout } from '../errors.js';
 import { pidfdSendSignal } from '../native/index.js';
 import { Container } from './container.js';
 import { signalAll } from './kill.js';
@@ -22,7 +22,7 @@ async function killInit(container: Container): Promise<void> {
     // A frozen task does not die until thawed.
     await container.cgroup().thaw();
     if (!(await waitGone(pidfd, KILL_TIMEOUT_MS))) {
-      throw new SystemError(`container init ${container.state.pid} still running after SIGKILL`, { errno: 0 });
+      throw new Timeout(`container init ${container.state.pid} still running ${KILL_TIMEOUT_MS / 1000}s after SIGKILL`, { containerId: container.id });
     }
   } finally {
     closeSync(pidfd);

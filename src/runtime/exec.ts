@@ -12,7 +12,7 @@
 // The process is our child (CLONE_PARENT), so `exec` without --detach, or the shim, waits
 // for it through its pidfd.
 import { closeSync } from 'node:fs';
-import { FailedPrecondition, SystemError } from '../errors.js';
+import { FailedPrecondition, Internal } from '../errors.js';
 import { exitCodeOf, InitProcess, pidfdOpen, pidfdSendSignal, unixConnect, waitExit } from '../native/index.js';
 import type { ProcessSpec } from '../oci/spec.js';
 import { Cleanup } from './cleanup.js';
@@ -89,7 +89,7 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
 
     const first = await init.next();
     if (first?.kind === 'error') throw first.error;
-    if (first?.kind !== 'child-pid') throw new SystemError('tsrun-init exited before starting the process', { errno: 0 });
+    if (first?.kind !== 'child-pid') throw new Internal('tsrun-init exited before starting the process');
     const pidfd = pidfdOpen(first.pid);
     cleanup.push('kill the process', async () => {
       try {
@@ -103,14 +103,14 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
     let second = await init.next();
     while (second?.kind === 'seccomp-fd') {
       // The container's profile, and so its agent: told of a process in a running container.
-      if (!listener) throw new SystemError('tsrun-init reported a seccomp listener nobody asked for', { errno: 0 });
+      if (!listener) throw new Internal('tsrun-init reported a seccomp listener nobody asked for');
       const owner = { id: container.id, bundle: container.state.bundle, annotations: container.state.annotations, initPid: container.state.pid, status: 'running' as const, pid: first.pid };
       handOverListener(listener, owner, pidfd, second.fd);
       init.seccompDone();
       second = await init.next();
     }
     if (second?.kind === 'error') throw second.error;
-    if (second?.kind !== 'ready') throw new SystemError('the exec\'d process exited before it was ready', { errno: 0 });
+    if (second?.kind !== 'ready') throw new Internal('the exec\'d process exited before it was ready');
     await finishBootstrap();
     if (opts.pidFile) writePidFile(opts.pidFile, first.pid);
     cleanup.release();

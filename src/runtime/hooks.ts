@@ -2,7 +2,7 @@
 // when tsrun-init reaches the HOOKS point), poststart (after start), poststop (at delete).
 // Each gets the container state on stdin, exactly its own env and args, and its timeout.
 import { childProcess } from '../native/lazy.js';
-import { SystemError, messageOf } from '../errors.js';
+import { HookFailed, messageOf } from '../errors.js';
 import { logger } from '../log.js';
 import { OCI_VERSION } from '../oci/defaults.js';
 import type { Config } from '../oci/spec.js';
@@ -41,7 +41,7 @@ function runHook(hook: HookSpec, field: string, state: string): Promise<void> {
     child.stdin.end(state);
     const fail = (what: string): void => {
       const detail = output.trim() ? `: ${output.trim().replace(/\s*\n\s*/g, '; ')}` : '';
-      reject(new SystemError(`${field} ${JSON.stringify(hook.path)}: ${what}${detail}`, { errno: 0, step: 'hooks' }, { field }));
+      reject(new HookFailed(`${field} ${JSON.stringify(hook.path)}: ${what}${detail}`, { field, path: hook.path }));
     };
     child.on('error', (err) => {
       clearTimeout(timer);

@@ -2,7 +2,7 @@
 // the caller's options, -ef by default) and keeps the header and the lines whose PID
 // column is one of the container's.
 import { childProcess } from '../native/lazy.js';
-import { SystemError } from '../errors.js';
+import { Internal } from '../errors.js';
 import type { Container } from './container.js';
 
 export function containerPids(container: Container): number[] {
@@ -16,12 +16,12 @@ export function filterPsOutput(output: string, pids: readonly number[]): string 
   const lines = output.split('\n');
   const header = lines[0] ?? '';
   const index = header.trim().split(/\s+/).indexOf('PID');
-  if (index < 0) throw new SystemError("couldn't find PID field in ps output", { errno: 0 });
+  if (index < 0) throw new Internal("couldn't find PID field in ps output");
   const wanted = new Set(pids);
   const rows = lines.slice(1).filter((line) => {
     if (!line.trim()) return false;
     const pid = Number(line.trim().split(/\s+/)[index]);
-    if (!Number.isInteger(pid)) throw new SystemError(`unable to parse pid: ${JSON.stringify(line)}`, { errno: 0 });
+    if (!Number.isInteger(pid)) throw new Internal(`unable to parse pid: ${JSON.stringify(line)}`);
     return wanted.has(pid);
   });
   return [header, ...rows].map((l) => `${l}\n`).join('');
@@ -34,7 +34,7 @@ export function psTable(container: Container, psArgs: string[]): string {
     output = childProcess().execFileSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new SystemError(`ps ${psArgs.join(' ')}: ${(e.stderr || e.stdout || e.message).trim()}`, { errno: 0 });
+    throw new Internal(`ps ${psArgs.join(' ')}: ${(e.stderr || e.stdout || e.message).trim()}`, {}, { cause: err });
   }
   return filterPsOutput(output, pids);
 }

@@ -2,14 +2,13 @@
 // passing on the signals we receive; then delete it, as runc does without --keep.
 import { closeSync } from 'node:fs';
 import { exitCodeOf, pidfdSendSignal, waitExit, type ProcessExit } from '../native/index.js';
-import { messageOf } from '../errors.js';
+import { FailedPrecondition, InvalidArgument, messageOf } from '../errors.js';
 import { logger } from '../log.js';
 import { create, type CreateOptions } from './create.js';
 import { deleteContainer } from './delete.js';
 import { start } from './start.js';
 import { loadBundle } from './bundle.js';
 import { consolePair, TtyProxy } from './tty-proxy.js';
-import { InvalidArgument } from '../errors.js';
 import type { StateStore } from './state-store.js';
 
 export interface RunOptions extends CreateOptions {
@@ -62,7 +61,7 @@ export async function run(store: StateStore, opts: RunOptions): Promise<number> 
   const pidfd = container.openInit();
   if (pidfd === null) {
     await deleteContainer(store, container.id, true);
-    throw new Error('container init exited before start');
+    throw new FailedPrecondition('container init exited before start', { containerId: container.id });
   }
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const sig of FORWARDED) {

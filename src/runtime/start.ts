@@ -8,7 +8,7 @@
 // that pool. If the init died before opening its end, no readiness ever comes: we notice
 // through /proc.
 import { closeSync, constants, openSync, readSync, rmSync } from 'node:fs';
-import { FailedPrecondition, SystemError } from '../errors.js';
+import { FailedPrecondition, HookFailed } from '../errors.js';
 import { cancelWatch, whenReadable } from '../native/index.js';
 import { deleteContainer } from './delete.js';
 import type { Container } from './container.js';
@@ -76,7 +76,9 @@ export async function start(container: Container): Promise<void> {
     const failure = data.subarray(1).toString().trim();
     if (failure) {
       await deleteContainer(container.store, container.id, true);
-      throw new SystemError(failure, { errno: 0, step: 'hooks' }, { containerId: container.id });
+      // tsrun-init wrote "hooks.startContainer[i]: why" (cpp/init/extras.cc).
+      const field = /^hooks\.startContainer\[\d+\]/.exec(failure)?.[0] ?? 'hooks.startContainer';
+      throw new HookFailed(failure, { field, containerId: container.id });
     }
   } finally {
     closeSync(pidfd);

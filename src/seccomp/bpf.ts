@@ -1,5 +1,6 @@
 // Classic BPF as seccomp runs it: 8-byte instructions (u16 code, u8 jt, u8 jf, u32 k) in
 // host byte order, and a small assembler whose unconditional jumps name labels.
+import { Internal } from '../errors.js';
 
 export const BPF = {
   LD_W_ABS: 0x20,
@@ -57,7 +58,7 @@ export class Assembler {
       if ('label' in item) continue;
       if ('ja' in item) {
         const target = at.get(item.ja);
-        if (target === undefined) throw new Error(`bpf: no label ${item.ja}`);
+        if (target === undefined) throw new Internal(`bpf: no label ${item.ja}`);
         out.push({ code: BPF.JMP_JA, jt: 0, jf: 0, k: target - (out.length + 1) });
       } else {
         out.push(item);

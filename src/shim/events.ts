@@ -6,7 +6,7 @@ import { create, toBinary, type DescMessage, type MessageInitShape } from '@bufb
 import { AnySchema, timestampFromDate, type Any, type Timestamp } from '@bufbuild/protobuf/wkt';
 import type { ChildProcess } from 'node:child_process';
 import { Events } from '../gen/containerd/services/events/ttrpc/v1/events_pb.js';
-import { messageOf } from '../errors.js';
+import { Internal, messageOf } from '../errors.js';
 import { logger } from '../log.js';
 import { childProcess } from '../native/lazy.js';
 import { Client } from '../ttrpc/client.js';
@@ -133,7 +133,7 @@ export function publishBinaryTransport(binary: string, address: string, onSpawn:
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       child.once('error', reject);
-      child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${binary} publish: exit ${code}: ${stderr.trim()}`))));
+      child.once('close', (code) => (code === 0 ? resolve() : reject(new Internal(`${binary} publish: exit ${code}: ${stderr.trim()}`))));
       child.stdin.on('error', () => undefined);
       child.stdin.end(toBinary(AnySchema, envelope.event));
     });

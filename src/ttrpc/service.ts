@@ -45,7 +45,7 @@ export class ServiceRegistry {
       methods = new Map();
       this.#services.set(service, methods);
     }
-    if (methods.has(method)) throw new Error(`ttrpc: method ${service}/${method} registered twice`);
+    if (methods.has(method)) throw new TtrpcError(Code.AlreadyExists, `ttrpc: method ${service}/${method} registered twice`);
     methods.set(method, handler);
   }
 

@@ -1,5 +1,6 @@
 // v1 cpu controller: shares (read back, since the kernel clamps), CFS quota and period,
 // burst, idle, and the realtime budget (which must be in place before an RT task joins).
+import { constants } from 'node:os';
 import { SystemError } from '../../errors.js';
 import { readUint, writeResource } from '../fs.js';
 import type { CpuResources } from '../resources.js';
@@ -14,8 +15,9 @@ export function setCpu(dir: string, c: CpuResources | undefined): void {
   if (c.shares) {
     writeResource(dir, 'cpu.shares', String(c.shares), 'cpu.shares');
     const got = readUint(dir, 'cpu.shares');
-    if (BigInt(c.shares) > got) throw new SystemError(`cpu.shares: the maximum allowed cpu-shares is ${got}`, { errno: 22 }, { field: 'cpu.shares' });
-    if (BigInt(c.shares) < got) throw new SystemError(`cpu.shares: the minimum allowed cpu-shares is ${got}`, { errno: 22 }, { field: 'cpu.shares' });
+    const { EINVAL } = constants.errno;
+    if (BigInt(c.shares) > got) throw SystemError.at('cpu.shares', `the maximum allowed cpu-shares is ${got}`, { errno: EINVAL });
+    if (BigInt(c.shares) < got) throw SystemError.at('cpu.shares', `the minimum allowed cpu-shares is ${got}`, { errno: EINVAL });
   }
   let retryPeriod = false;
   if (c.period) {
@@ -24,7 +26,7 @@ export function setCpu(dir: string, c: CpuResources | undefined): void {
     } catch (err) {
       // A shorter period can make the old quota/period exceed the parent's: EINVAL
       // until the quota is set, then the period goes in again.
-      if (!(err instanceof SystemError && err.errno === 22)) throw err;
+      if (!(err instanceof SystemError && err.errno === constants.errno.EINVAL)) throw err;
       retryPeriod = true;
     }
   }

@@ -4,6 +4,7 @@
 // error, not a silent no-op.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { Timeout } from '../../errors.js';
 import type { CgroupManager, CgroupPaths, CgroupSpec } from '../manager.js';
 import { mkdirCgroup, readCgroupFile, unsupported, writeCgroupFile } from '../fs.js';
 import { setPids } from '../pids.js';
@@ -134,7 +135,7 @@ export class V1Manager implements CgroupManager {
       if (readCgroupFile(file).trim() === state) return;
       await new Promise((r) => setTimeout(r, 1));
     }
-    throw new Error(`cgroup ${dir} did not reach ${state}`);
+    throw new Timeout(`cgroup ${dir} did not reach ${state}`, { path: dir });
   }
 
   killAll(): boolean {

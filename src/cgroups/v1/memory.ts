@@ -1,5 +1,6 @@
 // v1 memory controller: limit and memsw (memory + swap) are written in the order the
 // kernel accepts (memsw may never drop below the limit), as runc does.
+import { constants } from 'node:os';
 import { SystemError } from '../../errors.js';
 import { hasFile, readUint, unsupported, writeResource } from '../fs.js';
 import { checkUsage } from '../check.js';
@@ -14,12 +15,10 @@ function setLimit(dir: string, limit: number): void {
     writeResource(dir, LIMIT, String(limit), 'memory.limit');
   } catch (err) {
     // EBUSY: the cgroup already uses more than the new limit.
-    if (err instanceof SystemError && err.errno === 16) {
+    if (err instanceof SystemError && err.errno === constants.errno.EBUSY) {
       const usage = readUint(dir, 'memory.usage_in_bytes');
       const peak = readUint(dir, 'memory.max_usage_in_bytes');
-      throw new SystemError(`memory.limit: unable to set memory limit to ${limit} (current usage: ${usage}, peak usage: ${peak})`, {
-        errno: 16,
-      }, { field: 'memory.limit' });
+      throw SystemError.at('memory.limit', `unable to set memory limit to ${limit} (current usage: ${usage}, peak usage: ${peak})`, { errno: err.errno });
     }
     throw err;
   }
@@ -64,7 +63,7 @@ export function setMemory(dir: string, m: MemoryResources | undefined): void {
     try {
       writeResource(dir, 'memory.use_hierarchy', m.useHierarchy ? '1' : '0', 'memory.useHierarchy');
     } catch (err) {
-      if (!m.useHierarchy && err instanceof SystemError && err.errno === 22) {
+      if (!m.useHierarchy && err instanceof SystemError && err.errno === constants.errno.EINVAL) {
         throw unsupported('memory.useHierarchy', 'this kernel always accounts memory hierarchically and cannot turn it off');
       }
       throw err;

@@ -3,6 +3,7 @@
 // freezing is cgroup.freeze confirmed by cgroup.events, and SIGKILL for all is cgroup.kill.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { Internal, Timeout } from '../../errors.js';
 import type { CgroupManager, CgroupPaths, CgroupSpec } from '../manager.js';
 import { hasFile, mkdirCgroup, readCgroupFile, unsupported, writeCgroupFile } from '../fs.js';
 import { setPids } from '../pids.js';
@@ -27,7 +28,7 @@ export class V2Manager implements CgroupManager {
   constructor(readonly paths: CgroupPaths) {}
 
   private get dir(): string {
-    if (!this.paths.unified) throw new Error('no unified cgroup path');
+    if (!this.paths.unified) throw new Internal('cgroup v2 manager without a unified cgroup path');
     return this.paths.unified;
   }
 
@@ -92,7 +93,7 @@ export class V2Manager implements CgroupManager {
       if (readCgroupFile(path.join(this.dir, 'cgroup.events')).split('\n').includes(want)) return;
       await new Promise((r) => setTimeout(r, 1));
     }
-    throw new Error(`cgroup ${this.dir} did not reach "${want}"`);
+    throw new Timeout(`cgroup ${this.dir} did not reach "${want}"`, { path: this.dir });
   }
 
   killAll(): boolean {

@@ -12,12 +12,7 @@ export function eventsCommand(): Command {
     .option('--interval <duration>', 'how often to collect statistics', '5s')
     .option('--stats', 'print the statistics once and exit')
     .action(async (id: string, flags: { interval: string; stats?: boolean }, cmd: Command) => {
-      let interval: number;
-      try {
-        interval = parseDuration(flags.interval);
-      } catch (err) {
-        throw InvalidArgument.at('--interval', (err as Error).message);
-      }
+      const interval = parseDuration(flags.interval, '--interval');
       if (interval <= 0) throw InvalidArgument.at('--interval', 'duration interval must be greater than 0');
       const container = Container.load(storeOf(cmd), id);
       if (flags.stats) {

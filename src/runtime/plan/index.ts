@@ -76,7 +76,7 @@ function timeOffsets(linux: LinuxSpec): Plan['timeOffsets'] {
 export function buildPlan(input: PlanInput): Plan {
   const { config } = input;
   const linux = config.linux ?? {};
-  if (!config.process) throw new Error('buildPlan needs process');
+  if (!config.process) throw InvalidArgument.at('process', 'is required to create a container');
   const namespaces = planNamespaces(linux.namespaces);
   const newUserNs = checkUserNamespace(linux);
   const mounts = planMounts(config.mounts ?? [], {

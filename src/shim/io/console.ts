@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ReadStream } from 'node:tty';
+import { FailedPrecondition } from '../../errors.js';
 import { recvFd, setWinsize } from '../../native/index.js';
 import { tty } from '../../native/lazy.js';
 import { acceptConn, unixListen } from '../../native/shim.js';
@@ -31,7 +32,7 @@ export class ConsoleSocket {
 
   /** The pty master the runtime sent. */
   receive(): number {
-    if (this.#fd === undefined) throw new Error('console socket is closed');
+    if (this.#fd === undefined) throw new FailedPrecondition('console socket is closed');
     try {
       const conn = acceptConn(this.#fd, RECEIVE_TIMEOUT_MS);
       try {

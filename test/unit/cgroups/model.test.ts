@@ -10,7 +10,7 @@ import { cgroupPaths } from '../../../src/cgroups/paths.js';
 import { parseLayout } from '../../../src/cgroups/detect.js';
 import { schemas } from '../../../src/oci/spec.js';
 import { resourcesOf, qualifyCgroupError } from '../../../src/runtime/cgroup-config.js';
-import { SystemError } from '../../../src/errors.js';
+import { InvalidArgument, SystemError } from '../../../src/errors.js';
 
 describe('conversions (runc 1.1)', () => {
   it('cpu shares to weight', () => {
@@ -146,9 +146,16 @@ describe('config resources -> model', () => {
   });
 
   it("qualifies the cgroup layer's field names", () => {
-    const e = qualifyCgroupError(new SystemError('memory.limit: write "1" to /x: EBUSY', { errno: 16 }, { field: 'memory.limit' })) as SystemError;
+    const original = SystemError.at('memory.limit', 'write "1" to /x: EBUSY', { errno: 16, path: '/x' });
+    const e = qualifyCgroupError(original) as SystemError;
     expect(e.message).toBe('linux.resources.memory.limit: write "1" to /x: EBUSY');
-    expect(e.field).toBe('linux.resources.memory.limit');
+    expect(e).toMatchObject({ kind: 'SystemError', field: 'linux.resources.memory.limit', errno: 16, path: '/x', cause: original });
+    expect(e).toBeInstanceOf(SystemError);
+    // The cgroup layer's error is a new one, not rewritten: whoever holds it still reads its own field.
+    expect(original.message).toBe('memory.limit: write "1" to /x: EBUSY');
+    expect(qualifyCgroupError(e)).toBe(e);
+    const flag = InvalidArgument.at('--memory', 'bad');
+    expect(qualifyCgroupError(flag)).toBe(flag);
   });
 });
 

@@ -30,11 +30,11 @@ describe('update flags', () => {
 
 describe('events --interval', () => {
   it("reads Go durations", () => {
-    expect(parseDuration('5s')).toBe(5000);
-    expect(parseDuration('100ms')).toBe(100);
-    expect(parseDuration('1m30s')).toBe(90000);
-    expect(() => parseDuration('5')).toThrow(/invalid duration/);
-    expect(() => parseDuration('5sx')).toThrow(/invalid duration/);
+    expect(parseDuration('5s', '--interval')).toBe(5000);
+    expect(parseDuration('100ms', '--interval')).toBe(100);
+    expect(parseDuration('1m30s', '--interval')).toBe(90000);
+    expect(() => parseDuration('5', '--interval')).toThrow(/^--interval: invalid duration "5"$/);
+    expect(() => parseDuration('5sx', '--interval')).toThrow(/invalid duration/);
   });
 });
 

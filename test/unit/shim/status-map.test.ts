@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { AlreadyExists, FailedPrecondition, Internal, InvalidArgument, NotFound, SystemError, TsrunError, Unimplemented } from '../../../src/errors.js';
+import {
+  AlreadyExists,
+  ERROR_KINDS,
+  FailedPrecondition,
+  HookFailed,
+  Internal,
+  InvalidArgument,
+  NotFound,
+  PermissionDenied,
+  SystemError,
+  Timeout,
+  TsrunError,
+  Unavailable,
+  Unimplemented,
+} from '../../../src/errors.js';
 import { fromStatusError, toStatusError } from '../../../src/shim/status-map.js';
 import { Code, TtrpcError } from '../../../src/ttrpc/status.js';
 
@@ -9,13 +23,16 @@ describe('status map', () => {
       [new InvalidArgument('bad'), 3],
       [new NotFound('gone'), 5],
       [new AlreadyExists('twice'), 6],
-      [new TsrunError('PermissionDenied', 'no'), 7],
+      [new PermissionDenied('no'), 7],
       [new FailedPrecondition('running'), 9],
       [new Unimplemented('checkpoint'), 12],
       [new Internal('bug'), 13],
-      [new TsrunError('Unavailable', 'later'), 14],
+      [new Unavailable('later'), 14],
+      [new Timeout('cgroup /x did not reach "frozen 1"'), 4],
+      [new HookFailed('hooks.prestart[0] "/bin/false": exited with 1', { field: 'hooks.prestart[0]' }), 2],
       [new SystemError('mount: EPERM', { errno: 1 }), 2],
     ];
+    expect(new Set(cases.map(([e]) => e.kind))).toEqual(new Set(ERROR_KINDS));
     for (const [err, code] of cases) {
       const status = toStatusError(err);
       expect([err.kind, status.code]).toEqual([err.kind, code]);
@@ -43,17 +60,18 @@ describe('status map', () => {
     expect(fromStatusError(new TtrpcError(Code.Internal, 'x'))).toBeInstanceOf(Internal);
     expect(fromStatusError(new TtrpcError(Code.PermissionDenied, 'x'))).toMatchObject({ kind: 'PermissionDenied' });
     expect(fromStatusError(new TtrpcError(Code.Unavailable, 'ttrpc: closed'))).toMatchObject({ kind: 'Unavailable' });
+    expect(fromStatusError(new TtrpcError(Code.DeadlineExceeded, 'pause: context deadline exceeded'))).toMatchObject({ kind: 'Timeout', message: 'pause' });
   });
 
   it('leaves codes that have no kind as TtrpcError', () => {
-    for (const code of [Code.Unknown, Code.Canceled, Code.DeadlineExceeded, Code.ResourceExhausted, 42]) {
+    for (const code of [Code.Unknown, Code.Canceled, Code.ResourceExhausted, 42]) {
       const err = new TtrpcError(code, 'x');
       expect(fromStatusError(err)).toBe(err);
     }
   });
 
   it('round-trips every kind that has a code', () => {
-    const kinds = [new InvalidArgument('a'), new NotFound('b'), new AlreadyExists('c'), new FailedPrecondition('d'), new Unimplemented('e'), new Internal('f')];
+    const kinds = [new InvalidArgument('a'), new NotFound('b'), new AlreadyExists('c'), new FailedPrecondition('d'), new Unimplemented('e'), new Internal('f'), new Timeout('g')];
     for (const err of kinds) {
       const back = fromStatusError(toStatusError(err));
       expect([back.constructor, back.message]).toEqual([err.constructor, err.message]);
