@@ -16,9 +16,10 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 # container fixture; runc/crun: differential tests and benchmarks; containerd: shim tests;
 # jq, iproute2, util-linux, procps, strace: test helpers; containernetworking-plugins: the CRI
 # tests' pod network (bridge, host-local, loopback); tini: reaps the containers tests leave to
-# pid 1 (the init of these machines does not reap orphans).
+# pid 1 (the init of these machines does not reap orphans); systemd/dbus: PID 1 and the system
+# bus of the test node the systemd cgroup driver is tested in (test/helpers/systemd-node.ts).
 PACKAGES=(build-essential cmake pkg-config libseccomp-dev protobuf-compiler busybox-static jq runc crun containerd
-  iproute2 util-linux procps tini strace containernetworking-plugins)
+  iproute2 util-linux procps tini strace containernetworking-plugins systemd dbus)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
