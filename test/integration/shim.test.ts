@@ -11,8 +11,10 @@ import { Code } from '../../src/ttrpc/status.js';
 import { tsrun } from '../helpers/cli.js';
 import { leftoverCgroups } from '../helpers/leaks.js';
 import { containerId, IMAGE, NAMESPACE, RUNC, shimContainerdForFile, TS, type TaskEvent } from '../helpers/shim.js';
+import { tempDirsPerTest } from '../helpers/temp-dirs.js';
 
 const shim = shimContainerdForFile();
+const tempDir = tempDirsPerTest('shim-hook');
 
 const both = [TS, RUNC] as const;
 const short = (runtime: string): string => (runtime === TS ? 'ts' : 'rc');
@@ -286,5 +288,25 @@ describe('ctr run through io.containerd.ts.v2, compared with runc', () => {
     expect(again.stderr).toContain('process already finished: not found');
     shim().ctr(['task', 'delete', id]);
     shim().ctr(['container', 'rm', id]);
+  });
+
+  it('names the failed hook to containerd, as runc does', async () => {
+    // ctr run --config takes the whole spec from the file: no image, an empty rootfs, which
+    // is enough to reach the prestart hooks.
+    for (const runtime of both) {
+      const dir = tempDir();
+      expect((await tsrun(dir, ['spec', '--bundle', dir])).code).toBe(0);
+      const spec = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as { process: { args: string[]; terminal: boolean }; hooks?: unknown };
+      spec.process.args = ['true'];
+      spec.process.terminal = false;
+      spec.hooks = { prestart: [{ path: '/bin/false' }] };
+      writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+      const id = containerId(`hookfail-${short(runtime)}`);
+      const r = await shim().ctrRun(['run', '--config', path.join(dir, 'config.json'), '--runtime', runtime, id]);
+      expect(r.code).not.toBe(0);
+      if (runtime === TS) expect(r.stderr).toContain('failed to create shim task: hooks.prestart[0] "/bin/false": exited with 1: unknown');
+      else expect(r.stderr).toContain('error running hook #0: error running hook: exit status 1');
+      await shim().ctrRun(['container', 'rm', id]);
+    }
   });
 });
