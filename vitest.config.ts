@@ -5,10 +5,18 @@ export default defineConfig({
     // Containers are real processes; two files at a time keep a 2-core machine responsive.
     maxWorkers: 2,
     projects: [
+      // Pure TypeScript: passes in a clone with node_modules and no native build.
       {
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      // The native core without containers: the addon, libseccomp, the shim launcher (C++).
+      {
+        test: {
+          name: 'native',
+          include: ['test/native/**/*.test.ts'],
         },
       },
       {

@@ -1,10 +1,12 @@
-// The only importer of the .node file. Every call goes through `call`, which turns the
-// addon's errno errors into SystemError; the addon throws TypeError only for bugs.
+// The only importer of the .node file, loaded by the first call that needs it: the pure
+// TypeScript layers (and their unit tests) import the native layer without a native build.
+// Every call goes through `call`, which turns the addon's errno errors into SystemError;
+// the addon throws TypeError only for bugs.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { Internal, SystemError } from '../errors.js';
+import { FailedPrecondition, Internal, SystemError } from '../errors.js';
 
 export interface RawExit {
   /** false when the process was not our child: its exit was seen, not reaped. */
@@ -22,7 +24,7 @@ export interface DeviceException {
   access: string;
 }
 
-interface Addon {
+export interface Addon {
   sealExecutable(path: string, name: string): number;
   spawn(opts: { exeFd: number; argv: string[]; env: string[]; fds: number[] }): { pid: number; pidfd: number };
   waitPidfd(pidfd: number): Promise<RawExit>;
@@ -66,11 +68,23 @@ export const buildDir = path.join(packageRoot, 'build', 'Release');
 export const initPath = path.join(buildDir, 'tsrun-init');
 
 const require = createRequire(import.meta.url);
-export const addon: Addon = require(path.join(buildDir, 'tsrun_native.node')) as Addon;
+const addonPath = path.join(buildDir, 'tsrun_native.node');
+let loaded: Addon | undefined;
+
+function addon(): Addon {
+  if (loaded) return loaded;
+  try {
+    loaded = require(addonPath) as Addon;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    throw new FailedPrecondition(`the native core is not built (${addonPath}): run npm run build:native`, { path: addonPath }, { cause: err });
+  }
+  return loaded;
+}
 
 /** Go-style errno text: "no such file or directory". */
 export function errnoText(errno: number): string {
-  const text = addon.strerror(errno);
+  const text = addon().strerror(errno);
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
@@ -78,16 +92,20 @@ interface AddonError extends Error {
   errno?: number;
   syscall?: string;
   detail?: string;
+  /** the seccomp rule libseccomp refused */
+  rule?: number;
 }
 
-export function call<T>(fn: () => T): T {
+/** Runs fn with the addon (loading it on first use); its errno errors become SystemError. */
+export function call<T>(fn: (addon: Addon) => T): T {
+  const a = addon();
   try {
-    return fn();
+    return fn(a);
   } catch (err) {
     const e = err as AddonError;
     if (typeof e?.errno === 'number') {
       const where = e.detail ? `${e.syscall} ${e.detail}` : String(e.syscall);
-      throw new SystemError(`${where}: ${errnoText(e.errno)}`, { errno: e.errno, syscall: e.syscall });
+      throw new SystemError(`${where}: ${errnoText(e.errno)}`, { errno: e.errno, syscall: e.syscall, index: e.rule });
     }
     throw err;
   }

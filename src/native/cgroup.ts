@@ -1,7 +1,7 @@
 // What the cgroup layer needs from the native core: the v2 device filter (eBPF) and
 // eventfds for v1 notifications.
 import { readSync } from 'node:fs';
-import { addon, call, type DeviceException } from './addon.js';
+import { call, type DeviceException } from './addon.js';
 
 const EIO = 5;
 
@@ -13,16 +13,16 @@ export type { DeviceException } from './addon.js';
  * Returns the number of instructions loaded.
  */
 export function attachDeviceFilter(cgroupDir: string, defaultAllow: boolean, exceptions: DeviceException[]): number {
-  return call(() => addon.attachDeviceFilter(cgroupDir, defaultAllow, exceptions));
+  return call((a) => a.attachDeviceFilter(cgroupDir, defaultAllow, exceptions));
 }
 
 /** Ids of the device programs attached to this cgroup itself. */
 export function deviceFilters(cgroupDir: string): number[] {
-  return call(() => addon.deviceFilters(cgroupDir));
+  return call((a) => a.deviceFilters(cgroupDir));
 }
 
 export function eventfd(): number {
-  return call(() => addon.eventfd());
+  return call((a) => a.eventfd());
 }
 
 /**
@@ -38,7 +38,7 @@ export function watchEventfd(fd: number, onEvent: (count: number) => void): () =
   const loop = async (): Promise<void> => {
     while (!stopped) {
       try {
-        await call(() => addon.whenReadable(fd));
+        await call((a) => a.whenReadable(fd));
         if (stopped) return;
         // Readable: the counter is not 0, and this read takes it without blocking.
         readSync(fd, new Uint8Array(counter.buffer));
@@ -56,6 +56,6 @@ export function watchEventfd(fd: number, onEvent: (count: number) => void): () =
   return () => {
     if (stopped) return;
     stopped = true;
-    call(() => addon.cancelWatch(fd));
+    call((a) => a.cancelWatch(fd));
   };
 }

@@ -1,5 +1,5 @@
 // The typed face of the native core for the rest of the runtime.
-import { addon, call, type RawExit } from './addon.js';
+import { call, type RawExit } from './addon.js';
 
 export { InitProcess, sealedInit, type InitRecord, type StartInitOptions } from './init-process.js';
 export * from './plan-wire.js';
@@ -16,60 +16,60 @@ export function exitCodeOf(e: ProcessExit): number {
 
 /** Resolves when the process behind pidfd exits (reaping it when it is our child). */
 export function waitExit(pidfd: number): Promise<ProcessExit> {
-  return call(() => addon.waitPidfd(pidfd));
+  return call((a) => a.waitPidfd(pidfd));
 }
 
 /** Resolves once fd is readable or hung up (watched on the same thread as waitExit's pidfds). */
 export function whenReadable(fd: number): Promise<void> {
-  return call(() => addon.whenReadable(fd));
+  return call((a) => a.whenReadable(fd));
 }
 
 /** Ends a whenReadable watch of fd (its promise resolves) before fd is closed. */
 export function cancelWatch(fd: number): void {
-  call(() => addon.cancelWatch(fd));
+  call((a) => a.cancelWatch(fd));
 }
 
 /** Reaps now if exited (or blocks until it does); null when still running. */
 export function reap(pidfd: number, block: boolean): ProcessExit | null {
-  return call(() => addon.reapPidfd(pidfd, block));
+  return call((a) => a.reapPidfd(pidfd, block));
 }
 
 export function pidfdOpen(pid: number): number {
-  return call(() => addon.pidfdOpen(pid));
+  return call((a) => a.pidfdOpen(pid));
 }
 
 export function pidfdSendSignal(pidfd: number, signal: number): void {
-  call(() => addon.pidfdSendSignal(pidfd, signal));
+  call((a) => a.pidfdSendSignal(pidfd, signal));
 }
 
 export function setChildSubreaper(on: boolean): void {
-  call(() => addon.setChildSubreaper(on));
+  call((a) => a.setChildSubreaper(on));
 }
 
 export function mkfifo(path: string, mode: number): void {
-  call(() => addon.mkfifo(path, mode));
+  call((a) => a.mkfifo(path, mode));
 }
 
 export function openPath(path: string): number {
-  return call(() => addon.openPath(path));
+  return call((a) => a.openPath(path));
 }
 
 export function unixConnect(path: string): number {
-  return call(() => addon.unixConnect(path));
+  return call((a) => a.unixConnect(path));
 }
 
 export function recvFd(socketFd: number): { fd: number; name: string } {
-  return call(() => addon.recvFd(socketFd));
+  return call((a) => a.recvFd(socketFd));
 }
 
 export function getWinsize(fd: number): { rows: number; cols: number } | null {
-  return call(() => addon.getWinsize(fd));
+  return call((a) => a.getWinsize(fd));
 }
 
 export function setWinsize(fd: number, rows: number, cols: number): void {
-  call(() => addon.setWinsize(fd, rows, cols));
+  call((a) => a.setWinsize(fd, rows, cols));
 }
 
 export function socketPair(): [number, number] {
-  return call(() => addon.socketPair());
+  return call((a) => a.socketPair());
 }

@@ -1,12 +1,8 @@
 // Starting tsrun-init and talking to it over the sync socket (protocol: cpp/plan/sync.h).
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { HookFailed, Internal, SystemError, type TsrunError } from '../errors.js';
-import { addon, call, errnoText, initPath } from './addon.js';
+import { call, errnoText, initPath } from './addon.js';
 import { encodePlan, PLAN_VERSION, type Plan } from './plan-wire.js';
-
-if (addon.planVersion !== PLAN_VERSION) {
-  throw new Internal(`the native addon speaks plan version ${addon.planVersion}, this code ${PLAN_VERSION}: rebuild`);
-}
 
 const RecordKind = { ChildPid: 1, Ready: 2, Error: 3, Userns: 4, Hooks: 5, SeccompFd: 6 } as const;
 const MessageKind = { MapsDone: 1, HooksDone: 2, SeccompDone: 3 } as const;
@@ -27,7 +23,10 @@ let sealed: number | undefined;
 
 /** The sealed memfd copy of tsrun-init, made once per process. */
 export function sealedInit(): number {
-  sealed ??= call(() => addon.sealExecutable(initPath, 'tsrun-init'));
+  sealed ??= call((a) => {
+    if (a.planVersion !== PLAN_VERSION) throw new Internal(`the native addon speaks plan version ${a.planVersion}, this code ${PLAN_VERSION}: rebuild`);
+    return a.sealExecutable(initPath, 'tsrun-init');
+  });
   return sealed;
 }
 
@@ -57,10 +56,10 @@ class RecordReader {
   constructor(private readonly fd: number) {}
 
   async next(): Promise<Buffer | null> {
-    const size = addon.recordSize;
+    const size = call((a) => a.recordSize);
     while (this.pending.length < size) {
       if (this.ended) return null;
-      await call(() => addon.whenReadable(this.fd));
+      await call((a) => a.whenReadable(this.fd));
       const chunk = Buffer.allocUnsafe(4096);
       let n: number;
       try {
@@ -96,7 +95,7 @@ export class InitProcess {
   /** Spawns the bootstrap; it waits for the plan, so cgroups can be joined first. */
   static start(opts: StartInitOptions): InitProcess {
     const preserve = opts.preserveFds ?? [];
-    const [parentEnd, childEnd] = call(() => addon.socketPair());
+    const [parentEnd, childEnd] = call((a) => a.socketPair());
     const fds = [...opts.stdio, ...preserve, childEnd];
     const syncFd = fds.length - 1;
     const plan = { ...opts.plan, preserveFds: preserve.length, fifoFd: -1, consoleSocketFd: -1, joinFd: -1 };
@@ -114,8 +113,8 @@ export class InitProcess {
     }
     let child;
     try {
-      child = call(() =>
-        addon.spawn({
+      child = call((a) =>
+        a.spawn({
           exeFd: sealedInit(),
           argv: ['tsrun-init', 'init', String(fds.length), String(syncFd)],
           env: [],
@@ -144,7 +143,7 @@ export class InitProcess {
   }
 
   sendPlan(): void {
-    this.send(addon.planMagic, encodePlan(this.plan));
+    this.send(call((a) => a.planMagic), encodePlan(this.plan));
   }
 
   mapsWritten(): void {
@@ -176,7 +175,7 @@ export class InitProcess {
   }
 
   private errorOf(rec: Buffer): TsrunError {
-    const step = addon.stepNames[rec.readUInt32LE(4)] ?? `step ${rec.readUInt32LE(4)}`;
+    const step = call((a) => a.stepNames)[rec.readUInt32LE(4)] ?? `step ${rec.readUInt32LE(4)}`;
     const errno = rec.readInt32LE(8);
     const index = rec.readInt32LE(12);
     const raw = rec.subarray(24);

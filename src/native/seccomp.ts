@@ -1,6 +1,5 @@
 // The addon's seccomp area (cpp/napi/seccomp.cc, seccomp_agent.cc), typed.
-import { SystemError } from '../errors.js';
-import { addon, call, errnoText } from './addon.js';
+import { call, type Addon } from './addon.js';
 
 export interface NativeCondition {
   index: number;
@@ -45,56 +44,43 @@ interface SeccompAddon {
   sendWithFds(path: string, payload: Buffer, fds: number[]): void;
 }
 
-const native = addon as unknown as SeccompAddon;
-
-interface CompileError extends Error {
-  errno?: number;
-  syscall?: string;
-  detail?: string;
-  rule?: number;
-}
+/** The seccomp functions of the addon, typed here where they are used. */
+const native = (addon: Addon): SeccompAddon => addon as unknown as SeccompAddon;
 
 /** Compiles with libseccomp; a rule libseccomp refuses gives a SystemError whose index is the rule's. */
 export function compileFilter(req: NativeCompileRequest): NativeCompileResult {
-  try {
-    return native.seccomp.compile(req);
-  } catch (err) {
-    const e = err as CompileError;
-    if (typeof e?.errno !== 'number') throw err;
-    const where = e.detail ? `${e.syscall} ${e.detail}` : String(e.syscall);
-    throw new SystemError(`${where}: ${errnoText(e.errno)}`, { errno: e.errno, syscall: e.syscall, index: e.rule });
-  }
+  return call((a) => native(a).seccomp.compile(req));
 }
 
 /** Syscall numbers on an arch (SCMP_ARCH_* token) as a filter sees them; negative when it has no such syscall. */
 export function resolveSyscalls(token: number, names: string[]): number[] {
-  return call(() => native.seccomp.resolve(token, names));
+  return call((a) => native(a).seccomp.resolve(token, names));
 }
 
 /** libseccomp's SCMP_ARCH_* token for an arch name. */
 export function archToken(arch: string): number {
-  return call(() => native.seccomp.archToken(arch));
+  return call((a) => native(a).seccomp.archToken(arch));
 }
 
 export function nativeArchToken(): number {
-  return native.seccomp.nativeArch();
+  return call((a) => native(a).seccomp.nativeArch());
 }
 
 /** Whether the running kernel takes these SECCOMP_FILTER_FLAG_* bits. */
 export function seccompFlagsSupported(flags: number): boolean {
-  return call(() => native.seccomp.flagsSupported(flags));
+  return call((a) => native(a).seccomp.flagsSupported(flags));
 }
 
 export function libseccompVersion(): string {
-  return native.seccomp.version();
+  return call((a) => native(a).seccomp.version());
 }
 
 /** A close-on-exec copy of another process's fd (pidfd_getfd). */
 export function pidfdGetfd(pidfd: number, fd: number): number {
-  return call(() => native.pidfdGetfd(pidfd, fd));
+  return call((a) => native(a).pidfdGetfd(pidfd, fd));
 }
 
 /** Connects to a unix stream socket, sends payload with fds (SCM_RIGHTS), closes. */
 export function sendWithFds(path: string, payload: Buffer, fds: number[]): void {
-  call(() => native.sendWithFds(path, payload, fds));
+  call((a) => native(a).sendWithFds(path, payload, fds));
 }

@@ -1,5 +1,5 @@
 // The addon functions the shim server uses (cpp/napi/shim.cc), typed.
-import { addon, call } from './addon.js';
+import { call, type Addon } from './addon.js';
 
 interface ShimAddon {
   pipe(): [number, number];
@@ -11,40 +11,41 @@ interface ShimAddon {
   pidfdExited(pidfd: number): boolean;
 }
 
-const shim = addon as unknown as ShimAddon;
+/** The shim server's functions of the addon, typed here where they are used. */
+const shim = (addon: Addon): ShimAddon => addon as unknown as ShimAddon;
 
 /** A pipe, both ends close-on-exec: [read end, write end]. */
 export function pipe(): [number, number] {
-  return call(() => shim.pipe());
+  return call((a) => shim(a).pipe());
 }
 
 /** A unix stream socket listening at path (mode 0600). */
 export function unixListen(path: string): number {
-  return call(() => shim.unixListen(path));
+  return call((a) => shim(a).unixListen(path));
 }
 
 /** Accepts one connection on listenFd that has something to read, waiting at most timeoutMs. */
 export function acceptConn(listenFd: number, timeoutMs: number): number {
-  return call(() => shim.acceptConn(listenFd, timeoutMs));
+  return call((a) => shim(a).acceptConn(listenFd, timeoutMs));
 }
 
 /** A connection waiting on listenFd, without blocking; undefined when none waits. */
 export function acceptPending(listenFd: number): number | undefined {
-  return call(() => shim.acceptPending(listenFd)) ?? undefined;
+  return call((a) => shim(a).acceptPending(listenFd)) ?? undefined;
 }
 
 export function mount(source: string, target: string, fstype: string, flags: number, data: string): void {
-  call(() => shim.mount(source, target, fstype, flags, data));
+  call((a) => shim(a).mount(source, target, fstype, flags, data));
 }
 
 /** False when nothing is mounted at target. */
 export function umount(target: string, flags: number): boolean {
-  return call(() => shim.umount(target, flags));
+  return call((a) => shim(a).umount(target, flags));
 }
 
 /** Whether the process behind pidfd has exited, without reaping it. */
 export function pidfdExited(pidfd: number): boolean {
-  return call(() => shim.pidfdExited(pidfd));
+  return call((a) => shim(a).pidfdExited(pidfd));
 }
 
 export interface Adoption {
@@ -60,13 +61,13 @@ interface SpareAddon {
   dup2(from: number, to: number): void;
 }
 
-const spare = addon as unknown as SpareAddon;
+const spare = (addon: Addon): SpareAddon => addon as unknown as SpareAddon;
 
 /** Blocks until a launcher hands this spare a group on listenFd, or null after timeoutMs. */
 export function takeAdoption(listenFd: number, timeoutMs: number): Adoption | null {
-  return call(() => spare.takeAdoption(listenFd, timeoutMs));
+  return call((a) => spare(a).takeAdoption(listenFd, timeoutMs));
 }
 
 export function dup2(from: number, to: number): void {
-  call(() => spare.dup2(from, to));
+  call((a) => spare(a).dup2(from, to));
 }

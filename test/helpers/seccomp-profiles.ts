@@ -12,6 +12,9 @@
 //   what runc 1.1's init makes (close_range, faccessat2, openat2, clone3, pidfd_*), the
 //   shape of lists traced under runc (podman's oci-seccomp-bpf-hook) or of older defaults.
 // The allow-list itself lives with the conformance suite, which uses it on its own.
+import { defaultSpec } from '../../src/oci/defaults.js';
+import type { Config } from '../../src/oci/spec.js';
+import { parseConfig } from '../../src/oci/validate.js';
 import { CONTAINERD_ALLOWED, type Profile } from '../../spec-conformance/lib/seccomp-allowlist.js';
 
 export { CONTAINERD_ALLOWED, NEWER_SYSCALLS, olderAllowlist, type Profile } from '../../spec-conformance/lib/seccomp-allowlist.js';
@@ -110,3 +113,11 @@ export function ofRules(n: number): Profile {
   return { ...p, syscalls: [...essential, ...rest.slice(0, n - essential.length)] };
 }
 
+/** tsrun spec's config with linux.seccomp set to the profile, parsed as create parses it. */
+export function configWithSeccomp(seccomp: Profile | undefined): Config {
+  const c = defaultSpec() as Profile;
+  c.linux.seccomp = seccomp;
+  const r = parseConfig(JSON.stringify(c));
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.config;
+}

@@ -1,35 +1,13 @@
 // linux.seccomp judged before anything is created: each bad profile is refused with a
 // message that names the field and the rule.
 import { describe, expect, it } from 'vitest';
-import { defaultSpec } from '../../../src/oci/defaults.js';
-import type { Config } from '../../../src/oci/spec.js';
-import { parseConfig } from '../../../src/oci/validate.js';
-import { buildPlan, refuseUnbuilt } from '../../../src/runtime/plan/index.js';
 import { seccompListener, seccompRequest } from '../../../src/runtime/plan/seccomp.js';
-import type { Profile } from '../../helpers/seccomp-profiles.js';
+import { configWithSeccomp, type Profile } from '../../helpers/seccomp-profiles.js';
 
-function config(seccomp: Profile | undefined): Config {
-  const c = defaultSpec() as Profile;
-  c.linux.seccomp = seccomp;
-  const r = parseConfig(JSON.stringify(c));
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return r.config;
-}
-
-const request = (s: Profile) => seccompRequest(config(s).linux?.seccomp);
+const request = (s: Profile) => seccompRequest(configWithSeccomp(s).linux?.seccomp);
 const mkdir = (rule: Profile): Profile => ({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', ...rule }] });
 
 describe('linux.seccomp in the plan', () => {
-  it('is built instead of refused', () => {
-    const c = config(mkdir({}));
-    expect(() => refuseUnbuilt(c)).not.toThrow();
-    const paths = { v1: {}, unified: '/sys/fs/cgroup/unified/c1' };
-    const plan = buildPlan({ id: 'c1', bundle: '/b', config: c, rootfs: '/b/rootfs', cgroupPaths: paths, layout: { mode: 'v2', v1: [], unified: { mountpoint: '/sys/fs/cgroup', root: '/' } }, noPivot: false, noNewKeyring: false });
-    expect(plan.seccomp?.bpf.length).toBeGreaterThan(0);
-    expect((plan.seccomp?.bpf.length ?? 1) % 8).toBe(0);
-    expect(buildPlan({ id: 'c1', bundle: '/b', config: config(undefined), rootfs: '/b/rootfs', cgroupPaths: paths, layout: { mode: 'v2', v1: [], unified: { mountpoint: '/sys/fs/cgroup', root: '/' } }, noPivot: false, noNewKeyring: false }).seccomp).toBeNull();
-  });
-
   it('means no filter when there is neither a default action nor a rule, as in runc', () => {
     expect(request({ defaultAction: '' })).toBeNull();
     expect(() => request({ defaultAction: '', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] })).toThrow('linux.seccomp.defaultAction: unknown action ""');
@@ -76,8 +54,8 @@ describe('linux.seccomp in the plan', () => {
 
   it('finds the agent only when a rule notifies', () => {
     const notify = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', listenerMetadata: 'm', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] };
-    expect(seccompListener(config(notify))).toEqual({ path: '/run/agent.sock', metadata: 'm' });
-    expect(seccompListener(config({ ...notify, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] }))).toBeNull();
-    expect(seccompListener(config(undefined))).toBeNull();
+    expect(seccompListener(configWithSeccomp(notify))).toEqual({ path: '/run/agent.sock', metadata: 'm' });
+    expect(seccompListener(configWithSeccomp({ ...notify, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] }))).toBeNull();
+    expect(seccompListener(configWithSeccomp(undefined))).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import { closeSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { eventfd, watchEventfd } from '../../../src/native/index.js';
+import { eventfd, watchEventfd } from '../../src/native/index.js';
 
 function signal(fd: number, n: bigint): void {
   writeSync(fd, new Uint8Array(new BigUint64Array([n]).buffer));
