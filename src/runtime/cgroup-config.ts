@@ -11,20 +11,32 @@ import { keptDefaultDevices } from './plan/devices.js';
 const PREFIX = 'linux.resources';
 const MAX_U64 = 2n ** 64n - 1n;
 
+/**
+ * runc 1.1's reading of `access`: required, and the set of r, w and m it holds, in that
+ * order; other characters are ignored (its device emulator keeps only those three). One
+ * with none of them is refused: runc's emulator fails on it ("resulting devices cgroup
+ * doesn't precisely match target") unless another rule already covers the device.
+ */
+function accessOf(access: string | undefined, i: number): string {
+  const field = `${PREFIX}.devices[${i}].access`;
+  if (!access) throw InvalidArgument.at(field, `device access at ${i} field cannot be empty`);
+  const kept = [...'rwm'].filter((c) => access.includes(c)).join('');
+  if (!kept) throw InvalidArgument.at(field, `${JSON.stringify(access)} holds none of r, w and m`);
+  return kept;
+}
+
 export function deviceRulesOf(rules: readonly DeviceRuleSpec[] | undefined): DeviceRule[] {
   return (rules ?? []).map((r, i) => {
     const type = r.type ?? 'a';
     if (type !== 'a' && type !== 'c' && type !== 'b') {
       throw InvalidArgument.at(`${PREFIX}.devices[${i}].type`, `must be "a", "c" or "b", not ${JSON.stringify(type)}`);
     }
-    const access = r.access ?? 'rwm';
-    if (!/^[rwm]*$/.test(access)) throw InvalidArgument.at(`${PREFIX}.devices[${i}].access`, `must be made of r, w and m, not ${JSON.stringify(access)}`);
     return {
       allow: r.allow,
       type,
       major: r.major === undefined || r.major === null || r.major < 0 ? '*' : r.major,
       minor: r.minor === undefined || r.minor === null || r.minor < 0 ? '*' : r.minor,
-      access,
+      access: accessOf(r.access, i),
     };
   });
 }
