@@ -24,6 +24,8 @@ export const misc_props = scenario({
     'unknown-property': 'an unknown top-level property is ignored',
     'unknown-nested': 'unknown properties inside process, root, mounts and linux are ignored',
     'invalid-version': 'an ociVersion that is not SemVer ("invalid") generates an error',
+    'null-members':
+      'optional members given as JSON null (as Go writes nil slices, maps and pointers) are absent: hostname, process.rlimits, process.capabilities.ambient, mounts[].options, linux.sysctl, linux.resources, annotations',
   },
   async run(s) {
     await Promise.all([
@@ -35,6 +37,15 @@ export const misc_props = scenario({
         c.root.ociConformanceUnknown = 1;
         c.mounts[0].ociConformanceUnknown = { a: 1 };
         c.linux.ociConformanceUnknown = ['x'];
+      }),
+      runs(s, 'null-members', (c) => {
+        c.hostname = null;
+        c.process.rlimits = null;
+        if (c.process.capabilities) c.process.capabilities.ambient = null;
+        c.mounts[0].options = null;
+        c.linux.sysctl = null;
+        c.linux.resources = null;
+        c.annotations = null;
       }),
       s.bundle((c) => (c.ociVersion = 'invalid')).then((b) => s.expectError('invalid-version', b, 'ociVersion "invalid"')),
     ]);

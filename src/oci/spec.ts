@@ -1,6 +1,7 @@
 // The OCI runtime-spec config.json (config.md, config-linux.md), as zod schemas and the
 // types they infer. Structure only: what needs more than one field to judge lives in
-// validate.ts. Unknown properties are dropped, as runc's Go decoder ignores them.
+// validate.ts. Unknown properties are dropped, as runc's Go decoder ignores them, and null
+// members are left out before (go-json.ts).
 //
 // zod/mini rather than zod's classic API: a classic schema carries a closure per method
 // (optional, nullable, refine...), built for each of the ~200 schemas here at load, which
@@ -59,9 +60,10 @@ function build() {
     ambient: z.optional(z.array(z.string())),
   });
 
+  // Go's zero values: a process without `user` (or without uid, gid) runs as 0:0 in runc.
   const User = z.object({
-    uid: u32,
-    gid: u32,
+    uid: z._default(u32, 0),
+    gid: z._default(u32, 0),
     umask: z.optional(u32),
     additionalGids: z.optional(z.array(u32)),
     username: z.optional(z.string()),
@@ -69,8 +71,8 @@ function build() {
 
   const Process = z.object({
     terminal: z.optional(z.boolean()),
-    consoleSize: z.optional(z.object({ height: u32, width: u32 })),
-    user: User,
+    consoleSize: z.optional(z.object({ height: z._default(u32, 0), width: z._default(u32, 0) })),
+    user: z._default(User, () => ({ uid: 0, gid: 0 })),
     args: z.optional(z.array(z.string())),
     commandLine: z.optional(z.string()),
     env: z.optional(z.array(z.string())),
@@ -126,7 +128,7 @@ function build() {
   });
 
   const DeviceRule = z.object({
-    allow: z.boolean(),
+    allow: z._default(z.boolean(), false),
     type: z.optional(z.string()),
     major: z.optional(z.nullable(i64)),
     minor: z.optional(z.nullable(i64)),
@@ -165,7 +167,8 @@ function build() {
       mems: z.optional(z.string()),
       idle: z.optional(i64),
     })),
-    pids: z.optional(z.object({ limit: i64 })),
+    // runc 1.1: a limit of 0 (or none) leaves pids.max as it is
+    pids: z.optional(z.object({ limit: z._default(i64, 0) })),
     blockIO: z.optional(z.object({
       weight: z.optional(z.int()),
       leafWeight: z.optional(z.int()),

@@ -2,6 +2,7 @@
 // `mounts[2].destination`, so the runtime can say exactly what to fix.
 import type * as z from 'zod/mini';
 import { capabilityNumber } from './capabilities.js';
+import { parseGoJson } from './go-json.js';
 import { RLIMITS } from './rlimits.js';
 import { schemas, type Config, type ProcessSpec } from './spec.js';
 
@@ -33,7 +34,7 @@ function zodIssues(error: z.core.$ZodError): ConfigIssue[] {
 export function parseConfig(text: string): ParseResult {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseGoJson(text);
   } catch (err) {
     return { ok: false, issues: [{ field: '(config)', message: `invalid JSON: ${(err as Error).message}` }] };
   }
@@ -141,7 +142,7 @@ export type ProcessResult = { ok: true; process: ProcessSpec } | { ok: false; is
 export function parseProcess(text: string): ProcessResult {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseGoJson(text);
   } catch (err) {
     return { ok: false, issues: [{ field: '(process)', message: `invalid JSON: ${(err as Error).message}` }] };
   }

@@ -2,6 +2,7 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgument, NotFound } from '../errors.js';
+import { parseGoJson } from '../oci/go-json.js';
 import type { Config } from '../oci/spec.js';
 import { parseConfig } from '../oci/validate.js';
 
@@ -9,7 +10,7 @@ export interface Bundle {
   /** absolute and resolved */
   dir: string;
   config: Config;
-  /** config.json as JSON.parse read it: what the container's state keeps */
+  /** config.json as read (null members left out): what the container's state keeps */
   raw: unknown;
   /** absolute and resolved */
   rootfs: string;
@@ -49,5 +50,5 @@ export function loadBundle(dirArg: string): Bundle {
   if (!statSync(rootfs).isDirectory()) {
     throw new InvalidArgument(`config.json: root.path: ${JSON.stringify(rootfs)} is not a directory`, { field: 'root.path' });
   }
-  return { dir, config, raw: JSON.parse(text) as unknown, rootfs };
+  return { dir, config, raw: parseGoJson(text), rootfs };
 }

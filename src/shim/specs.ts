@@ -3,6 +3,7 @@
 import type { Any } from '@bufbuild/protobuf/wkt';
 import { InvalidArgument } from '../errors.js';
 import { schemas, type ProcessSpec, type ResourcesSpec } from '../oci/spec.js';
+import { parseGoJson } from '../oci/go-json.js';
 import { fieldPath, parseProcess } from '../oci/validate.js';
 
 const PROCESS_SPEC_TYPE = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
@@ -15,7 +16,7 @@ export function resourcesSpec(any: Any | undefined): ResourcesSpec {
   }
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder().decode(any.value));
+    json = parseGoJson(new TextDecoder().decode(any.value));
   } catch (err) {
     throw InvalidArgument.at('resources', `invalid JSON: ${(err as Error).message}`);
   }

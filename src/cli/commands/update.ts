@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { InvalidArgument } from '../../errors.js';
 import { logger } from '../../log.js';
+import { parseGoJson } from '../../oci/go-json.js';
 import { schemas, type ResourcesSpec } from '../../oci/spec.js';
 import { fieldPath } from '../../oci/validate.js';
 import { Container } from '../../runtime/container.js';
@@ -98,7 +99,7 @@ function readResources(source: string): ResourcesSpec {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseGoJson(text);
   } catch (err) {
     throw InvalidArgument.at('--resources', `invalid JSON: ${(err as Error).message}`);
   }

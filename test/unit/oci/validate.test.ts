@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSpec } from '../../../src/oci/defaults.js';
-import { fieldPath, parseConfig } from '../../../src/oci/validate.js';
+import { fieldPath, parseConfig, parseProcess } from '../../../src/oci/validate.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function withEdit(edit: (c: any) => void): string {
@@ -50,6 +50,26 @@ describe('parseConfig', () => {
     expect(fieldsOf(withEdit(edit))).toContain(field);
   });
 
+  it('reads a null member as absent, as Go does (nil slices, maps and pointers)', () => {
+    const r = parseConfig(withEdit((c) => {
+      c.hostname = null;
+      c.process.env = null;
+      c.process.user = null;
+      c.linux.resources = { devices: null, pids: { limit: null } };
+      c.annotations = null;
+    }));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect('hostname' in r.config).toBe(false);
+    expect(r.config.process?.env).toBeUndefined();
+    expect(r.config.process?.user).toEqual({ uid: 0, gid: 0 });
+    expect(r.config.linux?.resources).toEqual({ pids: { limit: 0 } });
+  });
+
+  it('refuses a null element of an array, naming its index', () => {
+    expect(fieldsOf(withEdit((c) => (c.process.args = ['sh', null])))).toEqual(['process.args[1]']);
+  });
+
   it('says what is wrong with broken JSON', () => {
     const r = parseConfig('{"ociVersion":');
     expect(r.ok).toBe(false);
@@ -61,5 +81,14 @@ describe('fieldPath', () => {
   it('writes indexes in brackets', () => {
     expect(fieldPath(['linux', 'namespaces', 2, 'type'])).toBe('linux.namespaces[2].type');
     expect(fieldPath([])).toBe('(config)');
+  });
+});
+
+describe('parseProcess', () => {
+  it('runs a process without user as 0:0, as runc', () => {
+    const r = parseProcess(JSON.stringify({ args: ['sh'], cwd: '/', user: null, env: null }));
+    expect(r.ok && r.process.user).toEqual({ uid: 0, gid: 0 });
+    const without = parseProcess(JSON.stringify({ args: ['sh'], cwd: '/' }));
+    expect(without.ok && without.process.user).toEqual({ uid: 0, gid: 0 });
   });
 });
