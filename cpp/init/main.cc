@@ -134,21 +134,22 @@ void wait_for_bootstrap(int go_fd) {
   ::close(go_fd);
 }
 
-void new_session() {
+void new_session(const plan::Plan& p) {
   if (::setsid() < 0) fail(Step::SETSID, errno, -1, "setsid");
   // In a user namespace we are not its root until we say so (a no-op for host root).
   if (::setresgid(0, 0, 0) < 0) fail(Step::USER, errno, -1, "become gid 0 of the user namespace");
   if (::setresuid(0, 0, 0) < 0) fail(Step::USER, errno, -1, "become uid 0 of the user namespace");
-  // Supplementary groups of whoever ran the runtime are not the container's. A user
-  // namespace joined by path may deny setgroups(2); then there is nothing we may change.
-  if (::setgroups(0, nullptr) < 0 && !(errno == EPERM && setgroups_denied())) {
+  // Supplementary groups of whoever ran the runtime are not the container's, except an
+  // unprivileged caller's (runc keeps them: dropping one could open what it is denied). A
+  // user namespace joined by path may deny setgroups(2); then there is nothing we may change.
+  if (!p.process.keep_groups && ::setgroups(0, nullptr) < 0 && !(errno == EPERM && setgroups_denied())) {
     fail(Step::USER, errno, -1, "clear supplementary groups");
   }
 }
 
 [[noreturn]] void container_init(const plan::Plan& p, const std::vector<int>& idmapped_trees, int go_fd) {
   wait_for_bootstrap(go_fd);
-  new_session();
+  new_session(p);
   bool new_mount_ns = has_ns(p, NsType::Mount);
   if (p.new_keyring) join_session_keyring(p, has_ns(p, NsType::User));
 
@@ -174,7 +175,7 @@ void new_session() {
 // cgroups already; what remains is its own console, session keyring and identity.
 [[noreturn]] void exec_init(const plan::Plan& p, int go_fd) {
   wait_for_bootstrap(go_fd);
-  new_session();
+  new_session(p);
   if (p.new_keyring) join_session_keyring(p, has_ns(p, NsType::User));
   if (p.process.terminal) setup_console(p, false);
   // runc leaves an exec'd process the caller's umask unless the process asks for one.

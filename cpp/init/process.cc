@@ -262,7 +262,9 @@ void finalize_identity(const plan::Plan& p, std::vector<std::string>* env) {
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(Step::USER, errno, -1, "keep caps");
   if (proc.uid != 0) fix_stdio_owner(proc.uid);
   std::vector<gid_t> groups(proc.additional_gids.begin(), proc.additional_gids.end());
-  if (::setgroups(groups.size(), groups.data()) < 0) {
+  if (proc.keep_groups) {
+    if (!groups.empty()) fail(Step::USER, EPERM, -1, "additionalGids: cannot set any additional groups in a rootless container");
+  } else if (::setgroups(groups.size(), groups.data()) < 0) {
     if (errno != EPERM || !setgroups_denied()) fail(Step::USER, errno, -1, "setgroups");
     if (!groups.empty()) fail(Step::USER, EPERM, -1, "additionalGids: setgroups is denied in this user namespace");
   }

@@ -131,6 +131,7 @@ void read_process(Reader& r, Process& p) {
   }
   p.no_new_privileges = r.flag();
   p.terminal = r.flag();
+  p.keep_groups = r.flag();
   p.console_height = r.u32();
   p.console_width = r.u32();
 }

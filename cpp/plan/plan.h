@@ -8,7 +8,7 @@
 
 namespace tsrun::plan {
 
-constexpr uint32_t kPlanVersion = 5;
+constexpr uint32_t kPlanVersion = 6;
 
 enum class NsType : uint8_t { Mount = 1, Uts, Ipc, Net, Pid, User, Cgroup, Time };
 
@@ -70,6 +70,9 @@ struct Process {
   std::vector<Rlimit> rlimits;
   bool no_new_privileges = false;
   bool terminal = false;
+  // An unprivileged caller's process keeps the supplementary groups it inherited, as runc's
+  // does: dropping one could open what that group is denied.
+  bool keep_groups = false;
   uint32_t console_height = 0, console_width = 0;
 };
 

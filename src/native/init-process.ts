@@ -142,8 +142,9 @@ export class InitProcess {
     }
   }
 
-  sendPlan(): void {
-    this.send(call((a) => a.planMagic), encodePlan(this.plan));
+  /** Sends the plan, with fields the runtime learnt only after start (rootless cgroups). */
+  sendPlan(later: Partial<Plan> = {}): void {
+    this.send(call((a) => a.planMagic), encodePlan({ ...this.plan, ...later }));
   }
 
   mapsWritten(): void {

@@ -2,7 +2,7 @@
 // cpp/plan/plan.h and cpp/plan/decode.cc one to one; change all three together and bump
 // PLAN_VERSION (the addon reports the version it was built with, checked at start-up).
 
-export const PLAN_VERSION = 5;
+export const PLAN_VERSION = 6;
 
 export const NS_TYPES = ['mount', 'uts', 'ipc', 'network', 'pid', 'user', 'cgroup', 'time'] as const;
 export type NsType = (typeof NS_TYPES)[number];
@@ -97,6 +97,8 @@ export interface PlanProcess {
   rlimits: PlanRlimit[];
   noNewPrivileges: boolean;
   terminal: boolean;
+  /** rootless: leave the inherited supplementary groups (runc skips setgroups then) */
+  keepGroups: boolean;
   consoleHeight: number;
   consoleWidth: number;
 }
@@ -286,6 +288,7 @@ export function encodePlan(p: Plan): Buffer {
   }
   w.flag(proc.noNewPrivileges);
   w.flag(proc.terminal);
+  w.flag(proc.keepGroups);
   w.u32(proc.consoleHeight);
   w.u32(proc.consoleWidth);
   w.i32(p.fifoFd);

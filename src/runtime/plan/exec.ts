@@ -8,9 +8,9 @@ import { planProcessExtras } from './process-extras.js';
 import { planProcess } from './process.js';
 import { planSeccomp } from './seccomp.js';
 
-export function buildExecPlan(id: string, config: Config, process: ProcessSpec, noNewKeyring: boolean): Plan {
+export function buildExecPlan(id: string, config: Config, process: ProcessSpec, noNewKeyring: boolean, unprivileged = false): Plan {
   return {
-    ...emptyPlan(id, planProcess(process)),
+    ...emptyPlan(id, planProcess(process, unprivileged)),
     ...planProcessExtras(process, config.linux),
     // Joined, not made: the path is unused, the pidfd names them all.
     namespaces: planNamespaces(config.linux?.namespaces).map((n) => ({ type: n.type, path: '' })),

@@ -27,6 +27,10 @@ export interface PlanInput {
   layout: CgroupLayout;
   noPivot: boolean;
   noNewKeyring: boolean;
+  /** the runtime itself runs in a user namespace (rootless podman, RootlessKit): no mknod */
+  inUserNamespace?: boolean;
+  /** the caller's euid is not 0: its process keeps the groups it inherited */
+  unprivileged?: boolean;
 }
 
 /**
@@ -87,8 +91,10 @@ export function buildPlan(input: PlanInput): Plan {
     userns: newUserNs ? { uids: linux.uidMappings ?? [], gids: linux.gidMappings ?? [] } : undefined,
   });
   const rootfsOps = [...mounts.ops];
-  // In any user namespace but the host's (new or joined) mknod is refused: bind the host's nodes.
-  if (mounts.setupDev) rootfsOps.push(...planDevices(linux.devices, namespaces.some((n) => n.type === 'user')));
+  // In any user namespace but the host's (new, joined, or the runtime's own) mknod is
+  // refused: bind the host's nodes.
+  const userns = namespaces.some((n) => n.type === 'user') || (input.inUserNamespace ?? false);
+  if (mounts.setupDev) rootfsOps.push(...planDevices(linux.devices, userns));
   if (linux.mountLabel) {
     requireSelinux('linux.mountLabel');
     for (const op of rootfsOps) {
@@ -98,7 +104,7 @@ export function buildPlan(input: PlanInput): Plan {
   const hooks = config.hooks ?? {};
   const anyHooks = Object.values(hooks).some((list) => (list?.length ?? 0) > 0);
   return {
-    ...emptyPlan(input.id, planProcess(config.process)),
+    ...emptyPlan(input.id, planProcess(config.process, input.unprivileged)),
     ...planProcessExtras(config.process, linux),
     namespaces,
     rootfs: input.rootfs,

@@ -13,7 +13,8 @@ function capMask(names: readonly string[] | undefined): bigint {
   return mask;
 }
 
-export function planProcess(p: ProcessSpec): PlanProcess {
+/** `keepGroups`: an unprivileged caller, whose process keeps its inherited groups (runc). */
+export function planProcess(p: ProcessSpec, keepGroups = false): PlanProcess {
   const caps = p.capabilities ?? {};
   return {
     args: p.args ?? [],
@@ -27,6 +28,7 @@ export function planProcess(p: ProcessSpec): PlanProcess {
     rlimits: (p.rlimits ?? []).map((r) => ({ resource: RLIMITS[r.type] ?? -1, soft: r.soft, hard: r.hard })),
     noNewPrivileges: p.noNewPrivileges ?? false,
     terminal: p.terminal ?? false,
+    keepGroups,
     consoleHeight: p.consoleSize?.height ?? 0,
     consoleWidth: p.consoleSize?.width ?? 0,
   };
