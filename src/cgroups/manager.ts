@@ -11,6 +11,11 @@ export interface CgroupPaths {
   unified?: string;
   /** where the unified tree is mounted: controllers are enabled from here down (v2) */
   unifiedMount?: string;
+  /**
+   * Hierarchies (v1 keys; "" for the unified tree) a rootless create was denied and went
+   * on without, as runc does: a resource asked of one of them is refused, not ignored.
+   */
+  unjoined?: string[];
 }
 
 /** A device rule as the cgroup sees it: "c 1:3 rwm" style, plus allow or deny. */
@@ -26,6 +31,8 @@ export interface CgroupSpec {
   resources?: Resources;
   /** in order, as devices.allow and devices.deny would take them */
   devices: DeviceRule[];
+  /** runc's rootless cgroups: device rules are applied where the caller may, else skipped */
+  rootless?: boolean;
 }
 
 export interface CgroupManager {
@@ -44,6 +51,8 @@ export interface CgroupManager {
   exists(): boolean;
   freeze(): Promise<void>;
   thaw(): Promise<void>;
+  /** False where there is no freezer to use (v1 without it, or no cgroup at all). */
+  canFreeze(): boolean;
   isFrozen(): boolean;
   /** SIGKILL to every process in one step where the kernel can (cgroup.kill); false where it cannot. */
   killAll(): boolean;

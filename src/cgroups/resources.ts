@@ -126,3 +126,22 @@ export function mergeResources(base: Resources, update: Resources): Resources {
   if (update.unified) out.unified = { ...base.unified, ...update.unified };
   return out;
 }
+
+/** Which controller each part of the resources needs, for a clear error when it is missing. */
+export function controllersFor(r: Resources): Array<[string, string]> {
+  const need: Array<[string, string]> = [];
+  const m = r.memory;
+  if (m && Object.values(m).some((v) => v !== undefined)) need.push(['memory', 'memory']);
+  const c = r.cpu;
+  if (c && (c.shares || c.quota || c.period || c.burst !== undefined || c.realtimePeriod || c.realtimeRuntime || c.idle !== undefined)) {
+    need.push(['cpu', 'cpu']);
+  }
+  if (c?.cpus || c?.mems) need.push(['cpuset', c.cpus ? 'cpu.cpus' : 'cpu.mems']);
+  if (r.pids && r.pids.limit !== 0) need.push(['pids', 'pids.limit']);
+  if (r.blockIO && Object.values(r.blockIO).some((v) => v !== undefined && (!Array.isArray(v) || v.length))) need.push(['blkio', 'blockIO']);
+  if (r.hugepageLimits?.length) need.push(['hugetlb', 'hugepageLimits']);
+  if (r.network?.classID !== undefined) need.push(['net_cls', 'network.classID']);
+  if (r.network?.priorities?.length) need.push(['net_prio', 'network.priorities']);
+  if (r.rdma && Object.keys(r.rdma).length) need.push(['rdma', 'rdma']);
+  return need;
+}

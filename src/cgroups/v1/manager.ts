@@ -9,7 +9,8 @@ import type { CgroupManager, CgroupPaths, CgroupSpec } from '../manager.js';
 import { mkdirCgroup, readCgroupFile, unsupported, writeCgroupFile } from '../fs.js';
 import { setPids } from '../pids.js';
 import { setRdma } from '../rdma.js';
-import type { Resources } from '../resources.js';
+import { bestEffortDevices, refuseUnjoined } from '../rootless.js';
+import { controllersFor, type Resources } from '../resources.js';
 import { emptyStats, type Stats } from '../stats.js';
 import { allPids, removeTree } from '../tree.js';
 import { setBlkio } from './blkio.js';
@@ -22,25 +23,6 @@ import { setNetCls, setNetPrio } from './net.js';
 import { watchOomV1 } from './oom.js';
 import { hugetlbStats } from '../hugetlb-stats.js';
 import { blkioStats, cpuacctStats, cpuStats, cpusetStats, memoryStats, pidsStats } from './stats.js';
-
-/** Which controller each part of the resources needs, for a clear error when it is missing. */
-function controllersFor(r: Resources): Array<[string, string]> {
-  const need: Array<[string, string]> = [];
-  const m = r.memory;
-  if (m && Object.values(m).some((v) => v !== undefined)) need.push(['memory', 'memory']);
-  const c = r.cpu;
-  if (c && (c.shares || c.quota || c.period || c.burst !== undefined || c.realtimePeriod || c.realtimeRuntime || c.idle !== undefined)) {
-    need.push(['cpu', 'cpu']);
-  }
-  if (c?.cpus || c?.mems) need.push(['cpuset', c.cpus ? 'cpu.cpus' : 'cpu.mems']);
-  if (r.pids && r.pids.limit !== 0) need.push(['pids', 'pids.limit']);
-  if (r.blockIO && Object.values(r.blockIO).some((v) => v !== undefined && (!Array.isArray(v) || v.length))) need.push(['blkio', 'blockIO']);
-  if (r.hugepageLimits?.length) need.push(['hugetlb', 'hugepageLimits']);
-  if (r.network?.classID !== undefined) need.push(['net_cls', 'network.classID']);
-  if (r.network?.priorities?.length) need.push(['net_prio', 'network.priorities']);
-  if (r.rdma && Object.keys(r.rdma).length) need.push(['rdma', 'rdma']);
-  return need;
-}
 
 export class V1Manager implements CgroupManager {
   constructor(readonly paths: CgroupPaths) {}
@@ -60,6 +42,7 @@ export class V1Manager implements CgroupManager {
 
   /** Refuses what this host cannot apply, before anything is created. */
   private check(r: Resources): void {
+    refuseUnjoined(this.paths, r);
     for (const [controller, field] of controllersFor(r)) {
       if (!this.dir(controller)) throw unsupported(field, `the ${controller} cgroup controller is not mounted on this host`);
     }
@@ -75,7 +58,8 @@ export class V1Manager implements CgroupManager {
     const cpuset = this.dir('cpuset');
     if (cpuset) prepareCpuset(cpuset);
     const devicesDir = this.dir('devices');
-    if (devicesDir) applyDeviceRules(devicesDir, spec.devices);
+    if (devicesDir && spec.rootless) bestEffortDevices(() => applyDeviceRules(devicesDir, spec.devices));
+    else if (devicesDir) applyDeviceRules(devicesDir, spec.devices);
     this.set(r);
   }
 
@@ -117,6 +101,10 @@ export class V1Manager implements CgroupManager {
 
   async thaw(): Promise<void> {
     await this.setFreezer('THAWED');
+  }
+
+  canFreeze(): boolean {
+    return this.dir('freezer') !== undefined;
   }
 
   isFrozen(): boolean {

@@ -8,6 +8,7 @@ import type { CgroupManager, CgroupPaths, CgroupSpec } from '../manager.js';
 import { hasFile, mkdirCgroup, readCgroupFile, unsupported, writeCgroupFile } from '../fs.js';
 import { setPids } from '../pids.js';
 import { setRdma } from '../rdma.js';
+import { bestEffortDevices, refuseUnjoined } from '../rootless.js';
 import type { Resources } from '../resources.js';
 import type { Stats } from '../stats.js';
 import { allPids, removeTree } from '../tree.js';
@@ -33,6 +34,7 @@ export class V2Manager implements CgroupManager {
   }
 
   private check(r: Resources): void {
+    refuseUnjoined(this.paths, r);
     if (r.network?.classID !== undefined) throw unsupported('network.classID', 'net_cls is a cgroup v1 controller; cgroup v2 has none');
     if (r.network?.priorities?.length) throw unsupported('network.priorities', 'net_prio is a cgroup v1 controller; cgroup v2 has none');
   }
@@ -43,7 +45,8 @@ export class V2Manager implements CgroupManager {
     enableControllers(this.paths.unifiedMount ?? DEFAULT_MOUNT, this.dir);
     mkdirCgroup(this.dir);
     // The device policy is in place before any task can join.
-    applyDevicePolicy(this.dir, spec.devices);
+    if (spec.rootless) bestEffortDevices(() => applyDevicePolicy(this.dir, spec.devices));
+    else applyDevicePolicy(this.dir, spec.devices);
     this.set(r);
   }
 
@@ -79,6 +82,10 @@ export class V2Manager implements CgroupManager {
 
   async thaw(): Promise<void> {
     await this.setFrozen(false);
+  }
+
+  canFreeze(): boolean {
+    return true;
   }
 
   isFrozen(): boolean {
