@@ -1,6 +1,7 @@
 // What every command gets from the global flags.
 import type { Command } from 'commander';
 import { InvalidArgument } from '../errors.js';
+import { prepareDefaultRoot, rootlessCgroups } from '../runtime/rootless.js';
 import { StateStore } from '../runtime/state-store.js';
 
 export interface GlobalOptions {
@@ -20,7 +21,16 @@ export function globalsOf(cmd: Command): GlobalOptions {
 }
 
 export function storeOf(cmd: Command): StateStore {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  // An unprivileged caller's default root is made here, or refused with the reason.
+  if (root.getOptionValueSource('root') === 'default') prepareDefaultRoot();
   return new StateStore(globalsOf(cmd).root);
+}
+
+/** --rootless (true, false, auto) as runc reads it: whether cgroups are best effort. */
+export function rootlessOf(cmd: Command): boolean {
+  return rootlessCgroups(globalsOf(cmd).rootless);
 }
 
 export function parseCount(flag: string) {

@@ -1,9 +1,8 @@
 // The tsrun command line: runc's global flags and commands. Each command file holds its
 // flags and one call into src/runtime; exit.ts turns whatever fails into runc's exit code.
 import { Command, CommanderError, Option } from 'commander';
-import { InvalidArgument } from '../errors.js';
 import { Logger, setLogger } from '../log.js';
-import { DEFAULT_ROOT } from '../runtime/state-store.js';
+import { defaultStateRoot, parseRootlessFlag } from '../runtime/rootless.js';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { execCommand } from './commands/exec.js';
@@ -33,13 +32,13 @@ function program(setExitCode: (code: number) => void, onLogger: () => void): Com
   const p = new Command('tsrun')
     .description('an OCI container runtime, compatible with runc')
     .version(`tsrun version ${VERSION}\nspec: 1.2.1`, '-v, --version')
-    .option('--root <dir>', 'where container state is kept', DEFAULT_ROOT)
+    .option('--root <dir>', 'where container state is kept', defaultStateRoot())
     .option('--log <file>', 'append log lines to this file (default: stderr)')
     .addOption(new Option('--log-format <format>', 'log line format').choices(['text', 'json']).default('text'))
     .option('--debug', 'log debug lines too')
     .option('--systemd-cgroup', 'use the systemd cgroup driver')
     .option('--criu <path>', 'accepted for runc compatibility (checkpointing is not built)')
-    .option('--rootless <value>', 'accepted for runc compatibility: true, false or auto')
+    .option('--rootless <value>', "ignore cgroup permission errors: true, false or auto (an unprivileged caller, or root in a user namespace)", 'auto')
     .exitOverride()
     // As with runc's cli: global flags before the command, and a command's own flags end
     // where its arguments start (so `exec id sh -c ...` keeps -c for sh).
@@ -50,9 +49,7 @@ function program(setExitCode: (code: number) => void, onLogger: () => void): Com
       const g = thisCommand.opts<GlobalOptions>();
       setLogger(loggerFor(g));
       onLogger();
-      if (g.rootless !== undefined && !['true', 'false', 'auto'].includes(g.rootless)) {
-        throw InvalidArgument.at('--rootless', `must be true, false or auto, not ${JSON.stringify(g.rootless)}`);
-      }
+      parseRootlessFlag(g.rootless);
     });
   for (const cmd of [
     createCommand(),

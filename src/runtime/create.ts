@@ -12,6 +12,7 @@ import { constants as os } from 'node:os';
 import path from 'node:path';
 import { hostLayout } from '../cgroups/detect.js';
 import { cgroupManager } from '../cgroups/factory.js';
+import { joinRootless, makeRootless, mountSources } from '../cgroups/rootless.js';
 import { cgroupPaths } from '../cgroups/paths.js';
 import { refuseSystemdDriver } from '../cgroups/systemd.js';
 import { HookFailed, Internal, InvalidArgument, SystemError } from '../errors.js';
@@ -20,6 +21,7 @@ import { InitProcess, mkfifo, openPath, pidfdOpen, pidfdSendSignal, reap, unixCo
 import { loadBundle, type Bundle } from './bundle.js';
 import { runHooks, runHooksWarning, stateJson, type HookState } from './hooks.js';
 import { writeIdMaps } from './userns.js';
+import { checkRootlessConfig, currentCaller, rootlessCgroups } from './rootless.js';
 import { joinRdt, prepareRdt, removeRdt } from './intel-rdt.js';
 import { deviceRules, qualifyCgroupError, resourcesOf } from './cgroup-config.js';
 import { Cleanup } from './cleanup.js';
@@ -45,6 +47,8 @@ export interface CreateOptions {
   stdio?: [number, number, number];
   /** --systemd-cgroup: cgroupsPath is "slice:prefix:name" and systemd makes the cgroup */
   systemdCgroup?: boolean;
+  /** rootless cgroups (--rootless; auto when unset): cgroups the caller may not make are gone without */
+  rootless?: boolean;
   /** the bundle, when the caller has read it already (run, for process.terminal) */
   loaded?: Bundle;
 }
@@ -72,8 +76,10 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
   }
   const preserveFds = opts.preserveFds ?? 0;
   const layout = hostLayout();
-  const paths = cgroupPaths(config.linux?.cgroupsPath, opts.id, layout);
-  const plan = buildPlan({
+  let paths = cgroupPaths(config.linux?.cgroupsPath, opts.id, layout);
+  const caller = currentCaller();
+  checkRootlessConfig(config, caller);
+  const planInput = {
     id: opts.id,
     bundle: bundle.dir,
     config,
@@ -82,7 +88,10 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     layout,
     noPivot: opts.noPivot ?? false,
     noNewKeyring: opts.noNewKeyring ?? false,
-  });
+    inUserNamespace: caller.inUserNamespace,
+    unprivileged: caller.euid !== 0,
+  };
+  const plan = buildPlan(planInput);
   const ownPidNamespace = plan.namespaces.some((n) => n.type === 'pid' && n.path === '');
   const resources = resourcesOf(config.linux?.resources);
   const devices = deviceRules(config);
@@ -100,11 +109,17 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     if (opts.consoleSocket && consoleFd !== undefined) fds.push(consoleFd);
 
     store.saveClaims(opts.id, { cgroupPaths: paths });
-    const cgroup = cgroupManager(paths);
+    const rootless = opts.rootless ?? rootlessCgroups(undefined, caller);
+    const place = { explicitPath: Boolean(config.linux?.cgroupsPath), resources };
+    if (rootless) {
+      paths = makeRootless(paths, place);
+      store.saveClaims(opts.id, { cgroupPaths: paths });
+    }
+    let cgroup = cgroupManager(paths);
     // Pushed first: a create that fails half-way leaves no directory behind either.
     cleanup.push('remove cgroups', () => cgroup.destroy());
     try {
-      cgroup.create({ resources, devices });
+      cgroup.create({ resources, devices, rootless });
     } catch (err) {
       throw qualifyCgroupError(err);
     }
@@ -135,9 +150,22 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     cleanup.push('stop tsrun-init', finishBootstrap);
     // Before the plan: the bootstrap forks the container's init only after reading it,
     // so the init is in its cgroups before it runs a single instruction of its own.
-    cgroup.addProcess(init.bootstrapPid);
+    if (rootless) {
+      try {
+        paths = joinRootless(paths, init.bootstrapPid, place);
+      } catch (err) {
+        throw qualifyCgroupError(err);
+      }
+      cgroup = cgroupManager(paths);
+      store.saveClaims(opts.id, { cgroupPaths: paths });
+    } else {
+      cgroup.addProcess(init.bootstrapPid);
+    }
     if (rdt) joinRdt(rdt, init.bootstrapPid);
-    init.sendPlan();
+    // A hierarchy a rootless create went without is the caller's own cgroup, which the
+    // container stays in: its cgroup mount binds that one, as runc's does.
+    const unjoined = paths.unjoined?.length ? mountSources(paths, cgroupPaths('.', opts.id, layout)) : undefined;
+    init.sendPlan(unjoined ? { rootfsOps: buildPlan({ ...planInput, cgroupPaths: unjoined }).rootfsOps } : {});
 
     // The records of cpp/plan/sync.h, in their order; each one we answer is a step of set-up.
     let pid = 0;
@@ -153,7 +181,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
       if (rec.kind === 'error') throw rec.error;
       if (rec.kind === 'ready') break;
       if (rec.kind === 'userns') {
-        writeIdMaps(rec.pid, linux.uidMappings ?? [], linux.gidMappings ?? []);
+        await writeIdMaps(rec.pid, linux.uidMappings ?? [], linux.gidMappings ?? []);
         init.mapsWritten();
       } else if (rec.kind === 'child-pid') {
         pid = rec.pid;

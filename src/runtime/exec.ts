@@ -18,6 +18,7 @@ import type { ProcessSpec } from '../oci/spec.js';
 import { Cleanup } from './cleanup.js';
 import type { Container } from './container.js';
 import { writePidFile } from './create.js';
+import { currentCaller, refuseAdditionalGids } from './rootless.js';
 import { buildExecPlan } from './plan/exec.js';
 import { seccompListener } from './plan/seccomp.js';
 import { handOverListener } from './seccomp-agent.js';
@@ -50,7 +51,9 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
     throw new FailedPrecondition('--console-socket: a terminal needs a console socket to hand it over', { containerId: container.id });
   }
   const config = container.config();
-  const plan = buildExecPlan(container.id, config, proc, container.state.noNewKeyring ?? false);
+  const caller = currentCaller();
+  refuseAdditionalGids(proc.user.additionalGids, 'process.user.additionalGids', caller);
+  const plan = buildExecPlan(container.id, config, proc, container.state.noNewKeyring ?? false, caller.euid !== 0);
   const listener = seccompListener(config);
 
   const cleanup = new Cleanup();

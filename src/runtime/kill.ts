@@ -1,5 +1,6 @@
 // kill: a signal to the container's init, or with --all to every process in its cgroups.
 import type { CgroupManager } from '../cgroups/manager.js';
+import { hasCgroups } from '../cgroups/rootless.js';
 import { FailedPrecondition, messageOf } from '../errors.js';
 import { logger } from '../log.js';
 import type { Container } from './container.js';
@@ -30,9 +31,25 @@ export async function signalAll(cgroup: CgroupManager, signal: number): Promise<
   }
 }
 
+/**
+ * --all for a container a rootless create left without cgroups: nothing lists its
+ * processes, but with a pid namespace of its own they go with its init, which the kernel
+ * kills with the namespace (runc 1.1.5 fails here; runc 1.2 signals the init the same way).
+ */
+function signalAllWithoutCgroup(container: Container, status: string, signal: number): void {
+  if (status === 'stopped') return;
+  if (!container.state.ownPidNamespace) {
+    throw new FailedPrecondition('cannot signal all processes: the container has no cgroup to find them in and shares its pid namespace', {
+      containerId: container.id,
+    });
+  }
+  container.signalInit(signal);
+}
+
 export async function kill(container: Container, signal: number, all: boolean): Promise<void> {
   const status = container.status();
   if (all) {
+    if (!hasCgroups(container.state.cgroupPaths)) return signalAllWithoutCgroup(container, status, signal);
     const cgroup = container.cgroup();
     if (status === 'stopped' && !cgroup.exists()) return;
     await signalAll(cgroup, signal);

@@ -8,7 +8,10 @@ export async function pause(container: Container): Promise<void> {
   if (status !== 'running' && status !== 'created') {
     throw new FailedPrecondition(`container not running or created: ${status}`, { containerId: container.id });
   }
-  await container.cgroup().freeze();
+  const cgroup = container.cgroup();
+  // runc's words (a rootless container may have no freezer, or no cgroup at all)
+  if (!cgroup.canFreeze()) throw new FailedPrecondition('cannot toggle freezer: cgroups not configured for container', { containerId: container.id });
+  await cgroup.freeze();
 }
 
 export async function resume(container: Container): Promise<void> {

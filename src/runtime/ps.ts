@@ -1,13 +1,15 @@
 // ps: the container's processes. As runc's ps, the table form runs the host's `ps` (with
 // the caller's options, -ef by default) and keeps the header and the lines whose PID
 // column is one of the container's.
+import { hasCgroups } from '../cgroups/rootless.js';
 import { childProcess } from '../native/lazy.js';
 import { Internal } from '../errors.js';
 import type { Container } from './container.js';
 
 export function containerPids(container: Container): number[] {
   const cgroup = container.cgroup();
-  if (!cgroup.exists()) return [];
+  // Gone: no processes. Never made (rootless): procs() says there is no telling.
+  if (!cgroup.exists() && hasCgroups(container.state.cgroupPaths)) return [];
   return cgroup.procs().sort((a, b) => a - b);
 }
 

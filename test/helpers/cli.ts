@@ -15,12 +15,15 @@ export interface RunOptions {
   timeoutMs?: number;
   /** extra fds for the child, from 3 up (for --preserve-fds) */
   extraFds?: number[];
+  /** the child's whole environment (this process's by default) */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function runCommand(cmd: string, args: string[], opts: RunOptions = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
+      env: opts.env,
       stdio: ['pipe', 'pipe', 'pipe', ...(opts.extraFds ?? [])],
     }) as ChildProcessWithoutNullStreams;
     let stdout = '';

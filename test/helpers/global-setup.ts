@@ -4,12 +4,15 @@
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { fixtureRootfs, TEST_CGROUP_PARENT } from './paths.js';
+import { sweepTestUsers } from './unprivileged.js';
 
 export function setup(): void {
   if (process.getuid?.() !== 0) {
     throw new Error('the tests create namespaces, mounts and cgroups: run them as root (npm test)');
   }
   if (!existsSync(fixtureRootfs)) throw new Error(`${fixtureRootfs} is missing: run npm test (or scripts/setup.sh) first`);
+  // Users a killed run of the rootless tests left (their creating process is gone).
+  sweepTestUsers();
 }
 
 export function teardown(): void {

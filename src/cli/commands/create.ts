@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { create } from '../../runtime/create.js';
-import { globalsOf, parseCount, storeOf } from '../context.js';
+import { globalsOf, parseCount, rootlessOf, storeOf } from '../context.js';
 
 export interface CreateFlags {
   bundle: string;
@@ -27,6 +27,7 @@ export function createCommand(): Command {
     async (id: string, flags: CreateFlags, cmd: Command) => {
       await create(storeOf(cmd), {
         systemdCgroup: globalsOf(cmd).systemdCgroup ?? false,
+        rootless: rootlessOf(cmd),
         id,
         bundle: flags.bundle,
         pidFile: flags.pidFile,

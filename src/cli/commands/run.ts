@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { run } from '../../runtime/run.js';
-import { globalsOf, storeOf } from '../context.js';
+import { globalsOf, rootlessOf, storeOf } from '../context.js';
 import { withCreateFlags, type CreateFlags } from './create.js';
 
 export function runCommand(setExitCode: (code: number) => void): Command {
@@ -10,6 +10,7 @@ export function runCommand(setExitCode: (code: number) => void): Command {
     .action(async (id: string, flags: CreateFlags & { detach?: boolean; keep?: boolean }, cmd: Command) => {
       const code = await run(storeOf(cmd), {
         systemdCgroup: globalsOf(cmd).systemdCgroup ?? false,
+        rootless: rootlessOf(cmd),
         id,
         bundle: flags.bundle,
         pidFile: flags.pidFile,
