@@ -17,9 +17,11 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 # jq, iproute2, util-linux, procps, strace: test helpers; containernetworking-plugins: the CRI
 # tests' pod network (bridge, host-local, loopback); tini: reaps the containers tests leave to
 # pid 1 (the init of these machines does not reap orphans); systemd/dbus: PID 1 and the system
-# bus of the test node the systemd cgroup driver is tested in (test/helpers/systemd-node.ts).
+# bus of the test node the systemd cgroup driver is tested in (test/helpers/systemd-node.ts);
+# uidmap: newuidmap/newgidmap, which map an unprivileged caller's subordinate ids (rootless
+# tsrun and its tests).
 PACKAGES=(build-essential cmake pkg-config libseccomp-dev protobuf-compiler busybox-static jq runc crun containerd
-  iproute2 util-linux procps tini strace containernetworking-plugins systemd dbus)
+  iproute2 util-linux procps tini strace containernetworking-plugins systemd dbus uidmap)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
