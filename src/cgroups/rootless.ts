@@ -30,7 +30,8 @@ export function hasCgroups(paths: CgroupPaths): boolean {
 
 /** runc's error for a limit whose hierarchy a rootless create could not make or join. */
 export function unjoinedError(field: string, controller: string): FailedPrecondition {
-  return new FailedPrecondition(`${field}: cannot set ${controller} limit: container could not join or create cgroup`, { field });
+  const reason = `cannot set ${controller} limit: container could not join or create cgroup`;
+  return new FailedPrecondition(`${field}: ${reason}`, { field, reason });
 }
 
 /** Refuses any limit at all: the container has no cgroup to set it in. */

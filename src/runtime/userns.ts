@@ -77,18 +77,14 @@ async function writeMap(pid: number, kind: Kind, maps: readonly IdMappingSpec[],
   }
   const tool = findInPath(kind.tool, w.path);
   if (!tool) {
-    throw new FailedPrecondition(
-      `${kind.field}: ${shown(maps)} maps ${kind.ids}s other than the caller's own, which only ${kind.tool} may map for an unprivileged caller, and ${kind.tool} is not in PATH (Debian package uidmap)`,
-      { field: kind.field },
-    );
+    const reason = `${shown(maps)} maps ${kind.ids}s other than the caller's own, which only ${kind.tool} may map for an unprivileged caller, and ${kind.tool} is not in PATH (Debian package uidmap)`;
+    throw new FailedPrecondition(`${kind.field}: ${reason}`, { field: kind.field, reason });
   }
   const args = [String(pid), ...maps.flatMap((m) => [String(m.containerID), String(m.hostID), String(m.size)])];
   const { code, output } = await runTool(tool, args);
   if (code !== 0) {
     const why = output.trim().replace(/\s*\n\s*/g, '; ') || `exit status ${code}`;
-    throw new InvalidArgument(`${kind.field}: ${kind.tool} ${args.join(' ')}: ${why} (${describeSubordinateIds(kind.ids, w.euid)})`, {
-      field: kind.field,
-    });
+    throw InvalidArgument.at(kind.field, `${kind.tool} ${args.join(' ')}: ${why} (${describeSubordinateIds(kind.ids, w.euid)})`);
   }
 }
 
