@@ -40,7 +40,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Pids of every process whose real uid is `uid`. */
+/** Pids of every live process whose real uid is `uid` (a zombie is tini's to reap, and soon). */
 export function processesOf(uid: number): number[] {
   const pids: number[] = [];
   for (const name of readdirSync('/proc')) {
@@ -48,7 +48,7 @@ export function processesOf(uid: number): number[] {
     try {
       const status = readFileSync(`/proc/${name}/status`, 'utf8');
       const m = /^Uid:\s+(\d+)/m.exec(status);
-      if (m && Number(m[1]) === uid) pids.push(Number(name));
+      if (m && Number(m[1]) === uid && !/^State:\s+Z/m.test(status)) pids.push(Number(name));
     } catch {
       // gone meanwhile
     }

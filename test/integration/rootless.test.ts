@@ -169,12 +169,15 @@ describe('rootless: errors name their cause and leave nothing behind', () => {
       made.push({ runtime: rt, id });
       const r = await cli(rt, ['run', '--bundle', b.dir, id], opts);
       codes[rt] = r.code;
-      if (rt === 'tsrun') message = errorOf(r);
       expect(existsSync(path.join(user.runtimeDir, rt, id))).toBe(false);
+      // (runc 1.1.5 may leave its stage-1 child a zombie for a moment: only ours is checked)
+      if (rt === 'tsrun') {
+        message = errorOf(r);
+        expect(processesOf(user.uid)).toEqual([]);
+      }
     }
     expect(codes).toEqual({ tsrun: 1, runc: 1 });
     expect(message).toMatch(why);
-    expect(processesOf(user.uid)).toEqual([]);
     return message;
   }
 
@@ -235,12 +238,14 @@ describe('rootless: errors name their cause and leave nothing behind', () => {
         const id = `${b.id}-${rt}`;
         const r = await (rt === 'tsrun' ? other.tsrun(['run', '--bundle', b.dir, id]) : other.runc(['run', '--bundle', b.dir, id]));
         codes[rt] = r.code;
-        if (rt === 'tsrun') message = errorOf(r);
         expect(existsSync(path.join(other.runtimeDir, rt, id))).toBe(false);
+        if (rt === 'tsrun') {
+          message = errorOf(r);
+          expect(processesOf(other.uid)).toEqual([]);
+        }
       }
       expect(codes).toEqual({ tsrun: 1, runc: 1 });
       expect(message).toMatch(new RegExp(`^linux\\.uidMappings: newuidmap .*\\(${other.name} has no subordinate uids in /etc/subuid\\)$`));
-      expect(processesOf(other.uid)).toEqual([]);
     } finally {
       other.remove();
     }
