@@ -2,7 +2,7 @@
 // what the resources write there, read back from the host (runtime-tools'
 // linux_cgroups_*). A controller this host lacks must make create fail with an error naming
 // it, never be ignored.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cgroupDir, procCgroups, type ProcCgroup, readCgroupFile, removeCgroupDirs, allCgroupDirs, TEST_PARENT } from '../lib/cgroups.js';
 import { probeArgs, type Config } from '../lib/config.js';
@@ -35,8 +35,10 @@ export const cgroups_path = scenario({
     absolute: 'an absolute cgroupsPath is the path of the container in every hierarchy, relative to its mount point',
     relative: 'a relative cgroupsPath ends the path the runtime chose',
     consistent: 'the same cgroupsPath attaches the next container to the same place',
+    frozen: 'a cgroupsPath whose freezer is already frozen makes create fail within 20 s (runc: "container\'s cgroup unexpectedly frozen") and leaves no container',
   },
   async run(s) {
+    await frozen(s);
     const b = await s.bundle((c) => (c.process.args = probeArgs(['sleep', '10'])));
     const c = s.container(b);
     await c.createOk();
@@ -78,6 +80,30 @@ export const cgroups_path = scenario({
     s.equal('consistent', seen[1], seen[0]);
   },
 });
+
+/** Create into a cgroup made and frozen beforehand: an error, not a create that hangs. */
+async function frozen(s: Scenario): Promise<void> {
+  const v1 = s.host.hierarchies.find((h) => h.version === 1 && h.controllers.includes('freezer'));
+  const v2 = s.host.hierarchies.find((h) => h.version === 2);
+  const [mountpoint, file, on, off] = v1 ? [v1.mountpoint, 'freezer.state', 'FROZEN', 'THAWED'] : [v2?.mountpoint ?? '', 'cgroup.freeze', '1', '0'];
+  const b = await s.bundle((c) => (c.process.args = probeArgs(['sleep', '10'])));
+  const dir = path.join(mountpoint, b.config.linux.cgroupsPath as string);
+  mkdirSync(dir, { recursive: true });
+  const thaw = (): void => {
+    if (existsSync(path.join(dir, file))) writeFileSync(path.join(dir, file), off);
+  };
+  s.defer(() => {
+    thaw();
+    removeCgroupDirs([dir]);
+  });
+  writeFileSync(path.join(dir, file), on);
+  const c = s.container(b);
+  const r = await c.create({ timeoutMs: 20_000 });
+  // a runtime that hung or made the container must be able to clean up
+  thaw();
+  s.ok('frozen', !r.timedOut && r.code !== 0, `create into a frozen cgroup: ${describeCall(r)}`);
+  if (r.code !== 0) s.ok('frozen', (await c.state()) === undefined, 'the failed create left a container');
+}
 
 /** The hierarchies holding resources: v1 controllers, or the v2 tree on a pure v2 host. */
 function resourceEntry(s: Scenario): (e: ProcCgroup) => boolean {

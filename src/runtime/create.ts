@@ -15,7 +15,7 @@ import { cgroupManager } from '../cgroups/factory.js';
 import { joinRootless, makeRootless, mountSources } from '../cgroups/rootless.js';
 import { cgroupPaths } from '../cgroups/paths.js';
 import { refuseSystemdDriver } from '../cgroups/systemd.js';
-import { HookFailed, Internal, InvalidArgument, SystemError } from '../errors.js';
+import { HookFailed, Internal, InvalidArgument, SystemError, type TsrunError } from '../errors.js';
 import { utcTimestamp } from '../log.js';
 import { InitProcess, mkfifo, openPath, pidfdOpen, pidfdSendSignal, reap, unixConnect, waitExit } from '../native/index.js';
 import { loadBundle, type Bundle } from './bundle.js';
@@ -24,6 +24,7 @@ import { writeIdMaps } from './userns.js';
 import { checkRootlessConfig, currentCaller, rootlessCgroups } from './rootless.js';
 import { joinRdt, prepareRdt, removeRdt } from './intel-rdt.js';
 import { deviceRules, qualifyCgroupError, resourcesOf } from './cgroup-config.js';
+import { checkCgroupBeforeCreate, watchFrozen } from './cgroup-guard.js';
 import { Cleanup } from './cleanup.js';
 import { Container } from './container.js';
 import { buildPlan, refuseUnbuilt } from './plan/index.js';
@@ -116,6 +117,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
       store.saveClaims(opts.id, { cgroupPaths: paths });
     }
     let cgroup = cgroupManager(paths);
+    checkCgroupBeforeCreate(cgroup);
     // Pushed first: a create that fails half-way leaves no directory behind either.
     cleanup.push('remove cgroups', () => cgroup.destroy());
     try {
@@ -171,8 +173,24 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     let pid = 0;
     let pidfd = -1;
     const linux = config.linux ?? {};
+    // Frozen, tsrun-init would never answer: end it (its tasks die only once thawed, v1).
+    let frozen = null as TsrunError | null;
+    const stopWatch = watchFrozen(paths, (err) => {
+      frozen = err;
+      void cgroup.thaw().catch(() => undefined).then(() => {
+        for (const fd of [init.bootstrapPidfd, pidfd]) {
+          try {
+            if (fd >= 0) pidfdSendSignal(fd, 9);
+          } catch {
+            // already gone
+          }
+        }
+      });
+    });
+    cleanup.push('stop watching the freezer', stopWatch);
     for (;;) {
       const rec = await init.next();
+      if (frozen) throw frozen;
       if (rec === null) {
         const exit = pidfd >= 0 ? reap(pidfd, false) : null;
         const how = exit ? (exit.signal ? `was killed by signal ${exit.signal}` : `exited with ${exit.code}`) : 'closed the channel';
@@ -208,6 +226,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
         init.seccompDone();
       }
     }
+    stopWatch();
     await finishBootstrap();
 
     const stat = readProcStat(pid);

@@ -3,7 +3,8 @@
 // relies on it); a running or paused one needs --force.
 import { closeSync } from 'node:fs';
 import { cgroupManager } from '../cgroups/factory.js';
-import { FailedPrecondition, NotFound, Timeout } from '../errors.js';
+import { FailedPrecondition, messageOf, NotFound, Timeout } from '../errors.js';
+import { logger } from '../log.js';
 import { pidfdSendSignal } from '../native/index.js';
 import { Container } from './container.js';
 import { signalAll } from './kill.js';
@@ -50,7 +51,14 @@ export async function destroy(container: Container): Promise<void> {
   const cgroup = container.cgroup();
   // Without a pid namespace of its own the init's death takes nobody else with it.
   if (!container.state.ownPidNamespace && cgroup.exists()) await signalAll(cgroup, 9);
-  await cgroup.destroy();
+  try {
+    await cgroup.destroy();
+  } catch (err) {
+    // Processes the container did not start (its cgroup was not empty at create) keep the
+    // cgroup busy: runc says so and still deletes the container.
+    if (!cgroup.exists() || cgroup.procs().length === 0) throw err;
+    logger.error(`Failed to remove cgroup: ${messageOf(err)}`);
+  }
   removeRdt(container.state.rdt);
   container.store.remove(container.id);
   if (container.hasHooks('poststop')) await runHooksWarning(container.config(), 'poststop', container.hookState('stopped'));

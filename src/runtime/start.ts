@@ -51,7 +51,9 @@ export async function readToEnd(fd: number, initAlive: () => boolean): Promise<{
 export async function start(container: Container): Promise<void> {
   const status = container.status();
   if (status === 'stopped') throw new FailedPrecondition('cannot start a container that has stopped', { containerId: container.id });
-  if (status !== 'created') throw new FailedPrecondition(`cannot start an already ${status} container`, { containerId: container.id });
+  if (status === 'running') throw new FailedPrecondition('cannot start an already running container', { containerId: container.id });
+  // runc's words; a paused (frozen) init could never open the fifo, so start must not wait on it
+  if (status !== 'created') throw new FailedPrecondition(`cannot start a container in the ${status} state`, { containerId: container.id });
   const pidfd = container.openInit();
   if (pidfd === null) throw new FailedPrecondition('cannot start a container that has stopped', { containerId: container.id });
   const fifo = container.fifoPath;
