@@ -19,9 +19,10 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 # pid 1 (the init of these machines does not reap orphans); systemd/dbus: PID 1 and the system
 # bus of the test node the systemd cgroup driver is tested in (test/helpers/systemd-node.ts);
 # uidmap: newuidmap/newgidmap, which map an unprivileged caller's subordinate ids (rootless
-# tsrun and its tests).
+# tsrun and its tests); podman, conmon: rootless podman driving tsrun with --runtime (its tests);
+# catatonit: the pause process rootless podman keeps its user namespace in.
 PACKAGES=(build-essential cmake pkg-config libseccomp-dev protobuf-compiler busybox-static jq runc crun containerd
-  iproute2 util-linux procps tini strace containernetworking-plugins systemd dbus uidmap)
+  iproute2 util-linux procps tini strace containernetworking-plugins systemd dbus uidmap podman conmon catatonit)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
