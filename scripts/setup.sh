@@ -20,9 +20,10 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 # bus of the test node the systemd cgroup driver is tested in (test/helpers/systemd-node.ts);
 # uidmap: newuidmap/newgidmap, which map an unprivileged caller's subordinate ids (rootless
 # tsrun and its tests); podman, conmon: rootless podman driving tsrun with --runtime (its tests);
-# catatonit: the pause process rootless podman keeps its user namespace in.
+# catatonit: the pause process rootless podman keeps its user namespace in; rootlesskit: the user
+# and mount namespaces rootless containerd runs in (the shim's rootless tests).
 PACKAGES=(build-essential cmake pkg-config libseccomp-dev protobuf-compiler busybox-static jq runc crun containerd
-  iproute2 util-linux procps tini strace containernetworking-plugins systemd dbus uidmap podman conmon catatonit)
+  iproute2 util-linux procps tini strace containernetworking-plugins systemd dbus uidmap podman conmon catatonit rootlesskit)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -29,10 +29,26 @@ export function cgroupPaths(
 ): CgroupPaths {
   const inner = cgroupsPath && cgroupsPath !== '' ? cgroupsPath : id;
   const own = inner.startsWith('/') ? undefined : ownPaths();
-  const place = (mountpoint: string, root: string, key: string): string => {
+  return placed(layout, (key) => {
     let base = own ? (own.get(key) ?? '/') : '/';
     if (own && layout.mode === 'v2') base = path.posix.dirname(base);
-    const full = cleanJoin(base, inner);
+    return cleanJoin(base, inner);
+  });
+}
+
+/**
+ * The runtime's own cgroups, where a container stays that a rootless create left without
+ * cgroups of its own (containerd's runc shim reports those as its metrics).
+ */
+export function ownCgroupPaths(layout: CgroupLayout = hostLayout(), ownPaths: () => Map<string, string> = ownCgroups): CgroupPaths {
+  const own = ownPaths();
+  return placed(layout, (key) => cleanJoin(own.get(key) ?? '/'));
+}
+
+/** Each hierarchy's directory for a cgroup path (`fullPath` of the hierarchy's key). */
+function placed(layout: CgroupLayout, fullPath: (key: string) => string): CgroupPaths {
+  const place = (mountpoint: string, root: string, key: string): string => {
+    const full = fullPath(key);
     // Inside a cgroup namespace the mount shows the hierarchy from `root` down.
     const rel = root !== '/' && full.startsWith(root) ? full.slice(root.length) : full;
     return cleanJoin(mountpoint, rel);

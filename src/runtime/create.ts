@@ -13,7 +13,7 @@ import path from 'node:path';
 import { hostLayout } from '../cgroups/detect.js';
 import { cgroupManager } from '../cgroups/factory.js';
 import { joinRootless, makeRootless, mountSources } from '../cgroups/rootless.js';
-import { cgroupPaths } from '../cgroups/paths.js';
+import { cgroupPaths, ownCgroupPaths } from '../cgroups/paths.js';
 import { refuseSystemdDriver } from '../cgroups/systemd.js';
 import { HookFailed, Internal, InvalidArgument, SystemError, type TsrunError } from '../errors.js';
 import { utcTimestamp } from '../log.js';
@@ -166,7 +166,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     if (rdt) joinRdt(rdt, init.bootstrapPid);
     // A hierarchy a rootless create went without is the caller's own cgroup, which the
     // container stays in: its cgroup mount binds that one, as runc's does.
-    const unjoined = paths.unjoined?.length ? mountSources(paths, cgroupPaths('.', opts.id, layout)) : undefined;
+    const unjoined = paths.unjoined?.length ? mountSources(paths, ownCgroupPaths(layout)) : undefined;
     init.sendPlan(unjoined ? { rootfsOps: buildPlan({ ...planInput, cgroupPaths: unjoined }).rootfsOps } : {});
 
     // The records of cpp/plan/sync.h, in their order; each one we answer is a step of set-up.

@@ -38,12 +38,13 @@ export async function signalAll(cgroup: CgroupManager, signal: number): Promise<
  */
 function signalAllWithoutCgroup(container: Container, status: string, signal: number): void {
   if (status === 'stopped') return;
-  if (!container.state.ownPidNamespace) {
-    throw new FailedPrecondition('cannot signal all processes: the container has no cgroup to find them in and shares its pid namespace', {
-      containerId: container.id,
-    });
-  }
+  if (!container.state.ownPidNamespace) throw noCgroupToSignal(container.id);
   container.signalInit(signal);
+}
+
+/** --all where no cgroup lists the processes and no pid namespace of its own takes them. */
+export function noCgroupToSignal(containerId: string): FailedPrecondition {
+  return new FailedPrecondition('cannot signal all processes: the container has no cgroup to find them in and shares its pid namespace', { containerId });
 }
 
 export async function kill(container: Container, signal: number, all: boolean): Promise<void> {

@@ -15,7 +15,8 @@ import type { Container } from '../runtime/container.js';
 import { create } from '../runtime/create.js';
 import { deleteContainer } from '../runtime/delete.js';
 import { startExec } from '../runtime/exec.js';
-import { signalAll } from '../runtime/kill.js';
+import { noCgroupToSignal, signalAll } from '../runtime/kill.js';
+import { hasCgroups } from '../cgroups/rootless.js';
 import type { ProcessSpec } from '../oci/spec.js';
 import { pause, resume } from '../runtime/pause.js';
 import { update } from '../runtime/update.js';
@@ -224,6 +225,14 @@ export class ShimContainer {
       return;
     }
     const paused = this.init.status === 'paused';
+    if (all && !hasCgroups(this.runtime.state.cgroupPaths)) {
+      // Rootless without a cgroup: nothing lists the processes, but with a pid namespace of
+      // its own they go with the init (the tsrun CLI does the same).
+      if (!this.ownPidNamespace) throw noCgroupToSignal(this.id);
+      if (this.#initReaped || !this.#running) return;
+      signalOrNotFound(this.#running.pidfd, sig);
+      return;
+    }
     if (all) {
       await this.#signalCgroup(sig);
       // signalAll thaws what it froze to signal; a paused task stays paused unless killed.

@@ -8,6 +8,7 @@ import { AnySchema, type Any } from '@bufbuild/protobuf/wkt';
 import { existsSync } from 'node:fs';
 import { hasFile, readKeyValues, readUint } from '../cgroups/fs.js';
 import type { CgroupManager, CgroupPaths } from '../cgroups/manager.js';
+import { hasCgroups } from '../cgroups/rootless.js';
 import type { BlkioEntry, Stats } from '../cgroups/stats.js';
 import * as v1 from '../gen/io/containerd/cgroups/v1/metrics_pb.js';
 import * as v2 from '../gen/io/containerd/cgroups/v2/metrics_pb.js';
@@ -95,7 +96,8 @@ function metricsV1(s: Stats, paths: CgroupPaths): Any {
   );
 }
 
-function metricsV2(s: Stats, dir: string): Any {
+/** `dir` undefined: a container without a cgroup, whose stats are all zeros. */
+function metricsV2(s: Stats, dir: string | undefined): Any {
   const m = s.memory;
   // The runtime reports v1's memory+swap meaning; containerd's v2 type wants swap alone.
   const swapUsage = m.swap.usage > m.usage.usage ? m.swap.usage - m.usage.usage : 0n;
@@ -118,7 +120,7 @@ function metricsV2(s: Stats, dir: string): Any {
     if (e.op === 'Read') ioEntry(e).rios = e.value;
     if (e.op === 'Write') ioEntry(e).wios = e.value;
   }
-  const events = hasFile(dir, 'memory.events') ? readKeyValues(dir, 'memory.events') : undefined;
+  const events = dir && hasFile(dir, 'memory.events') ? readKeyValues(dir, 'memory.events') : undefined;
   return pack(
     v2.MetricsSchema,
     create(v2.MetricsSchema, {
@@ -137,7 +139,7 @@ function metricsV2(s: Stats, dir: string): Any {
         usageLimit: m.usage.limit,
         swapUsage,
         swapLimit,
-        maxUsage: hasFile(dir, 'memory.peak') ? readUint(dir, 'memory.peak') : 0n,
+        maxUsage: dir && hasFile(dir, 'memory.peak') ? readUint(dir, 'memory.peak') : 0n,
       },
       io: { usage: [...io.values()] },
       hugetlb: [...s.hugetlb].map(([pagesize, h]) => create(v2.HugeTlbStatSchema, { current: h.usage, max: h.max, pagesize })),
@@ -156,6 +158,13 @@ function metricsV2(s: Stats, dir: string): Any {
 
 export function metricsOf(cgroup: CgroupManager): Any {
   const paths = cgroup.paths;
+  if (!hasCgroups(paths)) {
+    // A rootless container that has no cgroup of its own: zeros, in the host's version.
+    // (containerd's runc shim reports the cgroups its init is in, the caller's: host-wide
+    // numbers that are not the container's.)
+    const v1Host = (paths.unjoined ?? []).some((k) => k !== '');
+    return v1Host ? metricsV1(cgroup.stats(), paths) : metricsV2(cgroup.stats(), undefined);
+  }
   if (!cgroup.exists()) throw new NotFound('cgroup does not exist');
   const stats = cgroup.stats();
   if (Object.keys(paths.v1).length > 0) return metricsV1(stats, paths);
