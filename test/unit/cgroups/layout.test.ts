@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseLayout, parseProcCgroup } from '../../../src/cgroups/detect.js';
-import { cgroupPaths } from '../../../src/cgroups/paths.js';
+import { cgroupPaths, ownCgroupPaths } from '../../../src/cgroups/paths.js';
 
 const HYBRID = [
   '30 25 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755',
@@ -30,6 +30,16 @@ describe('cgroupPaths', () => {
     expect(p.v1['cpu,cpuacct']).toBe('/sys/fs/cgroup/cpu,cpuacct/pods/c1');
     expect(p.v1['name=systemd']).toBe('/sys/fs/cgroup/systemd/pods/c1');
     expect(p.unified).toBe('/sys/fs/cgroup/unified/pods/c1');
+  });
+
+  it('ownCgroupPaths: the runtime\'s own cgroups, on v1 and on v2 alike', () => {
+    const own = () => parseProcCgroup('1:cpu,cpuacct:/user/a\n0::/user/a\n');
+    const p = ownCgroupPaths(parseLayout(HYBRID), own);
+    expect(p.v1['cpu,cpuacct']).toBe('/sys/fs/cgroup/cpu,cpuacct/user/a');
+    expect(p.v1.cpuset).toBe('/sys/fs/cgroup/cpuset');
+    expect(p.unified).toBe('/sys/fs/cgroup/unified/user/a');
+    const v2 = parseLayout('30 25 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw');
+    expect(ownCgroupPaths(v2, own).unified).toBe('/sys/fs/cgroup/user/a');
   });
 
   it('follows the mount root inside a cgroup namespace', () => {
