@@ -2,11 +2,12 @@
 // moment of the machine hits every case alike; results are medians with min and max.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg, release } from 'node:os';
+import type { Timing } from './shell.js';
 
 export interface Case {
   name: string;
-  /** run once; returns the wall time in ms */
-  once: () => number | Promise<number>;
+  /** run once; returns the wall time in ms, or wall and CPU time (commands timed by the bench's shell) */
+  once: () => number | Timing | Promise<number | Timing>;
   setup?: () => void | Promise<void>;
   teardown?: () => void | Promise<void>;
 }
@@ -17,8 +18,11 @@ export interface Stats {
   min: number;
   max: number;
   n: number;
+  /** median CPU time, ms, when the case measured it */
+  cpu?: number;
 }
 
+/** Runs a command for set-up (not a timed case: those run from the bench's shell) and returns its wall time. */
 export function timeCommand(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): number {
   const start = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'], input: opts.input ?? '', env: opts.env ?? process.env });
@@ -40,34 +44,50 @@ export function runCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv =
 
 export const since = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 
-export function stats(name: string, samples: number[]): Stats {
+export function median(samples: number[]): number {
   const s = [...samples].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
-  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  return { name, median, min: s[0]!, max: s[s.length - 1]!, n: s.length };
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function stats(name: string, samples: number[], cpu: number[] = []): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  return { name, median: median(s), min: s[0]!, max: s[s.length - 1]!, n: s.length, ...(cpu.length ? { cpu: median(cpu) } : {}) };
 }
 
 export async function interleaved(cases: Case[], rounds: number, warmup = 2): Promise<Stats[]> {
   for (const c of cases) await c.setup?.();
-  const samples = new Map(cases.map((c) => [c.name, [] as number[]]));
+  const samples = new Map(cases.map((c) => [c.name, { wall: [] as number[], cpu: [] as number[] }]));
   try {
     for (let r = 0; r < warmup + rounds; r++) {
       for (const c of cases) {
-        const ms = await c.once();
-        if (r >= warmup) samples.get(c.name)!.push(ms);
+        const t = await c.once();
+        if (r < warmup) continue;
+        const s = samples.get(c.name)!;
+        if (typeof t === 'number') s.wall.push(t);
+        else {
+          s.wall.push(t.ms);
+          s.cpu.push(t.cpu);
+        }
       }
     }
   } finally {
     for (const c of cases) await c.teardown?.();
   }
-  return cases.map((c) => stats(c.name, samples.get(c.name)!));
+  return cases.map((c) => stats(c.name, samples.get(c.name)!.wall, samples.get(c.name)!.cpu));
 }
 
 export const fmt = (ms: number): string => ms.toFixed(1);
 
 export function table(rows: Stats[]): string {
-  const lines = ['| case | median ms | min | max | runs |', '|---|---:|---:|---:|---:|'];
-  for (const r of rows) lines.push(`| ${r.name} | ${fmt(r.median)} | ${fmt(r.min)} | ${fmt(r.max)} | ${r.n} |`);
+  const withCpu = rows.some((r) => r.cpu !== undefined);
+  const lines = withCpu
+    ? ['| case | median ms | min | max | runs | CPU ms (median) |', '|---|---:|---:|---:|---:|---:|']
+    : ['| case | median ms | min | max | runs |', '|---|---:|---:|---:|---:|'];
+  for (const r of rows) {
+    const cpu = withCpu ? ` ${r.cpu === undefined ? '' : fmt(r.cpu)} |` : '';
+    lines.push(`| ${r.name} | ${fmt(r.median)} | ${fmt(r.min)} | ${fmt(r.max)} | ${r.n} |${cpu}`);
+  }
   return lines.join('\n');
 }
 
@@ -112,4 +132,6 @@ export function ratioTable(rows: Ratio[]): string {
 export interface Section {
   text: string;
   ratios: Ratio[];
+  /** timed rows the shell cross-check (bench/shell-check.sh) times too, by the same names */
+  rows?: Stats[];
 }

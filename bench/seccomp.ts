@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ofRules, type Profile } from '../test/helpers/seccomp-profiles.js';
-import { fmt, interleaved, machine, table, timeCommand, type Section, type Stats } from './lib.js';
+import { fmt, interleaved, machine, table, type Section, type Stats } from './lib.js';
+import { Shell } from './shell.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const RULES = 300;
@@ -83,7 +84,7 @@ function added(base: Stats | undefined, other: Stats | undefined): string {
 }
 
 /** The run's tables as markdown, and the profile's cost for the summary (section (f) of npm run bench). */
-export async function seccompSection(runs: number): Promise<Section> {
+export async function seccompSection(shell: Shell, runs: number): Promise<Section> {
   if (process.getuid?.() !== 0) throw new Error('the benchmark runs containers: run it as root');
   if (!existsSync(rootfsFixture)) throw new Error(`${rootfsFixture} is missing: run scripts/setup.sh first`);
   const rt = await runtimeFromDist();
@@ -106,8 +107,8 @@ export async function seccompSection(runs: number): Promise<Section> {
       if (code !== 0) throw new Error(`run exited with ${code}`);
       return since(t0);
     };
-    const cli = (cmd: string[], bundle: string) => (): number => timeCommand(cmd[0] as string, [...cmd.slice(1), '--root', path.join(dir, `${path.basename(cmd[0] as string)}-state`), 'run', '--bundle', bundle, nextId()]);
-    const tsrunCli = [process.execPath, tsrunBin];
+    const cli = (cmd: string, bundle: string) => () => shell.time([cmd, '--root', path.join(dir, `${path.basename(cmd)}-state`), 'run', '--bundle', bundle, nextId()]);
+    const tsrunCli = tsrunBin;
 
     const rows = await interleaved(
       [
@@ -132,8 +133,8 @@ export async function seccompSection(runs: number): Promise<Section> {
         { name: 'tsrun library run, profile cached (the shim)', once: () => runLibrary(filtered) },
         { name: 'tsrun CLI run, no profile', once: cli(tsrunCli, plain) },
         { name: 'tsrun CLI run, profile', once: cli(tsrunCli, filtered) },
-        { name: 'runc 1.1.5 CLI run, no profile', once: cli(['runc'], plain) },
-        { name: 'runc 1.1.5 CLI run, profile', once: cli(['runc'], filtered) },
+        { name: 'runc 1.1.5 CLI run, no profile', once: cli('runc', plain) },
+        { name: 'runc 1.1.5 CLI run, profile', once: cli('runc', filtered) },
       ],
       runs,
     );
@@ -164,7 +165,8 @@ export async function seccompSection(runs: number): Promise<Section> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { text } = await seccompSection(RUNS);
+  const shell = new Shell();
+  const { text } = await seccompSection(shell, RUNS).finally(() => shell.close());
   console.log(`${RUNS} runs per case; ${machine()}\n`);
   console.log(text);
 }

@@ -1,23 +1,24 @@
 // (a) `ctr run --rm` of busybox `true`, (b) 20 of them side by side, (c) `ctr task exec` of
 // `true` in a running container: io.containerd.ts.v2 next to io.containerd.runc.v2, through
 // one private containerd (the tests' helper), in the default grouping (a server per
-// container). Targets: ts/runc <= 0.8, <= 0.8, <= 1.0.
+// container). Targets: ts/runc <= 0.8, <= 0.8, <= 1.0. Every command runs and is timed
+// from the bench's shell (bench/shell.ts).
 import { IMAGE, NAMESPACE, RUNC, TS, type ShimContainerd } from '../test/helpers/shim-containerd.js';
-import { interleaved, runCommand, since, table, timeCommand, type Section, type Stats } from './lib.js';
+import { interleaved, table, timeCommand, type Section, type Stats } from './lib.js';
+import type { Shell } from './shell.js';
 
 const PARALLEL = 20;
 
-export async function shimSection(shim: ShimContainerd, rounds: number): Promise<Section> {
-  const base = ['--address', shim.ctd.address, '--namespace', NAMESPACE];
-  const env = shim.ctd.env;
+export async function shimSection(shim: ShimContainerd, shell: Shell, rounds: number): Promise<Section> {
+  const base = ['ctr', '--address', shim.ctd.address, '--namespace', NAMESPACE];
   let n = 0;
   const id = (tag: string): string => `bench-${process.pid}-${tag}-${n++}`;
   const runArgs = (runtime: string, name: string): string[] => [...base, 'run', '--rm', '--runtime', runtime, IMAGE, name, 'true'];
-  const one = (runtime: string, tag: string) => (): number => timeCommand('ctr', runArgs(runtime, id(tag)), { env });
-  const many = (runtime: string, tag: string) => async (): Promise<number> => {
-    const t0 = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: PARALLEL }, () => runCommand('ctr', runArgs(runtime, id(tag)), env)));
-    return since(t0);
+  const one = (runtime: string, tag: string) => () => shell.time(runArgs(runtime, id(tag)));
+  // Side by side, as a shell runs them: each in the background, then `wait`.
+  const many = (runtime: string, tag: string) => () => {
+    const cmds = Array.from({ length: PARALLEL }, () => `${runArgs(runtime, id(tag)).join(' ')} & `).join('');
+    return shell.time(['bash', '-c', `${cmds}fail=0; for j in $(jobs -p); do wait $j || fail=1; done; exit $fail`]);
   };
 
   const single = await interleaved(
@@ -36,19 +37,20 @@ export async function shimSection(shim: ShimContainerd, rounds: number): Promise
     1,
   );
   const keepers = { ts: id('c-ts'), runc: id('c-runc') };
-  const exec = (runtime: 'ts' | 'runc') => (): number => timeCommand('ctr', [...base, 'task', 'exec', '--exec-id', `e${n++}`, keepers[runtime], 'true'], { env });
+  const env = shim.ctd.env;
+  const exec = (runtime: 'ts' | 'runc') => () => shell.time([...base, 'task', 'exec', '--exec-id', `e${n++}`, keepers[runtime], 'true']);
   const execs = await interleaved(
     [
       {
         name: '(c) ctr task exec, ts',
         once: exec('ts'),
-        setup: () => void timeCommand('ctr', [...base, 'run', '-d', '--runtime', TS, IMAGE, keepers.ts, 'sleep', '100000'], { env }),
+        setup: () => void timeCommand(base[0]!, [...base.slice(1), 'run', '-d', '--runtime', TS, IMAGE, keepers.ts, 'sleep', '100000'], { env }),
         teardown: () => shim.removeAll(),
       },
       {
         name: '(c) ctr task exec, runc',
         once: exec('runc'),
-        setup: () => void timeCommand('ctr', [...base, 'run', '-d', '--runtime', RUNC, IMAGE, keepers.runc, 'sleep', '100000'], { env }),
+        setup: () => void timeCommand(base[0]!, [...base.slice(1), 'run', '-d', '--runtime', RUNC, IMAGE, keepers.runc, 'sleep', '100000'], { env }),
       },
     ],
     rounds,
@@ -59,6 +61,7 @@ export async function shimSection(shim: ShimContainerd, rounds: number): Promise
   const [c, cRunc] = pair(execs);
   return {
     text: ['### (a), (b), (c) through containerd, default grouping', '', table([...single, ...parallel, ...execs])].join('\n'),
+    rows: single,
     ratios: [
       { section: '(a)', measure: '`ctr run --rm` busybox `true`', ours: a, theirs: aRunc, unit: 'ms', target: 0.8 },
       { section: '(b)', measure: `${PARALLEL} × \`ctr run --rm\` side by side`, ours: b, theirs: bRunc, unit: 'ms', target: 0.8 },
