@@ -19,7 +19,8 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 # pid 1 (the init of these machines does not reap orphans); systemd/dbus: PID 1 and the system
 # bus of the test node the systemd cgroup driver is tested in (test/helpers/systemd-node.ts);
 # uidmap: newuidmap/newgidmap, which map an unprivileged caller's subordinate ids (rootless
-# tsrun and its tests); podman, conmon: rootless podman driving tsrun with --runtime (its tests);
+# tsrun and its tests); podman, conmon: podman driving tsrun with --runtime (rootless podman's
+# tests; rootful podman's test and the CLI path's bench rows);
 # catatonit: the pause process rootless podman keeps its user namespace in; rootlesskit: the user
 # and mount namespaces rootless containerd runs in (the shim's rootless tests).
 PACKAGES=(build-essential cmake pkg-config libseccomp-dev protobuf-compiler busybox-static jq runc crun containerd
