@@ -76,7 +76,7 @@ void run_hook(const plan::Hook& h, const std::string& state, Step step, int inde
   ::sigaction(SIGPIPE, &old, nullptr);
 
   std::string output;
-  int64_t deadline = h.timeout_s > 0 ? now_ms() + int64_t{h.timeout_s} * 1000 : -1;
+  int64_t deadline = h.timeout > 0 ? now_ms() + int64_t{h.timeout} * 1000 : -1;
   bool timed_out = false;
   for (;;) {
     struct pollfd pfd = {out[0], POLLIN, 0};
@@ -99,7 +99,7 @@ void run_hook(const plan::Hook& h, const std::string& state, Step step, int inde
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
-  if (timed_out) fail(step, ETIMEDOUT, index, "hook %s did not finish in %ds", h.path.c_str(), h.timeout_s);
+  if (timed_out) fail(step, ETIMEDOUT, index, "hook %s did not finish in %ds", h.path.c_str(), h.timeout);
   if (WIFSIGNALED(status)) fail(step, EINTR, index, "hook %s killed by signal %d: %s", h.path.c_str(), WTERMSIG(status), output.c_str());
   if (WEXITSTATUS(status) != 0) {
     fail(step, ECANCELED, index, "hook %s exited with %d: %s", h.path.c_str(), WEXITSTATUS(status), output.c_str());
@@ -144,10 +144,11 @@ void run_start_hooks(const std::vector<plan::Hook>& hooks, const std::string& st
 }
 
 void write_time_offsets(const plan::Plan& p) {
-  if (!p.time_offsets) return;
+  if (!p.has_time_offsets) return;
+  const plan::TimeOffsets& t = p.time_offsets;
   char buf[128];
-  std::snprintf(buf, sizeof(buf), "monotonic %lld %u\nboottime %lld %u\n", static_cast<long long>(p.monotonic_secs),
-                p.monotonic_nsecs, static_cast<long long>(p.boottime_secs), p.boottime_nsecs);
+  std::snprintf(buf, sizeof(buf), "monotonic %lld %u\nboottime %lld %u\n", static_cast<long long>(t.monotonic_secs),
+                t.monotonic_nsecs, static_cast<long long>(t.boottime_secs), t.boottime_nsecs);
   if (!write_file("/proc/self/timens_offsets", buf)) fail(Step::TIME_OFFSETS, errno, -1, "%s", buf);
 }
 

@@ -111,20 +111,20 @@ void fix_stdio_owner(uint32_t uid) {
   }
 }
 
-void set_capabilities(const uint64_t caps[plan::kCapSets]) {
+void set_capabilities(const plan::Caps& caps) {
   struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2];
   for (int i = 0; i < 2; i++) {
-    data[i].effective = static_cast<uint32_t>(caps[plan::kEffective] >> (32 * i));
-    data[i].permitted = static_cast<uint32_t>(caps[plan::kPermitted] >> (32 * i));
-    data[i].inheritable = static_cast<uint32_t>(caps[plan::kInheritable] >> (32 * i));
+    data[i].effective = static_cast<uint32_t>(caps.effective >> (32 * i));
+    data[i].permitted = static_cast<uint32_t>(caps.permitted >> (32 * i));
+    data[i].inheritable = static_cast<uint32_t>(caps.inheritable >> (32 * i));
   }
   if (::syscall(SYS_capset, &hdr, data) < 0) fail(Step::CAPABILITIES, errno, -1, "capset");
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
     fail(Step::CAPABILITIES, errno, -1, "clear ambient set");
   }
   for (int cap = 0; cap < 64; cap++) {
-    if (!(caps[plan::kAmbient] & (1ULL << cap))) continue;
+    if (!(caps.ambient & (1ULL << cap))) continue;
     // Like runc, a cap the kernel cannot raise (not inheritable, or unknown) is skipped:
     // the runc spec's default asks for ambient caps without inheritable ones.
     if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 && errno != EINVAL &&
@@ -254,7 +254,7 @@ void finalize_identity(const plan::Plan& p, std::vector<std::string>* env) {
   if (!chdir_done && errno != EACCES) fail(Step::CWD, errno, -1, "%s", proc.cwd.c_str());
 
   for (int cap = 0; cap < 64; cap++) {
-    if (proc.caps[plan::kBounding] & (1ULL << cap)) continue;
+    if (proc.caps.bounding & (1ULL << cap)) continue;
     if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
       fail(Step::CAP_BOUNDING, errno, cap, "drop cap %d", cap);
     }

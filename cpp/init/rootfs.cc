@@ -229,7 +229,7 @@ void do_mknod(int root_fd, const RootfsOp& op, int index) {
   std::string base;
   Fd parent = parent_in_root(root_fd, op.dest, &base);
   if (!parent.ok()) fail(Step::DEVICE, errno, index, "parent of %s", op.dest.c_str());
-  mode_t type = op.dev_type == 'b' ? S_IFBLK : op.dev_type == 'p' ? S_IFIFO : S_IFCHR;
+  mode_t type = op.dev_type == plan::DevType::Block ? S_IFBLK : op.dev_type == plan::DevType::Fifo ? S_IFIFO : S_IFCHR;
   mode_t old = ::umask(0);
   int rc = ::mknodat(parent.get(), base.c_str(), type | (op.mode & 07777),
                      makedev(op.dev_major, op.dev_minor));
@@ -261,7 +261,7 @@ void do_symlink(int root_fd, const RootfsOp& op, int index) {
   std::string base;
   Fd parent = parent_in_root(root_fd, op.dest, &base);
   if (!parent.ok()) fail(Step::SYMLINK, errno, index, "parent of %s", op.dest.c_str());
-  if ((op.flags & plan::kReplace) && ::unlinkat(parent.get(), base.c_str(), 0) < 0 &&
+  if ((op.flags & plan::OP_REPLACE) && ::unlinkat(parent.get(), base.c_str(), 0) < 0 &&
       errno != ENOENT) {
     fail(Step::SYMLINK, errno, index, "remove %s", op.dest.c_str());
   }

@@ -38,8 +38,8 @@ int load_seccomp_filter(const std::string& bpf, uint32_t flags) {
 }
 
 void apply_seccomp(const plan::Plan& p) {
-  if (p.seccomp_bpf.empty()) return;
-  int listener = load_seccomp_filter(p.seccomp_bpf, p.seccomp_flags);
+  if (!p.has_seccomp) return;
+  int listener = load_seccomp_filter(p.seccomp.bpf, p.seccomp.flags);
   if (listener < 0) return;
   send_seccomp_fd(listener);
   ::close(listener);

@@ -1,9 +1,7 @@
-// Module entry: registers each area's functions and exports the constants TypeScript
-// must agree with (plan version, record layout, step names).
+// Module entry: registers each area's functions. What TypeScript must agree with (the plan,
+// the sync records, the step names) it reads from the same descriptions (cpp/plan/*.def).
 #include <napi.h>
 
-#include "../plan/plan.h"
-#include "../plan/sync.h"
 #include "errors.h"
 
 namespace tsrun::napi {
@@ -21,15 +19,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_shim(env, exports);
   register_spare(env, exports);
 
-  auto steps = Napi::Array::New(env);
-  uint32_t i = 0;
-#define STEP(id, name) steps.Set(i++, Napi::String::New(env, name));
-#include "../plan/steps.def"
-#undef STEP
-  exports.Set("stepNames", steps);
-  exports.Set("planVersion", Napi::Number::New(env, plan::kPlanVersion));
-  exports.Set("planMagic", Napi::Number::New(env, sync::kPlanMagic));
-  exports.Set("recordSize", Napi::Number::New(env, sizeof(sync::Record)));
   return exports;
 }
 

@@ -1,4 +1,5 @@
-// The sync channel between the parent (Node, through the addon) and tsrun-init.
+// The sync channel between the parent (Node, through the addon) and tsrun-init. The kinds
+// and the fields of its records and messages are in sync.def, for both languages.
 //
 // One SOCK_STREAM socket pair. tsrun-init runs as two processes: the bootstrap process,
 // which the parent spawns, and the container's init, which the bootstrap clones with
@@ -41,42 +42,47 @@
 // tsrun-init are fixed-size so the parent can read them without framing. Messages from the
 // parent are a header (kind, length) and a body: the plan, and the answers above.
 #pragma once
-#include <cstdint>
+#include "wire.h"
 
 namespace tsrun::sync {
 
-enum class RecordKind : uint32_t {
-  ChildPid = 1,  // value: pid of the container's init, in the parent's pid namespace
-  Ready = 2,     // set-up done; init now waits on the exec fifo
-  Error = 3,     // step, err, index, detail
-  Userns = 4,    // value: pid of the bootstrap, whose uid_map and gid_map the parent writes
-  Hooks = 5,     // the parent runs prestart and createRuntime hooks, then answers
-  SeccompFd = 6, // value: the seccomp listener fd, as numbered in the process; answered
-};
+using namespace tsrun::wire;
 
-// Messages from the parent: a MessageHeader, then `length` bytes.
-enum class MessageKind : uint32_t {
-  Plan = 0x4e4c5054,  // "TPLN": the plan's wire bytes
-  MapsDone = 1,       // empty
-  HooksDone = 2,      // the container state as JSON, for hooks run inside the container
-  SeccompDone = 3,    // empty: the agent has the seccomp listener
-};
+// The kinds and the fixed records, expanded from sync.def.
+#define WIRE_ENUM(name, type) enum class name : type {
+#define WIRE_VALUE(e, id, ts, code) id = code,
+#define WIRE_ENUM_END(name) };
+#define WIRE_FIXED(name) struct name {
+#define WIRE_FIXED_FIELD(rec, type, name) storage_t<type> name;
+#define WIRE_FIXED_TEXT(rec, name, size) char name[size];
+#define WIRE_FIXED_END(name) };
+#include "sync.def"
+#include "wire_end.h"
 
-struct MessageHeader {
-  uint32_t kind;
-  uint32_t length;
-};
+// TypeScript reads the records at the offsets the description gives, one field after
+// another: a struct with padding anywhere would not be what it reads.
+#define WIRE_ENUM(name, type)
+#define WIRE_VALUE(e, id, ts, code)
+#define WIRE_ENUM_END(name)
+#define WIRE_FIXED(name)              \
+  constexpr bool unpadded_##name() { \
+    size_t at = 0;                    \
+    bool ok = true;
+#define WIRE_FIXED_FIELD(rec, type, name) \
+  ok = ok && offsetof(rec, name) == at;   \
+  at += sizeof(storage_t<type>);
+#define WIRE_FIXED_TEXT(rec, name, size) \
+  ok = ok && offsetof(rec, name) == at;  \
+  at += size;
+#define WIRE_FIXED_END(name)         \
+  return ok && sizeof(name) == at;   \
+  }                                  \
+  static_assert(unpadded_##name(), #name " is not laid out as sync.def describes it");
+#include "sync.def"
+#include "wire_end.h"
 
-constexpr uint32_t kPlanMagic = static_cast<uint32_t>(0x4e4c5054);  // MessageKind::Plan
-
-struct Record {
-  uint32_t kind;
-  uint32_t step;
-  int32_t err;
-  int32_t index;  // index into the plan list the step works on, -1 when none
-  int64_t value;
-  char detail[488];
-};
 static_assert(sizeof(Record) == 512, "the record size is part of the protocol");
+
+constexpr uint32_t kPlanMagic = static_cast<uint32_t>(MessageKind::Plan);
 
 }  // namespace tsrun::sync

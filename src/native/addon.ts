@@ -45,10 +45,6 @@ export interface Addon {
   attachDeviceFilter(cgroupDir: string, defaultAllow: boolean, rules: DeviceException[]): number;
   deviceFilters(cgroupDir: string): number[];
   eventfd(): number;
-  stepNames: string[];
-  planVersion: number;
-  planMagic: number;
-  recordSize: number;
 }
 
 /** The repository (or installed package) root: the nearest directory up with our package.json. */

@@ -2,7 +2,7 @@
 import { call, type RawExit } from './addon.js';
 
 export { InitProcess, sealedInit, type InitRecord, type StartInitOptions } from './init-process.js';
-export * from './plan-wire.js';
+export * from './wire.js';
 export { pidfdGetfd, sendWithFds } from './seccomp.js';
 export { errnoText, initPath, buildDir, packageRoot } from './addon.js';
 export * from './cgroup.js';

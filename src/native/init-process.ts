@@ -1,11 +1,10 @@
-// Starting tsrun-init and talking to it over the sync socket (protocol: cpp/plan/sync.h).
+// Starting tsrun-init and talking to it over the sync socket (protocol: cpp/plan/sync.h;
+// records and messages: cpp/plan/sync.def, read through wire.ts).
 import { closeSync, readSync, writeSync } from 'node:fs';
-import { HookFailed, Internal, SystemError, type TsrunError } from '../errors.js';
+import { HookFailed, Internal, SystemError, withContext, type TsrunError } from '../errors.js';
 import { call, errnoText, initPath } from './addon.js';
-import { encodePlan, PLAN_VERSION, type Plan } from './plan-wire.js';
+import { encodePlan, messageHeader, readSyncRecord, STEP_NAMES, SYNC_RECORD_SIZE, type MessageKind, type Plan, type SyncRecord } from './wire.js';
 
-const RecordKind = { ChildPid: 1, Ready: 2, Error: 3, Userns: 4, Hooks: 5, SeccompFd: 6 } as const;
-const MessageKind = { MapsDone: 1, HooksDone: 2, SeccompDone: 3 } as const;
 const STEPS_WITH_OPS = new Set(['mount', 'device', 'symlink']);
 
 export type InitRecord =
@@ -23,10 +22,7 @@ let sealed: number | undefined;
 
 /** The sealed memfd copy of tsrun-init, made once per process. */
 export function sealedInit(): number {
-  sealed ??= call((a) => {
-    if (a.planVersion !== PLAN_VERSION) throw new Internal(`the native addon speaks plan version ${a.planVersion}, this code ${PLAN_VERSION}: rebuild`);
-    return a.sealExecutable(initPath, 'tsrun-init');
-  });
+  sealed ??= call((a) => a.sealExecutable(initPath, 'tsrun-init'));
   return sealed;
 }
 
@@ -56,7 +52,7 @@ class RecordReader {
   constructor(private readonly fd: number) {}
 
   async next(): Promise<Buffer | null> {
-    const size = call((a) => a.recordSize);
+    const size = SYNC_RECORD_SIZE;
     while (this.pending.length < size) {
       if (this.ended) return null;
       await call((a) => a.whenReadable(this.fd));
@@ -130,11 +126,8 @@ export class InitProcess {
     return new InitProcess(plan, child.pid, child.pidfd, parentEnd);
   }
 
-  private send(kind: number, body: Buffer): void {
-    const header = Buffer.alloc(8);
-    header.writeUInt32LE(kind, 0);
-    header.writeUInt32LE(body.length, 4);
-    const msg = Buffer.concat([header, body]);
+  private send(kind: MessageKind, body: Buffer): void {
+    const msg = Buffer.concat([messageHeader(kind, body.length), body]);
     try {
       for (let off = 0; off < msg.length; ) off += writeSync(this.fd, msg, off);
     } catch {
@@ -144,43 +137,49 @@ export class InitProcess {
 
   /** Sends the plan, with fields the runtime learnt only after start (rootless cgroups). */
   sendPlan(later: Partial<Plan> = {}): void {
-    this.send(call((a) => a.planMagic), encodePlan({ ...this.plan, ...later }));
+    this.send('plan', encodePlan({ ...this.plan, ...later }));
   }
 
   mapsWritten(): void {
-    this.send(MessageKind.MapsDone, Buffer.alloc(0));
+    this.send('maps-done', Buffer.alloc(0));
   }
 
   /** The container state JSON for the hooks tsrun-init runs inside the container. */
   hooksDone(state: string): void {
-    this.send(MessageKind.HooksDone, Buffer.from(state));
+    this.send('hooks-done', Buffer.from(state));
   }
 
   /** Lets the process go on once the agent has its seccomp listener. */
   seccompDone(): void {
-    this.send(MessageKind.SeccompDone, Buffer.alloc(0));
+    this.send('seccomp-done', Buffer.alloc(0));
   }
 
   /** The next record, or null when tsrun-init closed the channel. */
   async next(): Promise<InitRecord | null> {
-    const rec = await this.reader.next();
-    if (!rec) return null;
-    const kind = rec.readUInt32LE(0);
-    if (kind === RecordKind.ChildPid) return { kind: 'child-pid', pid: Number(rec.readBigInt64LE(16)) };
-    if (kind === RecordKind.Ready) return { kind: 'ready' };
-    if (kind === RecordKind.Error) return { kind: 'error', error: this.errorOf(rec) };
-    if (kind === RecordKind.Userns) return { kind: 'userns', pid: Number(rec.readBigInt64LE(16)) };
-    if (kind === RecordKind.Hooks) return { kind: 'hooks' };
-    if (kind === RecordKind.SeccompFd) return { kind: 'seccomp-fd', fd: Number(rec.readBigInt64LE(16)) };
-    return { kind: 'error', error: new Internal(`sync: unknown record kind ${kind}`) };
+    const bytes = await this.reader.next();
+    if (!bytes) return null;
+    let rec: SyncRecord;
+    try {
+      rec = readSyncRecord(bytes);
+    } catch (err) {
+      return { kind: 'error', error: withContext('sync', err) };
+    }
+    switch (rec.kind) {
+      case 'child-pid':
+      case 'userns':
+        return { kind: rec.kind, pid: Number(rec.value) };
+      case 'seccomp-fd':
+        return { kind: rec.kind, fd: Number(rec.value) };
+      case 'ready':
+      case 'hooks':
+        return { kind: rec.kind };
+      case 'error':
+        return { kind: 'error', error: this.errorOf(rec) };
+    }
   }
 
-  private errorOf(rec: Buffer): TsrunError {
-    const step = call((a) => a.stepNames)[rec.readUInt32LE(4)] ?? `step ${rec.readUInt32LE(4)}`;
-    const errno = rec.readInt32LE(8);
-    const index = rec.readInt32LE(12);
-    const raw = rec.subarray(24);
-    const detail = raw.subarray(0, raw.indexOf(0) < 0 ? raw.length : raw.indexOf(0)).toString('utf8');
+  private errorOf({ step: stepIndex, err: errno, index, detail }: SyncRecord): TsrunError {
+    const step = STEP_NAMES[stepIndex] ?? `step ${stepIndex}`;
     const op = STEPS_WITH_OPS.has(step) ? this.plan.rootfsOps[index] : undefined;
     const where = op ? `${step} ${op.describe}` : index >= 0 ? `${step}[${index}]` : step;
     // The hooks step runs createContainer hooks; its detail names the hook's path and what it did.

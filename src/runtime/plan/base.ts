@@ -2,9 +2,9 @@
 // its "off" value in one place.
 import type { Plan, PlanProcess } from '../../native/index.js';
 
-export function emptyPlan(containerId: string, process: PlanProcess): Plan {
+export function emptyPlan(containerID: string, process: PlanProcess): Plan {
   return {
-    containerId,
+    containerID,
     namespaces: [],
     rootfs: '',
     rootfsPropagation: 0,

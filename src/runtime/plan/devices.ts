@@ -3,7 +3,7 @@
 // stdin, stdout, stderr (and core) links into /proc.
 import { existsSync } from 'node:fs';
 import { InvalidArgument } from '../../errors.js';
-import { OpKind, OP_REPLACE, type RootfsOp } from '../../native/index.js';
+import { OpKind, OP_REPLACE, type PlanRootfsOp } from '../../native/index.js';
 import type { DeviceSpec } from '../../oci/spec.js';
 import { cleanPath, op } from './mounts.js';
 
@@ -22,7 +22,7 @@ export const DEFAULT_DEVICES: readonly DefaultDevice[] = [
   { path: '/dev/urandom', major: 1, minor: 9 },
 ];
 
-const TYPES: Record<string, RootfsOp['devType']> = { c: 'c', u: 'c', b: 'b', p: 'p' };
+const TYPES: Record<string, PlanRootfsOp['devType']> = { c: 'c', u: 'c', b: 'b', p: 'p' };
 
 /** The default devices a config device does not replace (their cgroup rules stay too). */
 export function keptDefaultDevices(devices: readonly DeviceSpec[] = []): DefaultDevice[] {
@@ -30,8 +30,8 @@ export function keptDefaultDevices(devices: readonly DeviceSpec[] = []): Default
   return DEFAULT_DEVICES.filter((d) => !given.has(d.path));
 }
 
-export function planDevices(devices: readonly DeviceSpec[] = [], useBind: boolean): RootfsOp[] {
-  const ops: RootfsOp[] = [];
+export function planDevices(devices: readonly DeviceSpec[] = [], useBind: boolean): PlanRootfsOp[] {
+  const ops: PlanRootfsOp[] = [];
   for (const d of keptDefaultDevices(devices)) {
     ops.push(
       useBind

@@ -67,14 +67,16 @@ function timeOffsets(linux: LinuxSpec): Plan['timeOffsets'] {
   if (!linux.timeOffsets) return null;
   const ns = (linux.namespaces ?? []).find((n) => n.type === 'time');
   if (!ns || ns.path) throw InvalidArgument.at('linux.timeOffsets', 'offsets need a new time namespace in linux.namespaces');
-  const get = (clock: string): [bigint, number] => {
-    const o = linux.timeOffsets?.[clock];
-    return [BigInt(o?.secs ?? 0), o?.nanosecs ?? 0];
-  };
   for (const clock of Object.keys(linux.timeOffsets)) {
     if (clock !== 'monotonic' && clock !== 'boottime') throw InvalidArgument.at(`linux.timeOffsets.${clock}`, 'only monotonic and boottime clocks have offsets');
   }
-  return { monotonic: get('monotonic'), boottime: get('boottime') };
+  const { monotonic, boottime } = linux.timeOffsets;
+  return {
+    monotonicSecs: BigInt(monotonic?.secs ?? 0),
+    monotonicNsecs: monotonic?.nanosecs ?? 0,
+    boottimeSecs: BigInt(boottime?.secs ?? 0),
+    boottimeNsecs: boottime?.nanosecs ?? 0,
+  };
 }
 
 export function buildPlan(input: PlanInput): Plan {

@@ -6,7 +6,7 @@ import type { CgroupLayout } from '../../cgroups/detect.js';
 import type { CgroupPaths } from '../../cgroups/manager.js';
 import { InvalidArgument } from '../../errors.js';
 import { checkProcMount } from './proc-mounts.js';
-import { OpKind, type PlanIdMap, type RootfsOp } from '../../native/index.js';
+import { OpKind, type PlanIdMap, type PlanRootfsOp } from '../../native/index.js';
 import type { MountSpec } from '../../oci/spec.js';
 import { MS, parseMountOptions } from './mount-options.js';
 
@@ -14,7 +14,7 @@ export function cleanPath(p: string): string {
   return path.posix.normalize('/' + p).replace(/\/+$/, '') || '/';
 }
 
-export function op(partial: Partial<RootfsOp> & Pick<RootfsOp, 'kind' | 'dest' | 'describe'>): RootfsOp {
+export function op(partial: Partial<PlanRootfsOp> & Pick<PlanRootfsOp, 'kind' | 'dest' | 'describe'>): PlanRootfsOp {
   return {
     configIndex: -1,
     source: '',
@@ -48,7 +48,7 @@ export interface MountContext {
 }
 
 export interface MountPlan {
-  ops: RootfsOp[];
+  ops: PlanRootfsOp[];
   /** /dev was asked read-only: mounted writable, remounted read-only at the end */
   readonlyDev: boolean;
   /** no bind mount at /dev: the runtime creates the device nodes and links */
@@ -57,13 +57,13 @@ export interface MountPlan {
 
 const CGROUP_FLAGS = MS.NOEXEC | MS.NOSUID | MS.NODEV;
 
-function cgroupOps(m: MountSpec, index: number, flags: number, propagation: number[], ctx: MountContext): RootfsOp[] {
+function cgroupOps(m: MountSpec, index: number, flags: number, propagation: number[], ctx: MountContext): PlanRootfsOp[] {
   const dest = cleanPath(m.destination);
   const describe = `mounts[${index}] ${JSON.stringify(m.destination)}`;
   if (ctx.layout.mode === 'v2') {
     return [op({ kind: OpKind.Mount, configIndex: index, source: m.source ?? 'cgroup', dest, fstype: 'cgroup2', flags, propagation, describe })];
   }
-  const ops: RootfsOp[] = [
+  const ops: PlanRootfsOp[] = [
     op({ kind: OpKind.Mount, configIndex: index, source: 'tmpfs', dest, fstype: 'tmpfs', data: 'mode=755', flags: CGROUP_FLAGS, propagation, describe }),
   ];
   const merged: string[] = [];
@@ -123,7 +123,7 @@ function idMappings(m: MountSpec, field: string, ctx: MountContext): { uidMappin
 }
 
 export function planMounts(mounts: readonly MountSpec[], ctx: MountContext): MountPlan {
-  const ops: RootfsOp[] = [];
+  const ops: PlanRootfsOp[] = [];
   let readonlyDev = false;
   let setupDev = true;
   mounts.forEach((m, index) => {

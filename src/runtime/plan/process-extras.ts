@@ -2,7 +2,7 @@
 // processes alike: oom_score_adj, scheduler, I/O priority, CPU affinity, LSM labels,
 // personality.
 import { InvalidArgument } from '../../errors.js';
-import type { PlanScheduler } from '../../native/index.js';
+import type { Plan, PlanScheduler } from '../../native/index.js';
 import type { LinuxSpec, ProcessSpec } from '../../oci/spec.js';
 import { requireApparmor, requireSelinux } from './lsm.js';
 
@@ -71,16 +71,7 @@ function scheduler(s: ProcessSpec['scheduler'], field: string): PlanScheduler | 
   };
 }
 
-export interface ProcessExtras {
-  oomScoreAdj: number | null;
-  scheduler: PlanScheduler | null;
-  ioPriority: number;
-  cpusInitial: number[];
-  cpusFinal: number[];
-  apparmorProfile: string;
-  selinuxLabel: string;
-  personality: number | null;
-}
+export type ProcessExtras = Pick<Plan, 'oomScoreAdj' | 'scheduler' | 'ioPriority' | 'cpusInitial' | 'cpusFinal' | 'apparmorProfile' | 'selinuxLabel' | 'personality'>;
 
 export function planProcessExtras(p: ProcessSpec, linux: LinuxSpec | undefined, prefix = 'process'): ProcessExtras {
   if (p.oomScoreAdj !== undefined && (p.oomScoreAdj < -1000 || p.oomScoreAdj > 1000)) {

@@ -1,6 +1,7 @@
 // linux.sysctl, allowed only for keys that belong to a namespace the container has of its
 // own (runc's rule): otherwise a container would set the host's kernel parameters.
 import { InvalidArgument } from '../../errors.js';
+import type { PlanSysctl } from '../../native/index.js';
 import type { LinuxSpec } from '../../oci/spec.js';
 
 const IPC_KEYS = new Set([
@@ -14,9 +15,9 @@ const IPC_KEYS = new Set([
   'kernel.shm_rmid_forced',
 ]);
 
-export function planSysctl(linux: LinuxSpec | undefined): Array<[string, string]> {
+export function planSysctl(linux: LinuxSpec | undefined): PlanSysctl[] {
   const own = new Set((linux?.namespaces ?? []).map((n) => n.type));
-  const out: Array<[string, string]> = [];
+  const out: PlanSysctl[] = [];
   for (const [key, value] of Object.entries(linux?.sysctl ?? {})) {
     const field = `linux.sysctl.${key}`;
     if (!/^[a-z0-9_]+(?:[./][a-z0-9_*-]+)+$/i.test(key) || key.includes('..')) {
@@ -33,7 +34,7 @@ export function planSysctl(linux: LinuxSpec | undefined): Array<[string, string]
     } else {
       throw InvalidArgument.at(field, 'not in a kernel namespace the container has of its own');
     }
-    out.push([key.replace(/\./g, '/'), value]);
+    out.push({ key: key.replace(/\./g, '/'), value });
   }
   return out;
 }

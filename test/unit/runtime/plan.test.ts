@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CgroupLayout } from '../../../src/cgroups/detect.js';
-import { OpKind, type RootfsOp } from '../../../src/native/plan-wire.js';
+import { OpKind, type PlanRootfsOp } from '../../../src/native/wire.js';
 import { defaultSpec } from '../../../src/oci/defaults.js';
 import type { Config } from '../../../src/oci/spec.js';
 import { parseConfig } from '../../../src/oci/validate.js';
@@ -34,7 +34,7 @@ function plan(c: Config, layout: CgroupLayout = hybrid) {
   return buildPlan({ id: 'c1', bundle: '/b', config: c, rootfs: '/b/rootfs', cgroupPaths: paths, layout, noPivot: false, noNewKeyring: false });
 }
 
-const dests = (ops: RootfsOp[]) => ops.map((o) => `${OpKind[o.kind]} ${o.dest}`);
+const dests = (ops: PlanRootfsOp[]) => ops.map((o) => `${o.kind} ${o.dest}`);
 
 describe('mount options', () => {
   it('sets and clears flags in order, and keeps the rest as data', () => {
@@ -49,33 +49,33 @@ describe('buildPlan', () => {
   it('turns runc spec defaults into mounts, devices and links in runc order', () => {
     const p = plan(config());
     expect(dests(p.rootfsOps)).toEqual([
-      'Mount /proc',
-      'Mount /dev',
-      'Mount /dev/pts',
-      'Mount /dev/shm',
-      'Mount /dev/mqueue',
-      'Mount /sys',
-      'Mount /sys/fs/cgroup',
-      'Bind /sys/fs/cgroup/cpu,cpuacct',
-      'Bind /sys/fs/cgroup/memory',
-      'Bind /sys/fs/cgroup/systemd',
-      'Symlink /sys/fs/cgroup/cpu',
-      'Symlink /sys/fs/cgroup/cpuacct',
-      'Mknod /dev/null',
-      'Mknod /dev/random',
-      'Mknod /dev/full',
-      'Mknod /dev/tty',
-      'Mknod /dev/zero',
-      'Mknod /dev/urandom',
-      'Symlink /dev/ptmx',
-      'Symlink /dev/fd',
-      'Symlink /dev/stdin',
-      'Symlink /dev/stdout',
-      'Symlink /dev/stderr',
+      'mount /proc',
+      'mount /dev',
+      'mount /dev/pts',
+      'mount /dev/shm',
+      'mount /dev/mqueue',
+      'mount /sys',
+      'mount /sys/fs/cgroup',
+      'bind /sys/fs/cgroup/cpu,cpuacct',
+      'bind /sys/fs/cgroup/memory',
+      'bind /sys/fs/cgroup/systemd',
+      'symlink /sys/fs/cgroup/cpu',
+      'symlink /sys/fs/cgroup/cpuacct',
+      'mknod /dev/null',
+      'mknod /dev/random',
+      'mknod /dev/full',
+      'mknod /dev/tty',
+      'mknod /dev/zero',
+      'mknod /dev/urandom',
+      'symlink /dev/ptmx',
+      'symlink /dev/fd',
+      'symlink /dev/stdin',
+      'symlink /dev/stdout',
+      'symlink /dev/stderr',
     ]);
     const cg = p.rootfsOps.find((o) => o.dest === '/sys/fs/cgroup/memory');
     expect(cg).toMatchObject({ source: '/sys/fs/cgroup/memory/c1', flags: MS.BIND | MS.REC | MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RELATIME | MS.RDONLY });
-    expect(p.process.caps[0]).toBe((1n << 29n) | (1n << 5n) | (1n << 10n));
+    expect(p.process.caps.bounding).toBe((1n << 29n) | (1n << 5n) | (1n << 10n));
     expect(p.process.rlimits).toEqual([{ resource: 7, soft: 1024n, hard: 1024n }]);
     expect(p.readonlyRoot).toBe(true);
     expect(p.hostname).toBe('tsrun');
