@@ -35,11 +35,13 @@ export function openFifoWriter(path: string): number {
   return openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
 }
 
-/** Resolves when the stream has ended or closed, or after ms, whichever is first. */
-export function ended(stream: NodeJS.ReadableStream | NodeJS.WritableStream, ms: number): Promise<void> {
+/** Resolves when a readable stream has ended (EOF read, or closed), or after ms, whichever
+ *  is first. Only the readable side counts: a read-only net.Socket reports its writable
+ *  side finished from the start. */
+export function ended(stream: NodeJS.ReadableStream, ms: number): Promise<void> {
   return new Promise((resolve) => {
     const s = stream as net.Socket;
-    if (s.destroyed || s.readableEnded || s.writableFinished) {
+    if (s.destroyed || s.readableEnded) {
       resolve();
       return;
     }
@@ -47,12 +49,10 @@ export function ended(stream: NodeJS.ReadableStream | NodeJS.WritableStream, ms:
     function done(): void {
       clearTimeout(timer);
       s.off('end', done);
-      s.off('finish', done);
       s.off('close', done);
       resolve();
     }
     s.once('end', done);
-    s.once('finish', done);
     s.once('close', done);
   });
 }
