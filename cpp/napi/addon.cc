@@ -18,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_seccomp_agent(env, exports);
   register_shim(env, exports);
   register_spare(env, exports);
+  register_channel(env, exports);
 
   return exports;
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../sys/scm.h"
 #include "errors.h"
 
 namespace tsrun::napi {
@@ -68,26 +69,11 @@ Napi::Value SendWithFds(const Napi::CallbackInfo& info) {
   } while (rc < 0 && errno == EINTR);
   if (rc < 0) throw fail("connect", errno);
 
-  std::vector<char> cbuf(CMSG_SPACE(sizeof(int) * fds.size()));
   size_t sent = 0;
   while (sent < payload.Length()) {
-    struct iovec iov;
-    iov.iov_base = payload.Data() + sent;
-    iov.iov_len = payload.Length() - sent;
-    struct msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (sent == 0 && !fds.empty()) {
-      msg.msg_control = cbuf.data();
-      msg.msg_controllen = cbuf.size();
-      struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-      std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-    }
-    ssize_t n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
+    // The fds go with the first byte; whatever follows is plain data.
+    ssize_t n = sent == 0 ? sys::send_with_fds(sock, payload.Data(), payload.Length(), fds.data(), fds.size(), 0)
+                          : sys::send_with_fds(sock, payload.Data() + sent, payload.Length() - sent, nullptr, 0, 0);
     if (n < 0 && errno == EAGAIN) {
       if (!wait_writable(sock)) throw fail("sendmsg", errno);
       continue;

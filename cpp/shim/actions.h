@@ -6,8 +6,6 @@ namespace tsrun::shim {
 
 int run_start(const Args& args);
 int run_delete(const Args& args);
-/** No action: run the Node server in this process (by hand, for debugging). */
-int run_serve(const Args& args);
 
 /** The private service a live server answers `delete` on (task v2's Delete messages). */
 inline constexpr const char* kCleanupService = "tsrun.shim.v1.Shim";

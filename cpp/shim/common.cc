@@ -66,13 +66,14 @@ std::string trim(const std::string& s) {
 
 }  // namespace
 
-std::string package_root() {
+std::string self_executable() {
   char buf[PATH_MAX];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
   if (n <= 0) die("cannot read /proc/self/exe");
-  buf[n] = '\0';
-  return dirname_of(dirname_of(dirname_of(buf)));
+  return std::string(buf, static_cast<size_t>(n));
 }
+
+std::string package_root() { return dirname_of(dirname_of(dirname_of(self_executable()))); }
 
 std::string server_script() {
   std::string root = package_root();

@@ -11,6 +11,9 @@ namespace tsrun::shim {
 
 using sys::c_strings;
 
+/** This executable's path. */
+std::string self_executable();
+
 /** The tsrun package: two levels above this executable (build/Release/). */
 std::string package_root();
 

@@ -19,15 +19,14 @@ std::string server_oom_score() {
   return std::to_string(score);
 }
 
-bool spawn_detached(const Detached& d) {
+pid_t spawn_detached(const Detached& d) {
   std::vector<std::string> args = d.argv;
   std::vector<char*> argv = c_strings(args);
   std::vector<std::string> env = server_environment();
   std::vector<char*> envp = c_strings(env);
 
   pid_t pid = ::fork();
-  if (pid < 0) return false;
-  if (pid > 0) return true;
+  if (pid != 0) return pid;
 
   ::setsid();
   ::signal(SIGPIPE, SIG_DFL);
@@ -39,19 +38,20 @@ bool spawn_detached(const Detached& d) {
     }
   }
   int high = ::fcntl(d.listen_fd, F_DUPFD_CLOEXEC, 10);
-  int host = d.host_fd < 0 ? -1 : ::fcntl(d.host_fd, F_DUPFD_CLOEXEC, 10);
+  int extra = d.extra_fd < 0 ? -1 : ::fcntl(d.extra_fd, F_DUPFD_CLOEXEC, 10);
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   // containerd holds the log fifo open read-write, so this open does not block; non-blocking
   // writes mean a reader that stops reading costs log lines, never a stuck server.
-  int log = d.log_path.empty() ? -1 : ::open(d.log_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-  if (high < 0 || null < 0 || (d.host_fd >= 0 && host < 0)) ::_exit(127);
+  int log = d.log_path.empty() ? (d.log_fd < 0 ? -1 : ::fcntl(d.log_fd, F_DUPFD_CLOEXEC, 10))
+                               : ::open(d.log_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (high < 0 || null < 0 || (d.extra_fd >= 0 && extra < 0)) ::_exit(127);
   if (!d.cwd.empty() && ::chdir(d.cwd.c_str()) < 0) ::_exit(127);
   ::dup2(null, 0);
   ::dup2(null, 1);
   ::dup2(log >= 0 ? log : null, 2);
   ::dup2(high, 3);
-  if (host >= 0) ::dup2(host, 4);
-  ::syscall(SYS_close_range, host >= 0 ? 5U : 4U, ~0U, 0U);
+  if (extra >= 0) ::dup2(extra, 4);
+  ::syscall(SYS_close_range, extra >= 0 ? 5U : 4U, ~0U, 0U);
   ::execve(argv[0], argv.data(), envp.data());
   ::_exit(127);
 }

@@ -1,6 +1,5 @@
 #include "handover.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,8 +8,8 @@
 #include <cstring>
 #include <vector>
 
+#include "../sys/scm.h"
 #include "common.h"
-#include "detach.h"
 #include "sockets.h"
 
 extern char** environ;
@@ -18,9 +17,8 @@ extern char** environ;
 namespace tsrun::shim {
 namespace {
 
-// How long the launcher waits for the answer. A spare answers before it does any work, a
-// host as soon as its event loop gets to it; a freshly started host (the connection waited
-// in its backlog) after its Node start-up, which a loaded machine may stretch.
+// How long the sender waits for the answer. A spare answers before it does any work; a
+// loaded machine may still take a while to schedule it.
 constexpr int kAnswerTimeoutMs = 3000;
 
 void item(std::string* out, const std::string& s) {
@@ -29,40 +27,23 @@ void item(std::string* out, const std::string& s) {
 }
 
 // NUL-terminated items: the magic, key=value pairs, an empty item, then the environment.
-std::string adoption_message(const Args& a, const std::string& group_socket, bool with_log, const std::string& host_socket) {
+std::string adoption_message(const Args& a, const std::string& brain_socket, bool with_log, const std::string& oom) {
   std::string m;
   item(&m, kAdoptMagic);
   item(&m, "namespace=" + a.ns);
-  item(&m, "id=" + a.id);
   item(&m, "address=" + a.address);
   item(&m, "publish-binary=" + a.publish_binary);
-  item(&m, "socket=" + group_socket);
-  item(&m, "host=" + host_socket);
+  item(&m, "brain=" + brain_socket);
   item(&m, std::string("debug=") + (a.debug ? "1" : "0"));
   item(&m, std::string("log=") + (with_log ? "1" : "0"));
-  item(&m, "oom=" + server_oom_score());
+  item(&m, "oom=" + oom);
   item(&m, "");
   for (char** e = environ; *e; e++) item(&m, *e);
   return m;
 }
 
 bool send_with_fds(int sock, const std::string& data, const std::vector<int>& fds) {
-  char cbuf[CMSG_SPACE(3 * sizeof(int))]{};
-  struct iovec iov = {const_cast<char*>(data.data()), data.size()};
-  struct msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
-  std::memcpy(CMSG_DATA(c), fds.data(), fds.size() * sizeof(int));
-  ssize_t n;
-  do {
-    n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
+  ssize_t n = sys::send_with_fds(sock, data.data(), data.size(), fds.data(), fds.size(), 0);
   if (n < 0) return false;
   // The fds went with the first bytes; the rest is plain data.
   size_t off = static_cast<size_t>(n);
@@ -95,17 +76,14 @@ bool answered(int sock) {
 
 }  // namespace
 
-Handed hand_over(const std::string& to, const Args& a, const std::string& group_socket, int listen_fd,
-                 const std::string& host_socket, int host_fd) {
+Handed hand_over(const std::string& to, const Args& a, const std::string& brain_socket, int listen_fd, int log_fd,
+                 const std::string& oom_score) {
   int sock = connect_unix(to);
   if (sock < 0) return Handed::Nobody;
-  int log = ::open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   std::vector<int> fds = {listen_fd};
-  if (log >= 0) fds.push_back(log);
-  if (host_fd >= 0) fds.push_back(host_fd);
-  bool ok = send_with_fds(sock, adoption_message(a, group_socket, log >= 0, host_fd >= 0 ? host_socket : ""), fds) &&
+  if (log_fd >= 0) fds.push_back(log_fd);
+  bool ok = send_with_fds(sock, adoption_message(a, brain_socket, log_fd >= 0, oom_score), fds) &&
             ::shutdown(sock, SHUT_WR) == 0 && answered(sock);
-  if (log >= 0) ::close(log);
   ::close(sock);
   return ok ? Handed::Taken : Handed::Refused;
 }

@@ -6,10 +6,6 @@
 
 namespace tsrun::shim::proto {
 
-void put_varint(std::string* out, uint64_t v);
-void put_bytes(std::string* out, int field, const std::string& bytes);
-void put_uint(std::string* out, int field, uint64_t v);
-
 /** ttrpc.Request{service, method, payload, timeout_nano} */
 std::string request(const std::string& service, const std::string& method, const std::string& payload,
                     int64_t timeout_nano);
@@ -19,6 +15,9 @@ struct Response {
   std::string message;
   std::string payload;
 };
+
+/** ttrpc.Response{status{code, message}}: a failed call's answer. */
+std::string error_response(int code, const std::string& message);
 
 /** Decodes a ttrpc.Response; false when the bytes are not one. */
 bool decode_response(const std::string& data, Response* out);

@@ -27,8 +27,8 @@ std::string spare_socket(const Args& a) {
   return socket_dir() + "/spare-" + sha256_hex(a.address + "\n" + package_root()).substr(0, 48);
 }
 
-bool adopt_spare(const Args& a, const std::string& group_socket, int listen_fd, const std::string& host_socket, int host_fd) {
-  return hand_over(spare_socket(a), a, group_socket, listen_fd, host_socket, host_fd) == Handed::Taken;
+bool adopt_spare(const Args& a, const std::string& brain_socket, int listen_fd, int log_fd, const std::string& oom_score) {
+  return hand_over(spare_socket(a), a, brain_socket, listen_fd, log_fd, oom_score) == Handed::Taken;
 }
 
 void ensure_spare(const Args& a) {
@@ -51,7 +51,7 @@ void ensure_spare(const Args& a) {
   d.listen_fd = fd;
   d.cwd = "/";
   d.oom_score = server_oom_score();
-  if (!spawn_detached(d)) ::unlink(path.c_str());
+  if (spawn_detached(d) < 0) ::unlink(path.c_str());
   ::close(fd);
 }
 

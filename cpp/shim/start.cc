@@ -1,9 +1,9 @@
-// `start`: find or launch the server for the container's group and print its address.
+// `start`: find or make the keeper of the container's group and print its address.
 //
 // containerd reads stdout and stderr together as the address, and waits for EOF on both:
-// nothing but the address is printed, and the server gets neither stream. A new group goes
-// to the namespace's host (host.h); without one, to a waiting spare (spare.h) or a new Node
-// process, which becomes the host.
+// nothing but the address is printed, and neither the keeper nor the brain gets either
+// stream. A new group gets a keeper (cpp/keeper), attached to the namespace's brain
+// (brain.h), which is started first when none runs.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,8 +17,7 @@
 #include "common.h"
 #include "detach.h"
 #include "grouping.h"
-#include "handover.h"
-#include "host.h"
+#include "brain.h"
 #include "json.h"
 #include "sockets.h"
 #include "spare.h"
@@ -26,24 +25,19 @@
 namespace tsrun::shim {
 namespace {
 
-std::vector<std::string> server_argv(const Args& a, const std::string& socket, const std::string& host, int host_fd) {
-  std::vector<std::string> argv = server_command();
-  argv.insert(argv.end(), {"-namespace", a.ns, "-id", a.id, "-address", a.address, "-publish-binary", a.publish_binary, "-socket", socket});
-  if (host_fd >= 0) argv.insert(argv.end(), {"-host", host});
-  if (a.debug) argv.push_back("-debug");
-  return argv;
-}
-
-// A new server: the group's listening socket as fd 3, the host socket (if any) as fd 4, the
-// bundle's log fifo as stderr.
-void spawn_server(const Args& a, const std::string& socket, int listen_fd, const std::string& host, int host_fd) {
+// The group's keeper: the group's listening socket as fd 3, its connection to the brain as
+// fd 4, the bundle's log fifo as stderr, in a session of its own (detach.h).
+pid_t spawn_keeper(const Args& a, const std::string& socket, int listen_fd, int brain_fd, const std::string& oom) {
   Detached d;
-  d.argv = server_argv(a, socket, host, host_fd);
+  d.argv = {self_executable(), "-namespace", a.ns, "-id", a.id, "-address", a.address, "-publish-binary", a.publish_binary, "-socket", socket};
+  if (a.debug) d.argv.push_back("-debug");
+  d.argv.push_back("keep");
   d.listen_fd = listen_fd;
-  d.host_fd = host_fd;
+  d.extra_fd = brain_fd;
   d.log_path = "log";
-  d.oom_score = server_oom_score();
-  if (!spawn_detached(d)) die(std::string("fork: ") + std::strerror(errno));
+  d.cwd = "/";
+  d.oom_score = oom;
+  return spawn_detached(d);
 }
 
 }  // namespace
@@ -51,7 +45,7 @@ void spawn_server(const Args& a, const std::string& socket, int listen_fd, const
 int run_start(const Args& a) {
   if (a.ns.empty() || a.id.empty() || a.address.empty()) die("start needs -namespace, -address and -id");
   // containerd may write the runtime options (or 2.3's bootstrap parameters) on stdin; the
-  // server takes the options from Create, so they are read and set aside.
+  // brain takes the options from Create, so they are read and set aside.
   char sink[4096];
   while (::read(0, sink, sizeof(sink)) > 0) {
   }
@@ -69,27 +63,23 @@ int run_start(const Args& a) {
   int fd = -1;
   Bound bound = bind_socket(socket, &fd, &error);
   if (bound == Bound::Failed) die(error);
-  bool spares = spares_enabled();
-  bool new_process = false;
+  bool new_brain = false;
   if (bound == Bound::Listening) {
-    bool hosted = false;
-    std::string host;
-    int host_fd = -1;
-    if (hosting_enabled()) {
-      host = host_socket(a);
-      // The host takes the group. With none there, this group's server becomes it, unless
-      // another start bound the host socket a moment ago: that host takes the group once it
-      // is up (the connection waits in its backlog). A host that would not take the group,
-      // or a host socket that cannot be bound: this group's server serves it alone.
-      Handed handed = hand_over(host, a, socket, fd);
-      if (handed == Handed::Nobody && bind_socket(host, &host_fd, &error) == Bound::Alive) handed = hand_over(host, a, socket, fd);
-      hosted = handed == Handed::Taken;
+    // A new group: its keeper, attached to the brain (started now if none runs). Failing,
+    // the group's socket goes, so that the next start does not take it for a live one.
+    BrainLaunch launch;
+    launch.oom_score = server_oom_score();
+    launch.log_fd = ::open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    BrainFound found;
+    int brain = connect_brain(a, brain_socket(a, socket), launch, &found, &error);
+    if (launch.log_fd >= 0) ::close(launch.log_fd);
+    if (brain < 0 || spawn_keeper(a, socket, fd, brain, launch.oom_score) < 0) {
+      if (brain >= 0) error = std::string("fork: ") + std::strerror(errno);
+      ::unlink(socket.c_str());
+      die(error);
     }
-    if (!hosted) {
-      new_process = true;
-      if (!spares || !adopt_spare(a, socket, fd, host, host_fd)) spawn_server(a, socket, fd, host, host_fd);
-    }
-    if (host_fd >= 0) ::close(host_fd);
+    new_brain = found != BrainFound::Running;
+    ::close(brain);
     ::close(fd);
   }
   std::string address = "unix://" + socket;
@@ -102,11 +92,11 @@ int run_start(const Args& a) {
     ::dup2(null, 2);
     ::close(null);
   }
-  // The next new process finds a server ready: after a new container's or pod's group took
-  // one, for when its host has gone (with its last group) and groups come again. Not after
-  // a group the host took, nor after a namespace's (group ""): its next containers reuse
-  // it, and a spare waiting for nothing only costs memory.
-  if (spares && new_process && !group.empty()) ensure_spare(a);
+  // The next brain to start finds one ready: after a group made a brain start (the first
+  // of a namespace, or each one with TSRUN_SHIM_HOST=0), for the next namespace, or for a
+  // keeper whose brain has died. Not after a namespace's group (group ""): its next
+  // containers reuse it, and a spare waiting for nothing only costs memory.
+  if (spares_enabled() && new_brain && !group.empty()) ensure_spare(a);
   return 0;
 }
 

@@ -9,14 +9,12 @@
 #include <cstring>
 
 #include "sockets.h"
+#include "ttrpc_frame.h"
 
 namespace tsrun::shim {
 namespace {
 
-constexpr size_t kHeader = 10;
-constexpr uint32_t kMaxData = 4 << 20;
-constexpr uint8_t kTypeRequest = 1;
-constexpr uint8_t kTypeResponse = 2;
+using ttrpc::kHeader;
 
 int64_t now_ms() {
   struct timespec ts;
@@ -65,15 +63,6 @@ bool read_exact(int fd, char* buf, size_t len, int64_t deadline) {
   return true;
 }
 
-void put_be32(std::string* out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) *out += static_cast<char>((v >> shift) & 0xff);
-}
-
-uint32_t get_be32(const char* p) {
-  auto b = reinterpret_cast<const unsigned char*>(p);
-  return (uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) | (uint32_t(b[2]) << 8) | uint32_t(b[3]);
-}
-
 }  // namespace
 
 CallOutcome ttrpc_call(const std::string& socket_path, const std::string& service, const std::string& method,
@@ -88,23 +77,18 @@ CallOutcome ttrpc_call(const std::string& socket_path, const std::string& servic
   };
 
   std::string body = proto::request(service, method, payload, int64_t(timeout_ms) * 1000000);
-  std::string frame;
-  put_be32(&frame, static_cast<uint32_t>(body.size()));
-  put_be32(&frame, 1);  // the first client stream id
-  frame += static_cast<char>(kTypeRequest);
-  frame += '\0';
-  frame += body;
-  if (!write_all(fd, frame, deadline)) return fail();
+  // 1: the first client stream id
+  if (!write_all(fd, ttrpc::frame(1, ttrpc::kTypeRequest, body), deadline)) return fail();
 
   for (;;) {
     char header[kHeader];
     if (!read_exact(fd, header, kHeader, deadline)) return fail();
-    uint32_t len = get_be32(header);
-    uint32_t stream = get_be32(header + 4);
-    if (len > kMaxData) return fail();
+    ttrpc::Header h = ttrpc::header_of(header);
+    uint32_t len = h.length;
+    if (len > ttrpc::kMaxData) return fail();
     std::string data(len, '\0');
     if (len > 0 && !read_exact(fd, data.data(), len, deadline)) return fail();
-    if (stream != 1 || static_cast<uint8_t>(header[8]) != kTypeResponse) continue;
+    if (h.stream != 1 || h.type != ttrpc::kTypeResponse) continue;
     ::close(fd);
     return proto::decode_response(data, response) ? CallOutcome::Answered : CallOutcome::Unreachable;
   }

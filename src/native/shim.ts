@@ -71,3 +71,28 @@ export function takeAdoption(listenFd: number, timeoutMs: number): Adoption | nu
 export function dup2(from: number, to: number): void {
   call((a) => spare(a).dup2(from, to));
 }
+
+export interface ChannelChunk {
+  data: Buffer;
+  fds: number[];
+  /** the keeper is gone */
+  eof: boolean;
+}
+
+interface ChannelAddon {
+  channelRecv(fd: number): ChannelChunk;
+  channelSend(fd: number, data: Buffer, fds: number[]): void;
+}
+
+const channel = (addon: Addon): ChannelAddon => addon as unknown as ChannelAddon;
+
+/** Everything a keeper channel holds now (cpp/napi/channel.cc), without blocking. */
+export function channelRecv(fd: number): ChannelChunk {
+  return call((a) => channel(a).channelRecv(fd));
+}
+
+/** Writes all of data to a keeper channel, the fds with its first byte; blocks while the
+ *  keeper reads, and fails (ETIMEDOUT) when it does not. */
+export function channelSend(fd: number, data: Buffer, fds: number[]): void {
+  call((a) => channel(a).channelSend(fd, data, fds));
+}

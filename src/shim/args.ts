@@ -1,32 +1,39 @@
-// The server's command line, as the launcher (cpp/shim/start.cc) writes it, in Go flag
-// style: -namespace NS -id ID -address ADDR -publish-binary BIN -socket PATH [-host PATH]
-// [-debug].
+// The brain's command line, as the launcher or a keeper writes it (cpp/shim/brain.cc), in
+// Go flag style: -brain PATH -namespace NS -address ADDR -publish-binary BIN [-debug]; and
+// what a group is, as its keeper tells (proto/tsrun/keeper/v1 Group).
 import { InvalidArgument } from '../errors.js';
 
-export interface ServerArgs {
+export interface BrainArgs {
+  /** the socket keepers attach to (fd 3 listens there), removed when the brain goes */
+  brain: string;
   namespace: string;
-  id: string;
   /** containerd's gRPC socket */
   address: string;
   publishBinary: string;
-  /** the group's socket file (fd 3), removed when the group ends */
-  socket: string;
-  /** the namespace's host socket (fd 4) when this server is the host (cpp/shim/host.h) */
-  host: string;
   debug: boolean;
 }
 
-const STRINGS: Record<string, keyof ServerArgs> = {
+/** A group, as its keeper describes it. */
+export interface GroupArgs {
+  namespace: string;
+  /** the container whose start made the group */
+  id: string;
+  address: string;
+  publishBinary: string;
+  /** the group's socket file, which its keeper removes when the group ends */
+  socket: string;
+  debug: boolean;
+}
+
+const STRINGS: Record<string, keyof BrainArgs> = {
+  brain: 'brain',
   namespace: 'namespace',
-  id: 'id',
   address: 'address',
   'publish-binary': 'publishBinary',
-  socket: 'socket',
-  host: 'host',
 };
 
-export function parseServerArgs(argv: readonly string[]): ServerArgs {
-  const out: ServerArgs = { namespace: '', id: '', address: '', publishBinary: '', socket: '', host: '', debug: false };
+export function parseBrainArgs(argv: readonly string[]): BrainArgs {
+  const out: BrainArgs = { brain: '', namespace: '', address: '', publishBinary: '', debug: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const m = /^--?([^=]+)(?:=(.*))?$/.exec(arg);
@@ -42,16 +49,14 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs {
     if (value === undefined) throw InvalidArgument.at(`-${name}`, 'needs a value');
     (out as unknown as Record<string, string>)[key] = value;
   }
+  if (!out.brain) throw InvalidArgument.at('-brain', 'is required');
   if (!out.namespace) throw InvalidArgument.at('-namespace', 'is required');
   return out;
 }
 
-/** The process title ps shows: the flags a launched server would have. A host serves many
- *  groups, so it shows the host socket and no one group's id. */
-export function serverTitle(args: ServerArgs): string {
-  const group = args.host ? ['-host', args.host] : ['-id', args.id];
-  const flags = ['-namespace', args.namespace, ...group, '-address', args.address, '-publish-binary', args.publishBinary];
-  if (!args.host) flags.push('-socket', args.socket);
+/** The process title ps shows: the flags a launched brain has (an adopted spare takes them). */
+export function brainTitle(args: BrainArgs): string {
+  const flags = ['-brain', args.brain, '-namespace', args.namespace, '-address', args.address, '-publish-binary', args.publishBinary];
   if (args.debug) flags.push('-debug');
   return [process.execPath, process.argv[1], ...flags, ''].join(' ');
 }

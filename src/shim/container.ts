@@ -40,6 +40,8 @@ export interface ContainerDeps {
   namespace: string;
   events: EventSink;
   reaper: Reaper;
+  /** what Connect reports as the shim's pid: the group's keeper */
+  shimPid: number;
 }
 
 export interface ExitInfo {
@@ -336,6 +338,14 @@ export class ShimContainer {
       await Promise.all([this.io.close(), ...[...this.#execs.values()].map((e) => e.io.close())]);
       if (this.mountedRootfs) unmountAll(this.mountedRootfs);
     }
+  }
+
+  /** The group's keeper is gone and containerd cleans up after it: we only let go of what
+   *  we hold (the processes are for its `delete` to stop). */
+  async abandon(): Promise<void> {
+    this.#stopOomWatch?.();
+    this.#stopOomWatch = undefined;
+    await Promise.all([this.io.close(), ...[...this.#execs.values()].map((e) => e.io.close())]);
   }
 
   /** Exec: registers a process to start later (containerd validated the exec id). */

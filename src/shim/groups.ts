@@ -1,93 +1,149 @@
-// The groups this server process serves. A group (a container, a pod, or a namespace: see
-// cpp/shim/grouping.h) has its own socket, ttrpc server and Shim, and ends when containerd
-// shuts down its last container; the process, its reaper and its event queue are shared.
-// A server that is not a host serves one group; the host (host.ts) gets more handed to it.
-// The process exits with its last group.
-import { openSync, rmSync } from 'node:fs';
-import { messageOf } from '../errors.js';
+// The groups this brain serves, one per attached keeper. A group (a container, a pod, or a
+// namespace: see cpp/shim/grouping.h) has its own ttrpc server and Shim behind its keeper,
+// and ends when containerd shuts down its last container; the process, its reaper and its
+// event queue are shared. The brain exits with its last group.
+import { openSync } from 'node:fs';
+import type { Hello } from '../gen/tsrun/keeper/v1/keeper_pb.js';
 import { logger } from '../log.js';
 import { dup2 } from '../native/shim.js';
 import { Server } from '../ttrpc/server.js';
-import type { ServerArgs } from './args.js';
+import type { GroupArgs } from './args.js';
 import { registerCleanupService } from './cleanup-service.js';
 import type { ContainerDeps } from './container.js';
-import type { EventQueue } from './events.js';
+import type { EventQueue, EventSink } from './events.js';
 import type { Reaper } from './exits.js';
 import { closeQuietly } from './io/fds.js';
-import { SocketListener } from './listener.js';
+import type { KeeperLink } from './keeper/link.js';
+import type { RelayedSocket } from './keeper/relayed-socket.js';
 import { Shim } from './shim.js';
 import { registerTaskService } from './task-service.js';
 
 /** How long an ending group's calls, and the last group's events, get to finish. */
 const FLUSH_MS = 5000;
 
-interface Group {
-  args: ServerArgs;
-  server: Server;
-  /** the group's log fifo; undefined for the first group, whose log the process got as fd 2 */
-  logFd?: number;
+export interface Group {
+  readonly args: GroupArgs;
+  readonly server: Server;
+  readonly shim: Shim;
+  readonly link: KeeperLink;
+  /** the group's log fifo, from its keeper */
+  readonly logFd?: number;
   ended: boolean;
 }
 
-export interface NewGroup {
-  args: ServerArgs;
-  listenFd: number;
-  logFd?: number;
+export function groupArgsOf(hello: Hello): GroupArgs {
+  const g = hello.group;
+  return {
+    namespace: g?.namespace ?? '',
+    id: g?.id ?? '',
+    address: g?.address ?? '',
+    publishBinary: g?.publishBinary ?? '',
+    socket: g?.socket ?? '',
+    debug: g?.debug ?? false,
+  };
+}
+
+/** A group's events go to the shared queue until its keeper is lost: containerd then
+ *  cleans up after the group itself, and reports the exits. */
+class GroupEvents implements EventSink {
+  lost = false;
+  constructor(private readonly queue: EventQueue) {}
+  publish: EventSink['publish'] = (topic, schema, message) => {
+    if (!this.lost) this.queue.publish(topic, schema, message);
+  };
 }
 
 export class Groups {
   readonly #live = new Set<Group>();
-  /** whose log fifo fd 2 is: the server's log lines go to one live group's log */
+  readonly #events = new Map<Group, GroupEvents>();
+  /** whose log fifo fd 2 is: the brain's log lines go to one live group's log */
   #stderr: Group | undefined;
+  #closing = false;
 
   constructor(
     private readonly root: string,
     private readonly events: EventQueue,
     private readonly reaper: Reaper,
-    /** runs when the last group has ended: the host socket goes at once */
+    /** runs when the last group has gone: no keeper may attach any more */
     private readonly onLast: () => void,
   ) {}
 
-  /** Serves a group; the first one's log is already fd 2 (hasStderr). */
-  async add(spec: NewGroup, hasStderr = false): Promise<void> {
-    const { args } = spec;
-    const server = new Server({ onError: (err) => logger.warn(`ttrpc: ${err.message}`) });
-    const group: Group = { args, server, logFd: spec.logFd, ended: false };
-    this.#live.add(group);
-    if (hasStderr) this.#stderr = group;
-    else if (!this.#stderr && group.logFd !== undefined) this.#logTo(group);
-    const deps: ContainerDeps = { namespace: args.namespace, events: this.events, reaper: this.reaper };
-    const shim = new Shim({ namespace: args.namespace, root: this.root }, deps, () => void this.end(group, 'shutdown with no containers left'));
-    registerTaskService(server, shim);
-    registerCleanupService(server, shim);
-    try {
-      server.closeWith(new SocketListener(spec.listenFd, (socket) => server.handle(socket), (message) => logger.warn(message)));
-    } catch (err) {
-      void this.end(group, `cannot listen: ${messageOf(err)}`);
-      throw err;
-    }
-    logger.debug(`serving group ${args.id} at ${args.socket}`);
+  get size(): number {
+    return this.#live.size;
   }
 
-  /** Ends a group: its socket goes first, so a `start` for it makes a new one. */
+  /** The last group has gone and the brain is on its way out: a keeper attaching now must
+   *  find the next brain (it does, when its connection closes before a welcome). */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Serves the group a keeper attached with, and welcomes it. */
+  add(link: KeeperLink, hello: Hello, logFd: number | undefined): Group {
+    const args = groupArgsOf(hello);
+    const server = new Server({ onError: (err) => logger.warn(`ttrpc: ${err.message}`) });
+    const events = new GroupEvents(this.events);
+    const deps: ContainerDeps = { namespace: args.namespace, events, reaper: this.reaper, shimPid: hello.keeperPid };
+    let group: Group | undefined;
+    const shim = new Shim({ namespace: args.namespace, root: this.root }, deps, () => {
+      if (group) void this.end(group, 'shutdown with no containers left');
+    });
+    group = { args, server, shim, link, logFd, ended: false };
+    this.#live.add(group);
+    this.#events.set(group, events);
+    if (!this.#stderr && logFd !== undefined) this.#logTo(group);
+    registerTaskService(server, shim);
+    registerCleanupService(server, shim);
+    link.welcome();
+    logger.debug(`serving group ${args.id} at ${args.socket} (keeper ${hello.keeperPid})`);
+    return group;
+  }
+
+  /** A connection containerd made to the group. */
+  connection(group: Group, socket: RelayedSocket): void {
+    group.server.handle(socket);
+  }
+
+  /** Ends a group: its keeper removes the socket first, so a `start` for it makes a new one. */
   async end(group: Group, why: string): Promise<void> {
     if (group.ended) return;
     group.ended = true;
     logger.debug(`group ${group.args.id}: ${why}`);
-    this.#live.delete(group);
-    if (group.args.socket) rmSync(group.args.socket, { force: true });
-    const last = this.#live.size === 0;
-    if (last) this.onLast();
+    group.link.end();
     await Promise.race([group.server.shutdown(), new Promise((r) => setTimeout(r, FLUSH_MS))]);
     group.server.close();
-    if (this.#stderr === group) this.#logTo([...this.#live].find((g) => g.logFd !== undefined));
-    closeQuietly(group.logFd);
-    if (last) await this.#exit();
+    group.link.close();
+    await this.#remove(group);
+  }
+
+  /** The group's keeper is gone, and its containers with it: containerd cleans up after
+   *  them (its `delete`), so nothing more of theirs is ours to report. */
+  async lost(group: Group, why: string): Promise<void> {
+    if (group.ended) return;
+    group.ended = true;
+    logger.warn(`group ${group.args.id}: keeper lost (${why})`);
+    const events = this.#events.get(group);
+    if (events) events.lost = true;
+    group.server.close();
+    await group.shim.abandon();
+    await this.#remove(group);
   }
 
   /** SIGTERM: every group ends now. */
   async endAll(why: string): Promise<void> {
     await Promise.all([...this.#live].map((g) => this.end(g, why)));
+  }
+
+  async #remove(group: Group): Promise<void> {
+    this.#live.delete(group);
+    this.#events.delete(group);
+    if (this.#stderr === group) this.#logTo([...this.#live].find((g) => g.logFd !== undefined));
+    closeQuietly(group.logFd);
+    if (this.#live.size === 0) {
+      this.#closing = true;
+      this.onLast();
+      await this.#exit();
+    }
   }
 
   /** fd 2 becomes the group's log (/dev/null with none): an ended group's log fifo must close,
@@ -103,7 +159,7 @@ export class Groups {
     closeQuietly(nul);
   }
 
-  /** Only the last group's end comes here: no group can come after it (the host closed). */
+  /** Only the last group's end comes here: no group can come after it (the socket closed). */
   async #exit(): Promise<void> {
     if (!(await this.events.flush(FLUSH_MS))) logger.warn(`exiting with ${this.events.pending} events undelivered`);
     this.reaper.stop();

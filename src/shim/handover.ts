@@ -1,14 +1,12 @@
-// A group handed to this process by a launcher (cpp/shim/handover.h has the protocol): what
-// a waiting spare and the namespace's host both receive. The fds come in order: the group's
-// listening socket, then the bundle's log fifo when `log=1`, then the host socket when
-// `host=` names one.
+// A brain socket handed to this waiting spare (cpp/shim/handover.h has the protocol). The
+// fds come in order: the brain's listening socket, then a log fd when `log=1`.
 import { writeSync } from 'node:fs';
 import type { Adoption } from '../native/shim.js';
-import { parseServerArgs, type ServerArgs } from './args.js';
+import { parseBrainArgs, type BrainArgs } from './args.js';
 import { closeQuietly } from './io/fds.js';
 
 /** Must match kAdoptMagic in cpp/shim/handover.h. */
-export const ADOPT_MAGIC = 'tsrun-adopt-1';
+export const ADOPT_MAGIC = 'tsrun-adopt-2';
 
 interface Message {
   fields: Map<string, string>;
@@ -31,33 +29,32 @@ export function parseAdoption(data: Buffer): Message | undefined {
 }
 
 export interface Handover {
-  args: ServerArgs;
-  /** the group's listening socket */
+  args: BrainArgs;
+  /** the brain's listening socket */
   listenFd: number;
   logFd?: number;
-  hostFd?: number;
   /** containerd's environment */
   env: string[];
-  /** containerd's oom_score_adj + 1, "" when the launcher could not read it */
+  /** containerd's oom_score_adj + 1, "" when the sender had none to give */
   oom: string;
-  /** the launcher's connection, answered by accept() */
+  /** the sender's connection, answered by accept() */
   conn: number;
 }
 
-function serverArgsOf(fields: Map<string, string>): ServerArgs {
+function brainArgsOf(fields: Map<string, string>): BrainArgs {
   const argv: string[] = [];
-  for (const key of ['namespace', 'id', 'address', 'publish-binary', 'socket', 'host']) argv.push(`-${key}=${fields.get(key) ?? ''}`);
+  for (const key of ['brain', 'namespace', 'address', 'publish-binary']) argv.push(`-${key}=${fields.get(key) ?? ''}`);
   if (fields.get('debug') === '1') argv.push('-debug');
-  return parseServerArgs(argv);
+  return parseBrainArgs(argv);
 }
 
-/** The hand-over in a connection, or undefined (all it brought closed) when it is not one of
- *  our launchers'. */
+/** The hand-over in a connection, or undefined (all it brought closed) when it is not one
+ *  of ours. */
 export function readHandover(got: Adoption): Handover | undefined {
   const message = parseAdoption(got.data);
-  let args: ServerArgs | undefined;
+  let args: BrainArgs | undefined;
   try {
-    args = message && serverArgsOf(message.fields);
+    args = message && brainArgsOf(message.fields);
   } catch {
     args = undefined;
   }
@@ -65,23 +62,22 @@ export function readHandover(got: Adoption): Handover | undefined {
   const fds = [...got.fds];
   const listenFd = fds.shift();
   const logFd = withLog ? fds.shift() : undefined;
-  const hostFd = args?.host ? fds.shift() : undefined;
-  const complete = listenFd !== undefined && (!withLog || logFd !== undefined) && (!args?.host || hostFd !== undefined);
+  const complete = listenFd !== undefined && (!withLog || logFd !== undefined);
   if (!message || !args || !complete || fds.length > 0) {
     for (const fd of [got.conn, ...got.fds]) closeQuietly(fd);
     return undefined;
   }
-  return { args, listenFd, logFd, hostFd, env: message.env, oom: message.fields.get('oom') ?? '', conn: got.conn };
+  return { args, listenFd, logFd, env: message.env, oom: message.fields.get('oom') ?? '', conn: got.conn };
 }
 
-/** Declines the hand-over: everything it brought is closed, and the launcher, seeing no
- *  answer, serves the group another way. */
+/** Declines the hand-over: everything it brought is closed, and the sender, seeing no
+ *  answer, starts a brain another way. */
 export function refuse(h: Handover): void {
-  for (const fd of [h.conn, h.listenFd, h.logFd, h.hostFd]) closeQuietly(fd);
+  for (const fd of [h.conn, h.listenFd, h.logFd]) closeQuietly(fd);
 }
 
-/** Answers the launcher: the group is ours. False, and the hand-over refused, when the
- *  launcher gave up waiting (it serves the group another way). */
+/** Answers the sender: the brain socket is ours. False, and the hand-over refused, when
+ *  the sender gave up waiting (it starts a brain another way). */
 export function accept(h: Handover): boolean {
   try {
     writeSync(h.conn, '1');

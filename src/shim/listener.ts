@@ -1,8 +1,8 @@
-// A group's listening socket (fd 3, or one handed to the host), served without net.Server:
-// its listen() loads cluster, and cluster loads child_process and dgram, modules held for
-// the life of a process that never forks a worker. The addon's watcher says when a
-// connection waits, accept4 takes it, and a net.Socket carries it from there.
-import net from 'node:net';
+// The brain's listening socket (fd 3), where keepers attach, served without net.Server: its
+// listen() loads cluster, and cluster loads child_process and dgram, modules held for the
+// life of a process that never forks a worker; and a keeper's channel carries fds, which a
+// net.Socket cannot. The addon's watcher says when a connection waits, accept4 takes it,
+// and the connection's fd goes to whoever serves it.
 import { messageOf } from '../errors.js';
 import { cancelWatch, whenReadable } from '../native/index.js';
 import { acceptPending } from '../native/shim.js';
@@ -15,7 +15,8 @@ export class SocketListener {
   /** Watches fd at once: a bad fd throws here, before anything is served. */
   constructor(
     private readonly fd: number,
-    private readonly onConnection: (socket: net.Socket) => void,
+    /** a new connection's fd (close-on-exec), the callee's to close */
+    private readonly onConnection: (fd: number) => void,
     private readonly onError: (message: string) => void,
   ) {
     this.#watch = whenReadable(fd);
@@ -30,9 +31,7 @@ export class SocketListener {
       await this.#watch;
       if (!this.#open) return;
       // Every connection that waits: the watch fires once for any number of them.
-      for (let conn = acceptPending(this.fd); conn !== undefined; conn = acceptPending(this.fd)) {
-        this.onConnection(new net.Socket({ fd: conn, readable: true, writable: true, allowHalfOpen: true }));
-      }
+      for (let conn = acceptPending(this.fd); conn !== undefined; conn = acceptPending(this.fd)) this.onConnection(conn);
       this.#watch = whenReadable(this.fd);
     }
   }

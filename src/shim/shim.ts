@@ -123,6 +123,14 @@ export class Shim {
     while (this.#deleted.size > REMEMBERED_DELETES) this.#deleted.delete(this.#deleted.keys().next().value as string);
   }
 
+  /** The group's keeper is gone: every container is let go (see ShimContainer.abandon). */
+  async abandon(): Promise<void> {
+    this.#exiting = true;
+    const all = [...this.#containers.values()];
+    this.#containers.clear();
+    await Promise.all(all.map((c) => c.abandon()));
+  }
+
   /** Shutdown: the server goes once it holds no container; until then this is a no-op. */
   shutdown(): void {
     if (this.#exiting || this.#containers.size > 0 || this.#creating.size > 0) return;

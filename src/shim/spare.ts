@@ -1,13 +1,14 @@
 // The warm spare (cpp/shim/spare.h has the protocol): this process was started with every
-// module of the server loaded but no group, and waits on its spare socket (fd 3) for a
-// launcher to hand it one. Adopted, it becomes exactly the server `start` would have
-// launched: the group's socket, the bundle's log fifo on stderr, containerd's environment
-// and oom score, and a process title with the server's flags (ps, and tests, tell servers
-// apart by them). Nobody adopting it within its idle time, it removes its socket and exits.
+// module of the brain loaded but no socket to serve, and waits on its spare socket (fd 3)
+// for whoever must start a brain to hand it the brain's socket. Adopted, it becomes exactly
+// the brain that would have been launched: the brain socket, a log on stderr, containerd's
+// environment and oom score, and a process title with a brain's flags (ps, and tests, tell
+// brains apart by them). Nobody adopting it within its idle time, it removes its socket
+// and exits.
 import { statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { InvalidArgument } from '../errors.js';
 import { dup2, takeAdoption } from '../native/shim.js';
-import { serverTitle, type ServerArgs } from './args.js';
+import { brainTitle, type BrainArgs } from './args.js';
 import { accept, readHandover } from './handover.js';
 import { closeQuietly } from './io/fds.js';
 const SPARE_FD = 3;
@@ -50,11 +51,9 @@ export function spareIdleMs(env: NodeJS.ProcessEnv): number {
 }
 
 export interface Adopted {
-  args: ServerArgs;
-  /** the group's listening socket */
+  args: BrainArgs;
+  /** the brain's listening socket */
   listenFd: number;
-  /** the host socket, when this server is to be the namespace's host */
-  hostFd?: number;
 }
 
 /** Which file is at the path, as dev:ino:ctime-ns (the launcher writes the same): the inode
@@ -85,8 +84,8 @@ function leave(spare: SpareArgs, inode: string): void {
 }
 
 /**
- * Waits for a launcher to hand this spare a group, blocking (a spare has nothing else to
- * do). Undefined when nobody did within the idle time, or the launcher gave up on us.
+ * Waits for someone to hand this spare a brain socket, blocking (a spare has nothing else
+ * to do). Undefined when nobody did within the idle time, or the sender gave up on us.
  */
 export function waitForAdoption(spare: SpareArgs, idleMs: number): Adopted | undefined {
   const inode = spare.file ?? identity(spare.socket);
@@ -101,11 +100,11 @@ export function waitForAdoption(spare: SpareArgs, idleMs: number): Adopted | und
       return undefined;
     }
     const handover = readHandover(got);
-    if (!handover) continue; // not a launcher of ours: keep waiting
+    if (!handover) continue; // not one of ours: keep waiting
     leave(spare, inode);
-    // The launcher gave up waiting (and started a server itself): the group is not ours.
+    // The sender gave up waiting (and started a brain itself): the socket is not ours.
     if (!accept(handover)) return undefined;
-    const { args, logFd, hostFd, env, oom } = handover;
+    const { args, logFd, env, oom } = handover;
     if (logFd !== undefined) {
       dup2(logFd, 2);
       closeQuietly(logFd);
@@ -122,7 +121,7 @@ export function waitForAdoption(spare: SpareArgs, idleMs: number): Adopted | und
         // lowering it needs a capability we may lack; containerd's value + 1 was set at launch
       }
     }
-    process.title = serverTitle(args);
-    return { args, listenFd: handover.listenFd, hostFd };
+    process.title = brainTitle(args);
+    return { args, listenFd: handover.listenFd };
   }
 }

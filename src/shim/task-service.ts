@@ -95,7 +95,7 @@ export function registerTaskService(server: Server, shim: Shim): void {
         return { exitStatus: p.exitStatus, exitedAt: exitTimestamp(p.exitedAt) };
       }),
     stats: (req) => answer(async () => ({ stats: await shim.get(req.id).stats() })),
-    connect: (req) => answer(() => ({ shimPid: process.pid, taskPid: shim.find(req.id)?.init.pid ?? 0, version: '' })),
+    connect: (req) => answer(() => ({ shimPid: shim.deps.shimPid, taskPid: shim.find(req.id)?.init.pid ?? 0, version: '' })),
     shutdown: () =>
       answer(() => {
         shim.shutdown();

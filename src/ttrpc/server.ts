@@ -16,6 +16,7 @@
 
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { RequestSchema, ResponseSchema, type Request, type Response } from '../gen/ttrpc/request_pb.js';
 import { FrameReader, Flags, MAX_DATA_LENGTH, MessageType, encodeFrame, oversizeError, type Frame, type FrameHeader, type FrameSink } from './frame.js';
 import { Metadata } from './metadata.js';
@@ -93,8 +94,9 @@ export class Server {
     this.#listeners.add(listener);
   }
 
-  /** Serves one already connected socket. */
-  handle(socket: net.Socket): void {
+  /** Serves one already connected socket, or any Duplex that carries a connection's bytes
+   *  (made with allowHalfOpen: 'end' is the peer's EOF, end() our side's). */
+  handle(socket: Duplex): void {
     if (this.#closing) {
       socket.destroy();
       return;
@@ -143,7 +145,7 @@ interface Call {
 
 class ServerConnection implements FrameSink {
   readonly closed: Promise<void>;
-  readonly #socket: net.Socket;
+  readonly #socket: Duplex;
   readonly #registry: ServiceRegistry;
   readonly #options: Required<ServerOptions>;
   readonly #serverClosing: () => boolean;
@@ -156,7 +158,7 @@ class ServerConnection implements FrameSink {
   #peerEnded = false;
   #draining = false;
 
-  constructor(socket: net.Socket, registry: ServiceRegistry, options: Required<ServerOptions>, serverClosing: () => boolean) {
+  constructor(socket: Duplex, registry: ServiceRegistry, options: Required<ServerOptions>, serverClosing: () => boolean) {
     this.#socket = socket;
     this.#registry = registry;
     this.#options = options;
@@ -323,7 +325,18 @@ class ServerConnection implements FrameSink {
 
   #finishIfIdle(): void {
     const idle = this.#calls.size === 0 && this.#backlog.length === 0;
-    if ((this.#peerEnded || this.#draining) && idle) this.#socket.destroySoon();
+    if ((this.#peerEnded || this.#draining) && idle) this.#endSoon();
+  }
+
+  /** net.Socket's destroySoon for any Duplex: our side ends once written, then it goes. */
+  #endSoon(): void {
+    const s = this.#socket;
+    if (s.writableFinished) {
+      s.destroy();
+      return;
+    }
+    s.once('finish', () => s.destroy());
+    if (!s.writableEnded) s.end();
   }
 
   #cancelAll(): void {

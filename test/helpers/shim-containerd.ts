@@ -5,7 +5,7 @@
 // that ctr's default cgroupsPath (/<namespace>/<id>) puts them under tsrun-test/.
 // Free of vitest, so that npm run bench can use it too (shim.ts adds the per-file hooks).
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startContainerd, type ContainerdOptions, type PrivateContainerd } from './containerd.js';
@@ -16,6 +16,8 @@ export const IMAGE = 'tsrun.test/busybox:latest';
 export const TS = 'io.containerd.ts.v2';
 export const RUNC = 'io.containerd.runc.v2';
 export const imageArchive = path.join(repoRoot, '.cache', 'fixtures', 'busybox-image.tar');
+/** The launcher binary as ps shows a keeper's argv[0]. */
+const launcherPath = realpathSync(path.join(repoRoot, 'bin', 'containerd-shim-ts-v2'));
 
 let counter = 0;
 /** A container id no other test (or test run) uses. */
@@ -58,12 +60,16 @@ export interface ShimContainerd {
   events(id: string): TaskEvent[];
   /** Waits until the events of id include topic (count times). */
   waitEvent(id: string, topic: string, count?: number, timeoutMs?: number): Promise<TaskEvent[]>;
-  /** Pids of our shim servers serving this containerd. */
+  /** Pids of our brains (Node shim servers) serving this containerd. */
   servers(): number[];
-  /** Pids of idle spare servers waiting to be adopted by this containerd's next new group. */
+  /** Pids of idle spare brains waiting to be adopted by this containerd. */
   spares(): number[];
-  /** The server serving task id: the process holding its group's listening socket (a host
-   *  serves many groups, and its command line names none of them). */
+  /** Pids of the groups' keepers of this containerd. */
+  keepers(): number[];
+  /** The keeper of task id's group: the process holding its group's listening socket. */
+  keeperOf(id: string): number | undefined;
+  /** The brain serving task id: the peer of its keeper's channel (a brain serves many
+   *  groups, and its command line names none of them). */
   serverOf(id: string): number | undefined;
   /** Restarts containerd (same root and state; whileDown runs while it is away) and subscribes to its events again. */
   restart(whileDown?: () => Promise<void>): Promise<void>;
@@ -197,7 +203,16 @@ export async function startShimContainerd(
 
   const servers = (): number[] => processesMatching(shimServerScript, `-address ${ctd.address} `);
   const spares = (): number[] => processesMatching(shimServerScript, `-spare ${socketDir}/`);
-  const serverOf = (id: string): number | undefined => {
+  const keepers = (): number[] => processesMatching(launcherPath, `-address ${ctd.address} `, ' keep');
+  const holding = (pids: number[], inode: string): number | undefined =>
+    pids.find((pid) => {
+      try {
+        return readdirSync(`/proc/${pid}/fd`).some((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`);
+      } catch {
+        return false;
+      }
+    });
+  const keeperOf = (id: string): number | undefined => {
     let socket: string;
     try {
       socket = readFileSync(path.join(ctd.state, 'io.containerd.runtime.v2.task', NAMESPACE, id, 'address'), 'utf8').replace(/^unix:\/\//, '');
@@ -207,14 +222,23 @@ export async function startShimContainerd(
     // Accepted connections show the path too; the listening socket has __SO_ACCEPTCON set.
     const fields = readFileSync('/proc/net/unix', 'utf8').split('\n').map((l) => l.trim().split(/\s+/));
     const inode = fields.find((f) => f[7] === socket && f[3] === '00010000')?.[6];
-    if (!inode) return undefined;
-    return servers().find((pid) => {
-      try {
-        return readdirSync(`/proc/${pid}/fd`).some((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`);
-      } catch {
-        return false;
-      }
-    });
+    return inode ? holding(keepers(), inode) : undefined;
+  };
+  const serverOf = (id: string): number | undefined => {
+    const keeper = keeperOf(id);
+    if (keeper === undefined) return undefined;
+    let channel: string;
+    try {
+      channel = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${keeper}/fd/4`))?.[1] ?? '';
+    } catch {
+      return undefined;
+    }
+    // ss names each unix socket's peer by inode: the brain holds the other end.
+    const peer = execFileSync('ss', ['-xan'], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .find((f) => f[5] === channel)?.[7];
+    return peer ? holding(servers(), peer) : undefined;
   };
 
   const instance: ShimContainerd = {
@@ -236,6 +260,8 @@ export async function startShimContainerd(
     },
     servers,
     spares,
+    keepers,
+    keeperOf,
     serverOf,
     restart: async (whileDown) => {
       await ctd.restart(whileDown);
@@ -260,8 +286,8 @@ export async function startShimContainerd(
       }
       events.kill('SIGKILL');
       for (const c of children) c.kill('SIGKILL');
-      // Shim servers and spares are ours: none may outlive the test.
-      for (const pid of [...servers(), ...spares()]) {
+      // Keepers, brains and spares are ours: none may outlive the test.
+      for (const pid of [...keepers(), ...servers(), ...spares()]) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {

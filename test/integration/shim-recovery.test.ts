@@ -1,6 +1,6 @@
 // The shim across failures: containerd restarting under running containers (and missing
-// an exit while away), the shim server killed outright, and groups of containers sharing
-// one server.
+// an exit while away), a group's keeper or the brain killed outright, and groups of
+// containers, each with its keeper, sharing one brain.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,19 +87,20 @@ describe('containerd restarts', () => {
   });
 });
 
-describe('a shim server killed with SIGKILL', () => {
+describe.each(['keeper', 'brain'] as const)('a %s killed with SIGKILL', (who) => {
   it('is noticed by containerd, which cleans up through delete: exit 137, no process, state, mount, cgroup or socket left', async () => {
-    const id = containerId('killed');
+    const id = containerId(`killed-${who}`);
     const pid = await runDetached(id, ['sleep', '1000']);
     expect((await shim().ctrRun(['task', 'exec', '-d', '--exec-id', 'bg', id, 'sleep', '1000'])).code).toBe(0);
     const execPid = Number(/(\d+)\s+&ProcessDetails\{ExecID:bg/.exec(shim().ctr(['task', 'ps', id]))?.[1]);
     expect(execPid).toBeGreaterThan(0);
-    const server = shim().serverOf(id);
-    expect(server).toBeGreaterThan(0);
+    // Until a new brain can take a group over, a group goes with its brain too.
+    const victim = who === 'keeper' ? shim().keeperOf(id) : shim().serverOf(id);
+    expect(victim).toBeGreaterThan(0);
     const socket = readFileSync(path.join(bundleOf(id), 'address'), 'utf8').replace('unix://', '');
     expect(existsSync(socket)).toBe(true);
 
-    process.kill(server as number, 'SIGKILL');
+    process.kill(victim as number, 'SIGKILL');
     const events = await shim().waitEvent(id, '/tasks/delete');
     expect(events.find((e) => e.topic === '/tasks/exit')?.payload).toMatchObject({ id, exit_status: 137 });
     await until('the container processes to die', () => !isAlive(pid) && !isAlive(execPid));
@@ -113,7 +114,7 @@ describe('a shim server killed with SIGKILL', () => {
 });
 
 describe('groups', () => {
-  it('serves a pod on one socket until its last container is gone, next to a container of its own, all in the namespace\'s host', async () => {
+  it('serves a pod on one socket and keeper until its last container is gone, next to a container of its own, all in the namespace\'s brain', async () => {
     const pod = containerId('pod');
     const a = containerId('pod-a');
     const b = containerId('pod-b');
@@ -126,7 +127,11 @@ describe('groups', () => {
     const shared = address(a);
     expect(address(b)).toBe(shared);
     expect(address(c)).not.toBe(shared);
-    // One process: the pod's group and c's were both handed to the namespace's host.
+    // A keeper per group, and one brain: the namespace's, which both keepers attached to.
+    const podKeeper = shim().keeperOf(a);
+    expect(podKeeper).toBeGreaterThan(0);
+    expect(shim().keeperOf(b)).toBe(podKeeper);
+    expect(shim().keeperOf(c)).not.toBe(podKeeper);
     const host = shim().serverOf(a);
     expect(host).toBeGreaterThan(0);
     expect(shim().serverOf(b)).toBe(host);
@@ -148,13 +153,14 @@ describe('groups', () => {
     await shim().waitEvent(b, '/tasks/exit');
     await remove(b);
     await until('the pod\'s socket to go', () => !existsSync(shared.replace('unix://', '')));
+    await until('the pod\'s keeper to exit', () => !shim().keepers().includes(podKeeper as number));
     expect(shim().serverOf(c)).toBe(host);
     expect((await shim().ctrRun(['task', 'exec', '--exec-id', 'y', c, 'sh', '-c', 'exit 5'])).code).toBe(5);
     shim().ctr(['task', 'kill', '-s', 'SIGKILL', c]);
     await shim().waitEvent(c, '/tasks/exit');
     const alone = address(c).replace('unix://', '');
     await remove(c);
-    await until('the host to exit', () => !shim().servers().includes(host as number));
+    await until('the brain and the keepers to exit', () => !shim().servers().includes(host as number) && shim().keepers().length === 0);
     expect(existsSync(alone)).toBe(false);
     expect(readdirSync(shim().socketDir).filter((f) => !f.startsWith('spare-'))).toEqual([]);
   });

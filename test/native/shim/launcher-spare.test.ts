@@ -1,21 +1,24 @@
-// The warm spare and the namespace's host without containerd: the launcher hands a new
-// group to the host or a waiting spare (sockets the test holds, standing in for them), falls
-// back to a server of its own when they do not take it, replaces a dead spare; and the real
-// spare (node dist/shim/main.js -spare) is adopted, serves and hosts the next group, or exits
-// and removes its socket when nobody adopts it.
-import { create } from '@bufbuild/protobuf';
+// The warm spare and the namespace's brain without containerd: `start` forks the group's
+// keeper and attaches it to the namespace's brain (a socket the test holds, standing in for
+// it), or starts the brain: a waiting spare takes the brain's socket (again a socket the
+// test holds), else a new process; a dead spare is replaced. And the real spare (node
+// dist/shim/main.js -spare) is adopted, serves the keepers that attach, or exits and
+// removes its socket when nobody adopts it.
+import { create, fromBinary } from '@bufbuild/protobuf';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectRequestSchema, Task } from '../../../src/gen/containerd/task/v2/shim_pb.js';
-import { takeAdoption, unixListen } from '../../../src/native/shim.js';
+import { KeeperMessageSchema, type Hello } from '../../../src/gen/tsrun/keeper/v1/keeper_pb.js';
+import { acceptConn, channelRecv, takeAdoption, unixListen } from '../../../src/native/shim.js';
 import { parseAdoption } from '../../../src/shim/handover.js';
 import { identity, parseSpareArgs, spareIdleMs } from '../../../src/shim/spare.js';
 import { Client } from '../../../src/ttrpc/client.js';
+import { processesMatching } from '../../helpers/shim-containerd.js';
 import { repoRoot, shimServerScript } from '../../helpers/paths.js';
 
 const launcher = path.join(repoRoot, 'bin', 'containerd-shim-ts-v2');
@@ -34,7 +37,8 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  for (const pid of pids) {
+  // The keepers the launchers forked, and the stand-ins.
+  for (const pid of [...pids, ...processesMatching(realpathSync(launcher), work, 'keep')]) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -50,7 +54,7 @@ interface Env {
   out: string;
   bundle: string;
   spare: string;
-  /** the host socket of namespace ns1 */
+  /** the socket of namespace ns1's brain */
   host: string;
 }
 
@@ -110,16 +114,59 @@ function listening(socket: string): Promise<boolean> {
   });
 }
 
+/** The hello of the keeper that attaches to brainFd (a brain socket the test holds), with
+ *  its fds; the connection stays open (a closed one would make the keeper look again). */
+function keeperHello(brainFd: number): { hello: Hello; fds: number[]; conn: number } {
+  const conn = acceptConn(brainFd, 10_000);
+  let data = Buffer.alloc(0);
+  const fds: number[] = [];
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const got = channelRecv(conn);
+    data = Buffer.concat([data, got.data]);
+    fds.push(...got.fds);
+    if (data.length >= 8 && data.length >= 8 + data.readUInt32BE(0)) break;
+    if (got.eof) break;
+    spawnSync('sleep', ['0.02']);
+  }
+  const m = fromBinary(KeeperMessageSchema, data.subarray(8, 8 + data.readUInt32BE(0)));
+  if (m.kind.case !== 'hello') throw new Error(`expected a hello, got ${m.kind.case}`);
+  return { hello: m.kind.value, fds, conn };
+}
+
+async function until(what: string, cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The keeper serving a group socket: the process holding it listening as fd 3. */
+function keeperOf(socket: string): number | undefined {
+  const inode = readFileSync('/proc/net/unix', 'utf8')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .find((f) => f[7] === socket && f[3] === '00010000')?.[6];
+  return processesMatching(realpathSync(launcher), 'keep').find((pid) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/3`) === `socket:[${inode}]`;
+    } catch {
+      return false;
+    }
+  });
+}
+
 describe('adoption messages', () => {
-  it('parses the launcher\'s items and refuses anything else', () => {
-    const items = ['tsrun-adopt-1', 'namespace=ns1', 'id=c1', 'log=1', '', 'A=1', 'B=x=y'];
+  it('parses the items of a hand-over and refuses anything else', () => {
+    const items = ['tsrun-adopt-2', 'namespace=ns1', 'brain=/s/host-1', 'log=1', '', 'A=1', 'B=x=y'];
     const m = parseAdoption(Buffer.from(items.map((i) => `${i}\0`).join('')));
     expect(m?.fields.get('namespace')).toBe('ns1');
-    expect(m?.fields.get('log')).toBe('1');
+    expect(m?.fields.get('brain')).toBe('/s/host-1');
     expect(m?.env).toEqual(['A=1', 'B=x=y']);
-    expect(parseAdoption(Buffer.from('tsrun-adopt-0\0id=c1\0\0'))).toBeUndefined();
-    expect(parseAdoption(Buffer.from('tsrun-adopt-1\0id=c1\0'))).toBeUndefined();
-    expect(parseAdoption(Buffer.from('tsrun-adopt-1\0no-equals\0\0'))).toBeUndefined();
+    expect(parseAdoption(Buffer.from('tsrun-adopt-1\0id=c1\0\0'))).toBeUndefined();
+    expect(parseAdoption(Buffer.from('tsrun-adopt-2\0id=c1\0'))).toBeUndefined();
+    expect(parseAdoption(Buffer.from('tsrun-adopt-2\0no-equals\0\0'))).toBeUndefined();
   });
 
   it('reads the spare\'s command line and idle time, naming what is wrong', () => {
@@ -136,7 +183,7 @@ describe('adoption messages', () => {
 });
 
 describe('launcher start with a spare', { timeout: 30_000 }, () => {
-  it('hands a new group to the waiting spare with its socket, log fifo, flags and environment, then starts the next spare', async () => {
+  it('hands the new brain\'s socket to the waiting spare with a log, flags and environment, attaches the group\'s keeper there, then starts the next spare', async () => {
     const e = env('adopt');
     const { log, logHold } = logFifo(e);
     const spareFd = unixListen(e.spare);
@@ -149,32 +196,36 @@ describe('launcher start with a spare', { timeout: 30_000 }, () => {
       unlinkSync(e.spare);
       writeSync(got!.conn, '1');
       closeSync(got!.conn);
+      const m = parseAdoption(got!.data);
+      expect(Object.fromEntries(m!.fields)).toMatchObject({ namespace: 'ns1', address: ADDRESS, 'publish-binary': '/usr/bin/containerd', brain: e.host, debug: '0', log: '1' });
+      expect(m!.env).toEqual(expect.arrayContaining([`TTRPC_ADDRESS=${ADDRESS}.ttrpc`, 'MARKER=m1']));
+      expect(got!.fds).toHaveLength(2);
+      expect(fstatSync(got!.fds[0]!).isSocket()).toBe(true);
+      expect(readlinkSync(`/proc/self/fd/${got!.fds[1]}`)).toBe(log);
+      // As the brain, now: the group's keeper attaches.
+      const { hello, fds, conn } = keeperHello(got!.fds[0]!);
       const r = await run.done;
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
       const socket = groupSocket(e, 'c1');
       expect(r.out).toBe(`unix://${socket}`);
-      const m = parseAdoption(got!.data);
-      // No host yet: the spare is to become it, and gets the host socket too.
-      expect(Object.fromEntries(m!.fields)).toMatchObject({ namespace: 'ns1', id: 'c1', address: ADDRESS, 'publish-binary': '/usr/bin/containerd', socket, host: e.host, debug: '0', log: '1' });
-      expect(m!.env).toEqual(expect.arrayContaining([`TTRPC_ADDRESS=${ADDRESS}.ttrpc`, 'MARKER=m1']));
-      expect(got!.fds).toHaveLength(3);
-      expect(fstatSync(got!.fds[0]!).isSocket()).toBe(true);
-      expect(await listening(socket)).toBe(true); // the group's socket, listening, now ours
-      expect(readlinkSync(`/proc/self/fd/${got!.fds[1]}`)).toBe(log);
-      expect(await listening(e.host)).toBe(true); // and the host's
-      // No server of its own; the next spare instead.
+      expect(hello.group).toMatchObject({ namespace: 'ns1', id: 'c1', address: ADDRESS, publishBinary: '/usr/bin/containerd', socket, debug: false });
+      expect(hello.log).toBe(true);
+      expect(readlinkSync(`/proc/self/fd/${fds[0]}`)).toBe(log);
+      expect(keeperOf(socket)).toBe(hello.keeperPid);
+      expect(await listening(socket)).toBe(true);
+      // No brain process of its own; the next spare instead.
       const argvs = await launched(e, 1);
       expect(argvs).toHaveLength(1);
       expect(argvs[0]).toMatch(new RegExp(`^(--\\S+ )*${shimServerScript} -spare ${e.spare} -spare-file \\d+:\\d+:\\d+ -title-room *$`));
       expect(await listening(e.spare)).toBe(true);
-      for (const fd of got!.fds) closeSync(fd);
+      for (const fd of [...got!.fds, ...fds, conn]) closeSync(fd);
     } finally {
       closeSync(logHold);
     }
   });
 
-  it('starts a server itself when the spare does not take the group', async () => {
+  it('starts a brain itself when the spare does not take the socket', async () => {
     const e = env('refused');
     const spareFd = unixListen(e.spare);
     try {
@@ -188,19 +239,19 @@ describe('launcher start with a spare', { timeout: 30_000 }, () => {
       expect(r.out).toBe(`unix://${groupSocket(e, 'c1')}`);
       const argvs = await launched(e, 1);
       // Ours is still listening there, so no new spare either.
-      expect(argvs).toEqual([expect.stringContaining(`-namespace ns1 -id c1 -address ${ADDRESS}`)]);
+      expect(argvs).toEqual([expect.stringContaining(`-brain ${e.host} -namespace ns1 -address ${ADDRESS} -publish-binary /usr/bin/containerd`)]);
     } finally {
       closeSync(spareFd);
     }
   });
 
-  it('replaces a dead spare: its socket file goes, a server starts, and a new spare waits there', async () => {
+  it('replaces a dead spare: its socket file goes, a brain starts, and a new spare waits there', async () => {
     const e = env('dead');
     spawnSync('python3', ['-c', `import socket; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(e.spare)})`]);
     const r = await startLauncher(e, 'c1').done;
     expect(r.code).toBe(0);
     const argvs = await launched(e, 2);
-    expect(argvs.filter((a) => a.includes('-namespace ns1 -id c1'))).toHaveLength(1);
+    expect(argvs.filter((a) => a.includes(`-brain ${e.host}`))).toHaveLength(1);
     expect(argvs.filter((a) => a.includes(`-spare ${e.spare}`))).toHaveLength(1);
     expect(await listening(e.spare)).toBe(true);
   });
@@ -210,7 +261,7 @@ describe('launcher start with a spare', { timeout: 30_000 }, () => {
     const r = await startLauncher(e, 'c1', { TSRUN_SHIM_GROUPING: 'namespace' }).done;
     expect(r.code).toBe(0);
     expect(r.out).toBe(`unix://${groupSocket(e, '')}`);
-    expect(await launched(e, 1)).toEqual([expect.stringContaining('-namespace ns1 -id c1')]);
+    expect(await launched(e, 1)).toEqual([expect.stringContaining(`-brain ${e.host}`)]);
     await new Promise((r) => setTimeout(r, 200));
     expect(await launched(e, 1)).toHaveLength(1);
     expect(existsSync(e.spare)).toBe(false);
@@ -220,77 +271,73 @@ describe('launcher start with a spare', { timeout: 30_000 }, () => {
     const e = env('off');
     const r = await startLauncher(e, 'c1', { TSRUN_SHIM_SPARE: '0' }).done;
     expect(r.code).toBe(0);
-    expect(await launched(e, 1)).toEqual([expect.stringContaining('-namespace ns1 -id c1')]);
+    expect(await launched(e, 1)).toEqual([expect.stringContaining(`-brain ${e.host}`)]);
     await new Promise((r) => setTimeout(r, 200));
     expect(await launched(e, 1)).toHaveLength(1);
     expect(existsSync(e.spare)).toBe(false);
   });
 });
 
-describe('launcher start with a host', { timeout: 30_000 }, () => {
-  it('hands a new group to the namespace\'s host: its socket and log, and no process is started', async () => {
+describe('launcher start with a running brain', { timeout: 30_000 }, () => {
+  it('attaches the new group\'s keeper to the namespace\'s brain, with the bundle\'s log, and starts no process', async () => {
     const e = env('host');
     const { log, logHold } = logFifo(e);
     const hostFd = unixListen(e.host);
     try {
-      const run = startLauncher(e, 'c1');
-      const got = takeAdoption(hostFd, 10_000);
-      expect(got).not.toBeNull();
-      writeSync(got!.conn, '1');
-      closeSync(got!.conn);
-      const r = await run.done;
+      const r = await startLauncher(e, 'c1').done;
       expect(r.code).toBe(0);
       const socket = groupSocket(e, 'c1');
       expect(r.out).toBe(`unix://${socket}`);
-      const m = parseAdoption(got!.data);
-      expect(Object.fromEntries(m!.fields)).toMatchObject({ namespace: 'ns1', id: 'c1', socket, host: '', log: '1' });
-      expect(got!.fds).toHaveLength(2);
-      expect(readlinkSync(`/proc/self/fd/${got!.fds[1]}`)).toBe(log);
+      const { hello, fds, conn } = keeperHello(hostFd);
+      expect(hello.group).toMatchObject({ namespace: 'ns1', id: 'c1', socket });
+      expect(readlinkSync(`/proc/self/fd/${fds[0]}`)).toBe(log);
+      // The keeper: its own session, the group's socket as fd 3, its brain as fd 4, the log
+      // as stderr, and nothing of the launcher's (containerd waits for EOF on start's pipes).
+      const keeper = hello.keeperPid;
+      expect(keeperOf(socket)).toBe(keeper);
+      expect(readFileSync(`/proc/${keeper}/stat`, 'utf8').split(') ')[1]?.split(' ')[3]).toBe(String(keeper));
+      const fdsOf = readdirSync(`/proc/${keeper}/fd`).map(Number).sort((x, y) => x - y);
+      expect(fdsOf.slice(0, 5)).toEqual([0, 1, 2, 3, 4]);
+      expect(['0', '1', '2'].map((n) => readlinkSync(`/proc/${keeper}/fd/${n}`))).toEqual(['/dev/null', '/dev/null', log]);
       await new Promise((r) => setTimeout(r, 200));
       expect(await launched(e, 0)).toEqual([]);
-      for (const fd of got!.fds) closeSync(fd);
+      for (const fd of [...fds, conn]) closeSync(fd);
     } finally {
       closeSync(hostFd);
       closeSync(logHold);
     }
   });
 
-  it('serves the group with a server of its own when the host does not take it, and leaves the host alone', async () => {
-    const e = env('host-refused');
+  it('attaches the keeper to the next brain when its brain goes before taking the group (one on its way out)', async () => {
+    const e = env('host-leaving');
     const hostFd = unixListen(e.host);
-    try {
-      const run = startLauncher(e, 'c1', { TSRUN_SHIM_SPARE: '0' });
-      const got = takeAdoption(hostFd, 10_000);
-      expect(got).not.toBeNull();
-      for (const fd of [got!.conn, ...got!.fds]) closeSync(fd); // no answer
-      const r = await run.done;
-      expect(r.code).toBe(0);
-      const argvs = await launched(e, 1);
-      expect(argvs).toEqual([expect.stringContaining('-namespace ns1 -id c1')]);
-      expect(argvs[0]).not.toContain('-host');
-      expect(await listening(e.host)).toBe(true);
-    } finally {
-      closeSync(hostFd);
-    }
+    const r = await startLauncher(e, 'c1', { TSRUN_SHIM_SPARE: '0' }).done;
+    expect(r.code).toBe(0);
+    // What a brain whose last group just ended does: its path goes, then its socket, and
+    // the keeper waiting in its backlog sees its connection close.
+    unlinkSync(e.host);
+    closeSync(hostFd);
+    // The keeper starts the next brain itself.
+    const argvs = await launched(e, 1);
+    expect(argvs).toEqual([expect.stringContaining(`-brain ${e.host} -namespace ns1`)]);
+    expect(await listening(e.host)).toBe(true);
+    expect(keeperOf(groupSocket(e, 'c1'))).toBeGreaterThan(0);
   });
 
-  it('with TSRUN_SHIM_HOST=0 gives each group a process, and makes no host', async () => {
+  it('with TSRUN_SHIM_HOST=0 gives each group a brain of its own, and makes no namespace brain', async () => {
     const e = env('host-off');
     const hostFd = unixListen(e.host);
     try {
       const r = await startLauncher(e, 'c1', { TSRUN_SHIM_HOST: '0', TSRUN_SHIM_SPARE: '0' }).done;
       expect(r.code).toBe(0);
       const argvs = await launched(e, 1);
-      expect(argvs).toEqual([expect.stringContaining('-namespace ns1 -id c1')]);
-      expect(argvs[0]).not.toContain('-host');
-      // The socket the test holds saw no connection: no probe, no hand-over.
+      const own = path.join(e.sockets, `brain-${createHash('sha256').update(`${groupSocket(e, 'c1')}\n${repoRoot}`).digest('hex').slice(0, 48)}`);
+      expect(argvs).toEqual([expect.stringContaining(`-brain ${own} -namespace ns1`)]);
+      // The socket the test holds saw no connection.
       expect(takeAdoption(hostFd, 0)).toBeNull();
     } finally {
       closeSync(hostFd);
     }
-    const fresh = env('host-off-2');
-    await startLauncher(fresh, 'c1', { TSRUN_SHIM_HOST: '0', TSRUN_SHIM_SPARE: '0' }).done;
-    expect(existsSync(fresh.host)).toBe(false);
   });
 });
 
@@ -332,7 +379,7 @@ describe('the spare server', { timeout: 60_000 }, () => {
     }
   });
 
-  it('once adopted, serves the group as the server start would have launched, and its place goes to a new spare', async () => {
+  it('once adopted, serves the groups whose keepers attach, as the brain start would have launched, and its place goes to a new spare', async () => {
     const e = env('real');
     const root = path.join(e.dir, 'root');
     const child = spare(e, { TSRUN_SHIM_SPARE_IDLE_MS: '30000' });
@@ -344,17 +391,18 @@ describe('the spare server', { timeout: 60_000 }, () => {
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
       const address = r.out.replace(/^unix:\/\//, '');
-      // The adopted spare answers on the group's socket as the group's server.
+      // The adopted spare answers on the group's socket, through the group's keeper, which
+      // Connect reports as the shim.
       const client = new Client(address);
       try {
         const reply = await client.unary(Task.method.connect, create(ConnectRequestSchema, { id: 'nothing-here' }));
-        expect(reply.shimPid).toBe(child.pid);
+        expect(reply.shimPid).toBe(keeperOf(address));
       } finally {
         await client.close();
       }
-      // The namespace's host now: ps shows its host socket, no one group's id.
+      // The namespace's brain now: ps shows its socket, no one group's id.
       const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').join(' ');
-      expect(cmdline).toContain(`-namespace ns1 -host ${e.host} -address ${ADDRESS} -publish-binary /usr/bin/containerd `);
+      expect(cmdline).toContain(`-brain ${e.host} -namespace ns1 -address ${ADDRESS} -publish-binary /usr/bin/containerd `);
       expect(readlinkSync(`/proc/${child.pid}/fd/2`)).toBe(log);
       // (/proc/<pid>/environ keeps the spare's start-up environment; that containerd's
       // reaches the server shows in the integration test, where its events arrive.)
@@ -371,15 +419,19 @@ describe('the spare server', { timeout: 60_000 }, () => {
       const client2 = new Client(address2);
       try {
         const reply = await client2.unary(Task.method.connect, create(ConnectRequestSchema, { id: 'nothing-here' }));
-        expect(reply.shimPid).toBe(child.pid);
+        expect(reply.shimPid).toBe(keeperOf(address2));
+        expect(reply.shimPid).not.toBe(keeperOf(address));
       } finally {
         await client2.close();
       }
       await new Promise((r) => setTimeout(r, 200));
-      expect(await launched(e, 1)).toEqual([expect.stringContaining(`-spare ${e.spare}`)]); // no server, no second spare
+      expect(await launched(e, 1)).toEqual([expect.stringContaining(`-spare ${e.spare}`)]); // no brain, no second spare
+      // SIGTERM ends every group: the keepers remove their sockets and exit, and so does the brain.
+      const keepers = [keeperOf(address), keeperOf(address2)];
       child.kill('SIGTERM');
       await new Promise((resolve) => child.on('exit', resolve));
       for (const gone of [address, address2, e.host]) expect(existsSync(gone), gone).toBe(false);
+      for (const pid of keepers) await until(`keeper ${pid} to exit`, () => !existsSync(`/proc/${pid}`));
     } finally {
       closeSync(logHold);
     }

@@ -1,11 +1,12 @@
 // containerd-shim-ts-v2, the native launcher, without containerd and without root: its
-// command line, what `start` prints and where it puts the server (a stand-in that records
-// how it was started), grouping, and `delete` with and without a live server.
+// command line, what `start` prints and where it puts the group's keeper and the brain (a
+// stand-in that records how it was started), grouping, and `delete` with and without a live
+// server.
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { DeleteRequestSchema, DeleteResponseSchema } from '../../../src/gen/cont
 import { CLEANUP_METHOD, CLEANUP_SERVICE } from '../../../src/shim/cleanup-service.js';
 import { Server } from '../../../src/ttrpc/server.js';
 import { repoRoot, shimServerScript } from '../../helpers/paths.js';
+import { processesMatching } from '../../helpers/shim-containerd.js';
 
 const launcher = path.join(repoRoot, 'bin', 'containerd-shim-ts-v2');
 let work: string;
@@ -42,7 +44,8 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  for (const pid of serverPids) {
+  // The keepers the launchers forked, and the stand-ins.
+  for (const pid of [...serverPids, ...processesMatching(realpathSync(launcher), work, 'keep')]) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -144,13 +147,13 @@ describe('launcher command line', () => {
     expect(r.stderr.toString()).toBe('');
     expect(r.status).toBe(0);
     const [record] = await servers(e, 1);
-    expect(record).toContain('-namespace ns1 -id c1 -address /run/ctd.sock');
+    expect(record).toContain('-namespace ns1 -address /run/ctd.sock');
     expect(record).toMatch(/-debug$/m);
   });
 });
 
 describe('launcher start', { timeout: 30_000 }, () => {
-  it('prints only the address, writes it to the bundle, and leaves the server its own session and no pipe of ours', async () => {
+  it('prints only the address, writes it to the bundle, and leaves the brain its own session and no pipe of ours', async () => {
     const e = env('start');
     const b = bundle(e, 'c1');
     // containerd holds the log fifo open read-write; the server writes its log there.
@@ -177,15 +180,15 @@ describe('launcher start', { timeout: 30_000 }, () => {
       expect(out).toBe(`unix://${socket}`);
       expect(readFileSync(path.join(b, 'address'), 'utf8')).toBe(`unix://${socket}`);
       const [record] = await servers(e, 1);
-      // No host yet for ns1: this server becomes it, with the host socket as fd 4.
+      // No brain yet for ns1: the namespace's brain starts, its socket as fd 3.
       const host = path.join(e.sockets, `host-${createHash('sha256').update(`/run/ctd.sock\nns1\n${repoRoot}`).digest('hex').slice(0, 48)}`);
-      expect(record).toContain(`argv --max-semi-space-size=1 --lite-mode --no-expose-wasm --v8-pool-size=1 --single-threaded-gc --gc-memory-reducer-start-delay-ms=1000 --bytecode-old-age=1 ${shimServerScript} -namespace ns1 -id c1 -address /run/ctd.sock -publish-binary /usr/bin/containerd -socket ${socket} -host ${host}\n`);
+      expect(record).toContain(`argv --max-semi-space-size=1 --lite-mode --no-expose-wasm --v8-pool-size=1 --single-threaded-gc --gc-memory-reducer-start-delay-ms=1000 --bytecode-old-age=1 ${shimServerScript} -brain ${host} -namespace ns1 -address /run/ctd.sock -publish-binary /usr/bin/containerd\n`);
       expect(record).toContain('ttrpc /run/ctd.sock.ttrpc');
       const pid = Number(/^sid (\d+)$/m.exec(record ?? '')?.[1]);
       expect(serverPids).toContain(pid);
       const listening = expect.stringMatching(/^socket:\[\d+\]$/);
-      expect([0, 1, 2, 3, 4, 5].map((n) => fdOf(pid, n))).toEqual(['/dev/null', '/dev/null', path.join(b, 'log'), listening, listening, '']);
-      // The socket answers (the stand-in holds it listening) and is for us alone.
+      expect([0, 1, 2, 3, 4].map((n) => fdOf(pid, n))).toEqual(['/dev/null', '/dev/null', path.join(b, 'log'), listening, '']);
+      // The group's socket answers (its keeper holds it listening) and is for us alone.
       await new Promise<void>((resolve, reject) => net.createConnection(socket).once('connect', resolve).once('error', reject));
     } finally {
       closeSync(log);
@@ -196,7 +199,7 @@ describe('launcher start', { timeout: 30_000 }, () => {
     const e = env('flags-env');
     expect(run(e, startArgs('c1'), bundle(e, 'c1'), { TSRUN_SHIM_NODE_FLAGS: ' --a  --b=1 ' }).status).toBe(0);
     const [record] = await servers(e, 1);
-    expect(record).toContain(`argv --a --b=1 ${shimServerScript} -namespace ns1`);
+    expect(record).toContain(`argv --a --b=1 ${shimServerScript} -brain `);
   });
 
   it('starts node without NODE_EXTRA_CA_CERTS, which the server gets back under another name', async () => {
@@ -206,7 +209,7 @@ describe('launcher start', { timeout: 30_000 }, () => {
     expect(record).toContain('ca unset /etc/x.pem\n');
   });
 
-  it('gives the server /dev/null as stderr when there is no log fifo', async () => {
+  it('gives the brain /dev/null as stderr when there is no log fifo', async () => {
     const e = env('nolog');
     const b = bundle(e, 'c1');
     expect(run(e, startArgs('c1'), b).status).toBe(0);
@@ -214,7 +217,7 @@ describe('launcher start', { timeout: 30_000 }, () => {
     expect(fdOf(Number(/^sid (\d+)$/m.exec(record ?? '')?.[1]), 2)).toBe('/dev/null');
   });
 
-  it('puts the containers of one pod on one server, and others on their own', async () => {
+  it('puts the containers of one pod in one group, and others in their own', async () => {
     const e = env('group');
     const a = run(e, startArgs('a'), bundle(e, 'a', { 'io.kubernetes.cri.sandbox-id': 'pod1' }));
     const b = run(e, startArgs('b'), bundle(e, 'b', { 'io.kubernetes.cri.sandbox-id': 'pod1' }));
@@ -235,7 +238,7 @@ describe('launcher start', { timeout: 30_000 }, () => {
     expect(runcs.stdout.toString()).toBe(`unix://${expectedSocket(e, 'g2')}`);
   });
 
-  it('groups a whole namespace on one server with TSRUN_SHIM_GROUPING=namespace', () => {
+  it('groups a whole namespace on one socket with TSRUN_SHIM_GROUPING=namespace', () => {
     const e = env('namespace');
     const grouping = { TSRUN_SHIM_GROUPING: 'namespace' };
     const a = run(e, startArgs('a'), bundle(e, 'a'), grouping);
@@ -246,7 +249,7 @@ describe('launcher start', { timeout: 30_000 }, () => {
     expect(pod.stdout.toString()).toBe(`unix://${expectedSocket(e, 'pod1')}`);
   });
 
-  it('replaces the socket of a dead server', async () => {
+  it('replaces the socket of a dead keeper', async () => {
     const e = env('stale');
     mkdirSync(e.sockets, { recursive: true });
     const socket = expectedSocket(e, 'c1');

@@ -23,6 +23,11 @@ function roundTrip(where: string, text: string): Promise<string> {
   });
 }
 
+/** A connection's fd as a half-open socket, as ttrpc needs. */
+function socketOf(fd: number): net.Socket {
+  return new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+}
+
 /** Echoes each connection, half-open: the client's end of input ends the answer. */
 function echo(socket: net.Socket): void {
   socket.on('data', (d) => socket.write(d));
@@ -33,7 +38,15 @@ describe('SocketListener', () => {
   it('serves every connection, several waiting at once among them', async () => {
     const where = socketPath();
     const served: net.Socket[] = [];
-    const listener = new SocketListener(unixListen(where), (s) => (served.push(s), echo(s)), (m) => expect.fail(m));
+    const listener = new SocketListener(
+      unixListen(where),
+      (fd) => {
+        const s = socketOf(fd);
+        served.push(s);
+        echo(s);
+      },
+      (m) => expect.fail(m),
+    );
     try {
       const answers = await Promise.all(['a', 'b', 'c', 'd'].map((t) => roundTrip(where, t)));
       expect(answers).toEqual(['a', 'b', 'c', 'd']);
@@ -48,7 +61,7 @@ describe('SocketListener', () => {
 
   it('stops accepting when closed, and closes the socket', async () => {
     const where = socketPath();
-    const listener = new SocketListener(unixListen(where), echo, (m) => expect.fail(m));
+    const listener = new SocketListener(unixListen(where), (fd) => echo(socketOf(fd)), (m) => expect.fail(m));
     expect(await roundTrip(where, 'x')).toBe('x');
     listener.close();
     listener.close(); // twice is harmless
@@ -56,6 +69,6 @@ describe('SocketListener', () => {
   });
 
   it('refuses an fd that is not open, before serving anything', () => {
-    expect(() => new SocketListener(987654, echo, () => {})).toThrow(/EBADF|epoll_ctl/);
+    expect(() => new SocketListener(987654, (fd) => echo(socketOf(fd)), () => {})).toThrow(/EBADF|epoll_ctl/);
   });
 });

@@ -1,25 +1,31 @@
-// The shim server's command line, as the launcher writes it, and the runtime options of a Create.
+// The brain's command line, as the launcher or a keeper writes it, and the runtime options of a Create.
 import { create, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { describe, expect, it } from 'vitest';
 import { OptionsSchema } from '../../../src/gen/containerd/runc/v1/options_pb.js';
 import { OptionsSchema as RuntimeOptionsSchema } from '../../../src/gen/runtimeoptions/v1/api_pb.js';
 import { InvalidArgument, Unimplemented } from '../../../src/errors.js';
-import { parseServerArgs } from '../../../src/shim/args.js';
+import { parseBrainArgs } from '../../../src/shim/args.js';
 import { parseOptions } from '../../../src/shim/options.js';
 
-describe('server arguments', () => {
+describe('brain arguments', () => {
   it('reads the flags the launcher passes, in either form', () => {
-    expect(
-      parseServerArgs(['-namespace', 'k8s.io', '-id', 'c1', '-address=/run/c.sock', '-publish-binary', '/usr/bin/containerd', '-socket', '/run/s/x', '-debug']),
-    ).toEqual({ namespace: 'k8s.io', id: 'c1', address: '/run/c.sock', publishBinary: '/usr/bin/containerd', socket: '/run/s/x', host: '', debug: true });
-    expect(parseServerArgs(['-namespace', 'default', '-id', 'c2', '-socket', '/run/s/y', '-host', '/run/s/host-1']).host).toBe('/run/s/host-1');
+    expect(parseBrainArgs(['-brain', '/run/s/host-1', '-namespace', 'k8s.io', '-address=/run/c.sock', '-publish-binary', '/usr/bin/containerd', '-debug'])).toEqual({
+      brain: '/run/s/host-1',
+      namespace: 'k8s.io',
+      address: '/run/c.sock',
+      publishBinary: '/usr/bin/containerd',
+      debug: true,
+    });
+    expect(parseBrainArgs(['--brain=/b', '-namespace', 'default']).debug).toBe(false);
   });
 
-  it('refuses unknown flags and a missing namespace', () => {
-    expect(() => parseServerArgs(['-namespace', 'x', '-bogus', '1'])).toThrow(InvalidArgument);
-    expect(() => parseServerArgs(['-id', 'c1'])).toThrow(/-namespace: is required/);
-    expect(() => parseServerArgs(['-namespace'])).toThrow(/needs a value/);
+  it('refuses unknown flags, a group\'s flags, and a missing brain socket or namespace', () => {
+    expect(() => parseBrainArgs(['-brain', '/b', '-namespace', 'x', '-bogus', '1'])).toThrow(InvalidArgument);
+    expect(() => parseBrainArgs(['-brain', '/b', '-namespace', 'x', '-id', 'c1'])).toThrow(/-id: unknown flag/);
+    expect(() => parseBrainArgs(['-namespace', 'x'])).toThrow(/-brain: is required/);
+    expect(() => parseBrainArgs(['-brain', '/b'])).toThrow(/-namespace: is required/);
+    expect(() => parseBrainArgs(['-namespace'])).toThrow(/needs a value/);
   });
 });
 
