@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 
-# build-essential/cmake/pkg-config/libseccomp-dev: the native core; protobuf-compiler: npm run gen
+# build-essential/cmake/pkg-config/libseccomp-dev: the native core; libsystemd-dev: sd-bus's header
+# for the systemd cgroup driver (the library itself is dlopen()ed); protobuf-compiler: npm run gen
 # and the test that src/gen is fresh; busybox-static: the
 # container fixture; runc/crun: differential tests and benchmarks; containerd: shim tests;
 # jq, iproute2, util-linux, procps, strace: test helpers; containernetworking-plugins: the CRI
@@ -23,7 +24,7 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 # tests; rootful podman's test and the CLI path's bench rows);
 # catatonit: the pause process rootless podman keeps its user namespace in; rootlesskit: the user
 # and mount namespaces rootless containerd runs in (the shim's rootless tests).
-PACKAGES=(build-essential cmake pkg-config libseccomp-dev protobuf-compiler busybox-static jq runc crun containerd
+PACKAGES=(build-essential cmake pkg-config libseccomp-dev libsystemd-dev protobuf-compiler busybox-static jq runc crun containerd
   iproute2 util-linux procps tini strace containernetworking-plugins systemd dbus uidmap podman conmon catatonit rootlesskit)
 
 missing=()

@@ -19,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_shim(env, exports);
   register_spare(env, exports);
   register_channel(env, exports);
+  register_dbus(env, exports);
 
   return exports;
 }

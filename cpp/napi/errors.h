@@ -45,5 +45,6 @@ void register_spare(Napi::Env env, Napi::Object exports);
 void register_seccomp_agent(Napi::Env env, Napi::Object exports);
 void register_shim(Napi::Env env, Napi::Object exports);
 void register_channel(Napi::Env env, Napi::Object exports);
+void register_dbus(Napi::Env env, Napi::Object exports);
 
 }  // namespace tsrun::napi

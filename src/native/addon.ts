@@ -45,6 +45,10 @@ export interface Addon {
   attachDeviceFilter(cgroupDir: string, defaultAllow: boolean, rules: DeviceException[]): number;
   deviceFilters(cgroupDir: string): number[];
   eventfd(): number;
+  busOpen(address: string | null): number;
+  busClose(bus: number): void;
+  busCall(bus: number, destination: string, path: string, iface: string, member: string, signature: string, args: unknown[], timeoutMs: number): unknown[];
+  busWaitJob(bus: number, job: string, timeoutMs: number): string;
 }
 
 /** The repository (or installed package) root: the nearest directory up with our package.json. */
@@ -84,7 +88,7 @@ export function errnoText(errno: number): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
-interface AddonError extends Error {
+export interface AddonError extends Error {
   errno?: number;
   syscall?: string;
   detail?: string;

@@ -6,6 +6,7 @@ export * from './wire.js';
 export { pidfdGetfd, sendWithFds } from './seccomp.js';
 export { errnoText, initPath, buildDir, packageRoot } from './addon.js';
 export * from './cgroup.js';
+export * from './dbus.js';
 
 export type ProcessExit = RawExit;
 
