@@ -11,6 +11,13 @@ export interface CgroupPaths {
   unified?: string;
   /** where the unified tree is mounted: controllers are enabled from here down (v2) */
   unifiedMount?: string;
+  /** --systemd-cgroup: the transient unit systemd makes for the container */
+  systemd?: {
+    unit: string;
+    slice: string;
+    /** the name part of cgroupsPath (the unit's Description names it) */
+    name: string;
+  };
   /**
    * Hierarchies (v1 keys; "" for the unified tree) a rootless create was denied and went
    * on without, as runc does: a resource asked of one of them is refused, not ignored.
@@ -40,7 +47,8 @@ export interface CgroupManager {
   /**
    * Creates the directories and applies devices and resources: everything that must be in
    * place before the first task joins. A resource this host cannot apply fails before any
-   * directory is made.
+   * directory is made. The systemd driver's unit can only be made around a process: its
+   * create checks the spec, and the first addProcess after it makes the unit.
    */
   create(spec: CgroupSpec): void;
   /** Applies resources to existing cgroups (update); devices are left as they are. */

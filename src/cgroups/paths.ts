@@ -46,7 +46,7 @@ export function ownCgroupPaths(layout: CgroupLayout = hostLayout(), ownPaths: ()
 }
 
 /** Each hierarchy's directory for a cgroup path (`fullPath` of the hierarchy's key). */
-function placed(layout: CgroupLayout, fullPath: (key: string) => string): CgroupPaths {
+export function placed(layout: CgroupLayout, fullPath: (key: string) => string): CgroupPaths {
   const place = (mountpoint: string, root: string, key: string): string => {
     const full = fullPath(key);
     // Inside a cgroup namespace the mount shows the hierarchy from `root` down.

@@ -14,8 +14,8 @@ import { hostLayout } from '../cgroups/detect.js';
 import { cgroupManager } from '../cgroups/factory.js';
 import { joinRootless, makeRootless, mountSources } from '../cgroups/rootless.js';
 import { cgroupPaths, ownCgroupPaths } from '../cgroups/paths.js';
-import { refuseSystemdDriver } from '../cgroups/systemd.js';
-import { HookFailed, Internal, InvalidArgument, SystemError, type TsrunError } from '../errors.js';
+import { systemdCgroupPaths } from '../cgroups/systemd/paths.js';
+import { FailedPrecondition, HookFailed, Internal, InvalidArgument, SystemError, type TsrunError } from '../errors.js';
 import { utcTimestamp } from '../log.js';
 import { InitProcess, mkfifo, openPath, pidfdOpen, pidfdSendSignal, reap, unixConnect, waitExit } from '../native/index.js';
 import { loadBundle, type Bundle } from './bundle.js';
@@ -67,7 +67,6 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
   const bundle = opts.loaded ?? loadBundle(opts.bundle);
   const { config } = bundle;
   refuseUnbuilt(config);
-  if (opts.systemdCgroup) refuseSystemdDriver(config.linux?.cgroupsPath, opts.id);
   const terminal = config.process?.terminal ?? false;
   if (terminal && !opts.consoleSocket && opts.consoleSocketFd === undefined) {
     throw InvalidArgument.at('--console-socket', 'process.terminal is true: a console socket is needed to hand over the terminal');
@@ -77,9 +76,13 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
   }
   const preserveFds = opts.preserveFds ?? 0;
   const layout = hostLayout();
-  let paths = cgroupPaths(config.linux?.cgroupsPath, opts.id, layout);
+  let paths = opts.systemdCgroup ? systemdCgroupPaths(config.linux?.cgroupsPath, opts.id, layout) : cgroupPaths(config.linux?.cgroupsPath, opts.id, layout);
   const caller = currentCaller();
   checkRootlessConfig(config, caller);
+  if (opts.systemdCgroup && (opts.rootless ?? rootlessCgroups(undefined, caller))) {
+    // runc drives the caller's own systemd (systemctl --user) there; tsrun does not.
+    throw new FailedPrecondition('--systemd-cgroup: a rootless container needs the systemd user instance, which tsrun does not drive; use the cgroupfs driver', { field: '--systemd-cgroup' });
+  }
   const planInput = {
     id: opts.id,
     bundle: bundle.dir,

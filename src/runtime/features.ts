@@ -21,8 +21,9 @@ export function features(version: string): Record<string, unknown> {
         return f === 'SECCOMP_FILTER_FLAG_TSYNC' || seccompFlagsSupported(bit === FLAG_WAIT_KILLABLE_RECV ? bit | FLAG_NEW_LISTENER : bit);
       }),
     },
-    // rdma.max is written on v1 and v2 (issue 03); the systemd driver needs D-Bus, not built.
-    cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+    // rdma.max is written on v1 and v2 (issue 03); the systemd driver talks to the system
+    // instance only (no --rootless user manager).
+    cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true },
     idmap: true,
     version,
   });

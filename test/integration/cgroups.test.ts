@@ -144,6 +144,7 @@ describe('resources on cgroup v1', () => {
     const bad = await tsrun(b.root, ['--systemd-cgroup', 'create', '--bundle', b.dir, b.id]);
     expect(errorOf(bad)).toMatch(/^linux\.cgroupsPath: expected "slice:prefix:name"/);
     expect(leftoverCgroups(b.id)).toEqual([]);
+    expect(existsSync(path.join(b.root, b.id))).toBe(false);
   });
 });
 

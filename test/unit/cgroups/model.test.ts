@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { blkioToIoWeight, mergeResources, sharesToWeight } from '../../../src/cgroups/resources.js';
 import { emptyStats, encodeEvent, parseCpuList } from '../../../src/cgroups/stats.js';
-import { expandSlice, systemdUnit } from '../../../src/cgroups/systemd.js';
+import { expandSlice, systemdUnit } from '../../../src/cgroups/systemd/unit-name.js';
 import { devicePolicy } from '../../../src/cgroups/v2/devices.js';
 import { defaultDeviceRules } from '../../../src/cgroups/default-devices.js';
 import { cgroupPaths } from '../../../src/cgroups/paths.js';
@@ -77,7 +77,7 @@ describe('systemd naming', () => {
   });
 
   it('slice:prefix:name becomes <prefix>-<name>.scope under the slice', () => {
-    expect(systemdUnit('system.slice:docker:abc', 'x')).toEqual({ slice: 'system.slice', unit: 'docker-abc.scope', path: '/system.slice/docker-abc.scope' });
+    expect(systemdUnit('system.slice:docker:abc', 'x')).toEqual({ slice: 'system.slice', unit: 'docker-abc.scope', name: 'abc', path: '/system.slice/docker-abc.scope' });
     expect(systemdUnit('kubepods-burstable.slice:cri-containerd:abc', 'x').path).toBe('/kubepods.slice/kubepods-burstable.slice/cri-containerd-abc.scope');
     expect(systemdUnit(':runc:abc', 'x').path).toBe('/system.slice/runc-abc.scope');
     expect(systemdUnit('user.slice::abc', 'x').unit).toBe('abc.scope');
