@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { packageRoot } from '../src/native/addon.js';
+import { packageRoot } from '../src/package.js';
 import { podmanAvailable, startPodman } from '../test/helpers/podman.js';
 import { IMAGE, NAMESPACE, RUNC, type ShimContainerd } from '../test/helpers/shim-containerd.js';
 import { interleaved, table, type Ratio, type Section, type Stats } from './lib.js';

@@ -10,7 +10,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defaultSpec } from '../src/oci/defaults.js';
-import { packageRoot } from '../src/native/addon.js';
+import { packageRoot } from '../src/package.js';
 import { fmt, interleaved, table, type Section } from './lib.js';
 import type { Shell } from './shell.js';
 

@@ -4,7 +4,7 @@
 // target is within 10% on the reference (runc) rows, which nothing of ours can move.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { packageRoot } from '../src/native/addon.js';
+import { packageRoot } from '../src/package.js';
 import { fmt, type Section, type Stats } from './lib.js';
 
 const REFERENCE = /runc|node -e 0/;

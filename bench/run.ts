@@ -21,7 +21,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../src/native/addon.js';
+import { packageRoot } from '../src/package.js';
 import { startShimContainerd, type ShimContainerd } from '../test/helpers/shim-containerd.js';
 import { cliSection } from './cli.js';
 import { load, machine, ratioTable, type Section } from './lib.js';

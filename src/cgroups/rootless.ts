@@ -4,6 +4,7 @@
 // of it are then refused with runc's words, and device rules are best effort (only root may
 // write devices.allow or attach a device program).
 import { existsSync, rmdirSync } from 'node:fs';
+import { constants as os } from 'node:os';
 import path from 'node:path';
 import { FailedPrecondition, SystemError } from '../errors.js';
 import { logger } from '../log.js';
@@ -12,9 +13,7 @@ import type { CgroupPaths } from './manager.js';
 import { controllersFor, type Resources } from './resources.js';
 import { prepareCpuset } from './v1/cpuset.js';
 
-const EPERM = 1;
-const EACCES = 13;
-const EROFS = 30;
+const { EPERM, EACCES, EROFS } = os.errno;
 
 /** runc's isIgnorableError: permission in the loose sense (EROFS too, for a read-only mount). */
 export function isPermissionError(err: unknown): boolean {

@@ -2,6 +2,7 @@
 // flags and one call into src/runtime; exit.ts turns whatever fails into runc's exit code.
 import { Command, CommanderError, Option } from 'commander';
 import { Logger, setLogger } from '../log.js';
+import { VERSION } from '../package.js';
 import { defaultStateRoot, parseRootlessFlag } from '../runtime/rootless.js';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
@@ -22,7 +23,6 @@ import type { GlobalOptions } from './context.js';
 import { report } from './exit.js';
 import { err, out } from './output.js';
 
-export const VERSION = '0.1.0';
 
 function loggerFor(g: GlobalOptions): Logger {
   return new Logger({ file: g.log, format: g.logFormat === 'json' ? 'json' : 'text', debug: g.debug ?? false });

@@ -2,11 +2,10 @@
 // TypeScript layers (and their unit tests) import the native layer without a native build.
 // Every call goes through `call`, which turns the addon's errno errors into SystemError;
 // the addon throws TypeError only for bugs.
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { FailedPrecondition, Internal, SystemError } from '../errors.js';
+import { FailedPrecondition, SystemError } from '../errors.js';
+import { packageRoot } from '../package.js';
 
 export interface RawExit {
   /** false when the process was not our child: its exit was seen, not reaped. */
@@ -51,19 +50,6 @@ export interface Addon {
   busWaitJob(bus: number, job: string, timeoutMs: number): string;
 }
 
-/** The repository (or installed package) root: the nearest directory up with our package.json. */
-function findPackageRoot(from: string): string {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    try {
-      if ((JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'tsrun') return dir;
-    } catch {
-      // no package.json here
-    }
-    if (path.dirname(dir) === dir) throw new Internal(`tsrun's package.json not found above ${from}`);
-  }
-}
-
-export const packageRoot = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
 export const buildDir = path.join(packageRoot, 'build', 'Release');
 export const initPath = path.join(buildDir, 'tsrun-init');
 

@@ -1,9 +1,10 @@
 // What the cgroup layer needs from the native core: the v2 device filter (eBPF) and
 // eventfds for v1 notifications.
 import { readSync } from 'node:fs';
+import { constants as os } from 'node:os';
 import { call, type DeviceException } from './addon.js';
 
-const EIO = 5;
+const { EIO } = os.errno;
 
 export type { DeviceException } from './addon.js';
 

@@ -4,7 +4,7 @@ import { call, type RawExit } from './addon.js';
 export { InitProcess, sealedInit, type InitRecord, type StartInitOptions } from './init-process.js';
 export * from './wire.js';
 export { pidfdGetfd, sendWithFds } from './seccomp.js';
-export { errnoText, initPath, buildDir, packageRoot } from './addon.js';
+export { errnoText, initPath, buildDir } from './addon.js';
 export * from './cgroup.js';
 export * from './dbus.js';
 

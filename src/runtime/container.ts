@@ -2,6 +2,7 @@
 // Status is derived, never stored: the init pid (checked against its start time, so a
 // reused pid is not mistaken for it), the exec fifo, and the freezer.
 import { closeSync, existsSync } from 'node:fs';
+import { constants as os } from 'node:os';
 import { cgroupManager } from '../cgroups/factory.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { FailedPrecondition, Internal, SystemError } from '../errors.js';
@@ -70,7 +71,7 @@ export class Container {
     try {
       fd = pidfdOpen(this.state.pid);
     } catch (err) {
-      if (err instanceof SystemError && err.errno === 3 /* ESRCH */) return null;
+      if (err instanceof SystemError && err.errno === os.errno.ESRCH) return null;
       throw err;
     }
     if (!isAlive(this.state.pid, this.state.pidStartTime)) {
@@ -86,7 +87,7 @@ export class Container {
     try {
       pidfdSendSignal(fd, signal);
     } catch (err) {
-      if (err instanceof SystemError && err.errno === 3) {
+      if (err instanceof SystemError && err.errno === os.errno.ESRCH) {
         throw new FailedPrecondition('container not running', { containerId: this.id });
       }
       throw err;

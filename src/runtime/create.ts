@@ -144,7 +144,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
       if (bootstrapDone) return;
       bootstrapDone = true;
       try {
-        pidfdSendSignal(init.bootstrapPidfd, 9);
+        pidfdSendSignal(init.bootstrapPidfd, os.signals.SIGKILL);
       } catch {
         // already gone
       }
@@ -183,7 +183,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
       void cgroup.thaw().catch(() => undefined).then(() => {
         for (const fd of [init.bootstrapPidfd, pidfd]) {
           try {
-            if (fd >= 0) pidfdSendSignal(fd, 9);
+            if (fd >= 0) pidfdSendSignal(fd, os.signals.SIGKILL);
           } catch {
             // already gone
           }
@@ -210,7 +210,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
         pidfd = fd;
         cleanup.push('kill the container init', async () => {
           try {
-            pidfdSendSignal(fd, 9);
+            pidfdSendSignal(fd, os.signals.SIGKILL);
           } catch {
             // already gone
           }

@@ -2,6 +2,7 @@
 // cgroups, state. A created container is deleted without --force, as runc does (containerd
 // relies on it); a running or paused one needs --force.
 import { closeSync } from 'node:fs';
+import { constants as os } from 'node:os';
 import { cgroupManager } from '../cgroups/factory.js';
 import { FailedPrecondition, messageOf, NotFound, Timeout } from '../errors.js';
 import { logger } from '../log.js';
@@ -19,7 +20,7 @@ async function killInit(container: Container): Promise<void> {
   const pidfd = container.openInit();
   if (pidfd === null) return;
   try {
-    pidfdSendSignal(pidfd, 9);
+    pidfdSendSignal(pidfd, os.signals.SIGKILL);
     // A frozen task does not die until thawed.
     await container.cgroup().thaw();
     if (!(await waitGone(pidfd, KILL_TIMEOUT_MS))) {

@@ -12,6 +12,7 @@
 // The process is our child (CLONE_PARENT), so `exec` without --detach, or the shim, waits
 // for it through its pidfd.
 import { closeSync } from 'node:fs';
+import { constants as os } from 'node:os';
 import { FailedPrecondition, Internal } from '../errors.js';
 import { exitCodeOf, InitProcess, pidfdOpen, pidfdSendSignal, unixConnect, waitExit } from '../native/index.js';
 import type { ProcessSpec } from '../oci/spec.js';
@@ -78,7 +79,7 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
       if (bootstrapDone) return;
       bootstrapDone = true;
       try {
-        pidfdSendSignal(init.bootstrapPidfd, 9);
+        pidfdSendSignal(init.bootstrapPidfd, os.signals.SIGKILL);
       } catch {
         // already gone
       }
@@ -96,7 +97,7 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
     const pidfd = pidfdOpen(first.pid);
     cleanup.push('kill the process', async () => {
       try {
-        pidfdSendSignal(pidfd, 9);
+        pidfdSendSignal(pidfd, os.signals.SIGKILL);
       } catch {
         // already gone
       }

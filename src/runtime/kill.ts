@@ -1,4 +1,5 @@
 // kill: a signal to the container's init, or with --all to every process in its cgroups.
+import { constants as os } from 'node:os';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { hasCgroups } from '../cgroups/rootless.js';
 import { FailedPrecondition, messageOf } from '../errors.js';
@@ -12,7 +13,7 @@ import type { Container } from './container.js';
  */
 export async function signalAll(cgroup: CgroupManager, signal: number): Promise<void> {
   // cgroup.kill reaches every task at once, forks in flight included.
-  if (signal === 9 && cgroup.killAll()) return;
+  if (signal === os.signals.SIGKILL && cgroup.killAll()) return;
   try {
     await cgroup.freeze();
   } catch (err) {
@@ -59,5 +60,5 @@ export async function kill(container: Container, signal: number, all: boolean): 
   if (status === 'stopped') throw new FailedPrecondition('container not running', { containerId: container.id });
   container.signalInit(signal);
   // A frozen task takes SIGKILL only once thawed.
-  if (signal === 9 && status === 'paused') await container.cgroup().thaw();
+  if (signal === os.signals.SIGKILL && status === 'paused') await container.cgroup().thaw();
 }

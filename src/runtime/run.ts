@@ -1,6 +1,7 @@
 // run: create, start, and (unless detached) stay with the container until it exits,
 // passing on the signals we receive; then delete it, as runc does without --keep.
 import { closeSync } from 'node:fs';
+import { constants as os } from 'node:os';
 import { exitCodeOf, pidfdSendSignal, waitExit, type ProcessExit } from '../native/index.js';
 import { FailedPrecondition, InvalidArgument, messageOf } from '../errors.js';
 import { logger } from '../log.js';
@@ -19,17 +20,6 @@ export interface RunOptions extends CreateOptions {
 /** Signals a foreground `run` hands to the container rather than acting on itself. */
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGWINCH'];
 
-const signalNumbers: Record<string, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGUSR1: 10,
-  SIGUSR2: 12,
-  SIGALRM: 14,
-  SIGTERM: 15,
-  SIGCONT: 18,
-  SIGWINCH: 28,
-};
 
 /** Returns the exit code `tsrun run` should exit with. */
 export async function run(store: StateStore, opts: RunOptions): Promise<number> {
@@ -67,7 +57,7 @@ export async function run(store: StateStore, opts: RunOptions): Promise<number> 
   for (const sig of FORWARDED) {
     const h = (): void => {
       try {
-        pidfdSendSignal(pidfd, signalNumbers[sig] ?? 15);
+        pidfdSendSignal(pidfd, os.signals[sig]);
       } catch (err) {
         logger.debug(`forward ${sig}: ${messageOf(err)}`);
       }

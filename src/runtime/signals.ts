@@ -22,8 +22,3 @@ export function parseSignal(text: string, field = 'signal'): number {
   if (n !== undefined) return n;
   throw new InvalidArgument(`unknown signal "${text}"`, { field });
 }
-
-export function signalName(n: number): string {
-  for (const [name, num] of Object.entries(constants.signals)) if (num === n) return name;
-  return String(n);
-}

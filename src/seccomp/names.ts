@@ -1,5 +1,6 @@
 // The names the OCI runtime-spec takes from libseccomp's seccomp.h and the kernel's
 // linux/seccomp.h, with the numbers they stand for.
+import { constants as os } from 'node:os';
 
 /** SCMP_ACT_* base values; ERRNO and TRACE carry a 16-bit value in the low bits. */
 export const ACTIONS: Readonly<Record<string, number>> = {
@@ -18,8 +19,7 @@ export const ACTIONS: Readonly<Record<string, number>> = {
 /** Actions that take errnoRet; without one they return EPERM, as runc does. */
 export const ACTIONS_WITH_ERRNO: ReadonlySet<string> = new Set(['SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE']);
 
-export const EPERM = 1;
-export const ENOSYS = 38;
+export const { EPERM, ENOSYS } = os.errno;
 
 export const ACT_ALLOW = ACTIONS.SCMP_ACT_ALLOW as number;
 export const ACT_NOTIFY = ACTIONS.SCMP_ACT_NOTIFY as number;

@@ -3,6 +3,7 @@
 import { create as createMessage, toBinary } from '@bufbuild/protobuf';
 import { AnySchema, type Any } from '@bufbuild/protobuf/wkt';
 import { closeSync } from 'node:fs';
+import { constants as os } from 'node:os';
 import path from 'node:path';
 import type { CreateTaskRequest, ExecProcessRequest } from '../gen/containerd/task/v2/shim_pb.js';
 import { ProcessDetailsSchema } from '../gen/containerd/runc/v1/options_pb.js';
@@ -31,8 +32,8 @@ import { Process, type Stdio } from './process.js';
 import { mountRootfs, unmountAll } from './rootfs.js';
 import { execSpec, resourcesSpec } from './specs.js';
 
-const SIGKILL = 9;
-const ESRCH = 3;
+const { SIGKILL } = os.signals;
+const { ESRCH } = os.errno;
 /** How long output may take to be copied out after its process exited (a daemon may hold the pipe). */
 const DRAIN_MS = 2000;
 

@@ -1,6 +1,7 @@
 // The rootfs mounts containerd sends with Create (a snapshot: usually one overlay or bind),
 // mounted in order onto <bundle>/rootfs, and taken off again at Delete.
 import { existsSync, mkdirSync } from 'node:fs';
+import { constants as os } from 'node:os';
 import path from 'node:path';
 import type { Mount } from '../gen/containerd/types/mount_pb.js';
 import { InvalidArgument, Unimplemented, withContext } from '../errors.js';
@@ -77,7 +78,7 @@ export function unmountAll(target: string): void {
       if (!umount(target, 0)) return;
     } catch (err) {
       const errno = (err as { errno?: number }).errno;
-      if (errno !== 16 /* EBUSY */) throw err;
+      if (errno !== os.errno.EBUSY) throw err;
       if (!umount(target, MNT_DETACH)) return;
     }
   }
