@@ -1,4 +1,4 @@
-// Signal names and numbers as `kill` accepts them: "KILL", "SIGKILL", "9", "SIGRTMIN+2".
+// Signal names and numbers as `kill` accepts them: "KILL", "SIGKILL", "9", "0", "SIGRTMIN+2".
 import { constants } from 'node:os';
 import { InvalidArgument } from '../errors.js';
 
@@ -6,12 +6,14 @@ const SIGRTMIN = 34;
 const SIGRTMAX = 64;
 
 export function parseSignal(text: string, field = 'signal'): number {
-  const s = text.trim().toUpperCase();
-  if (/^\d+$/.test(s)) {
-    const n = Number(s);
-    if (n >= 1 && n <= SIGRTMAX) return n;
-    throw new InvalidArgument(`invalid signal number ${text}`, { field });
+  // A number as Go's strconv.Atoi reads it in runc: 0 is kill(2)'s existence check, which
+  // callers use; one the kernel has no signal for fails as runc's kill(2) does.
+  if (/^[+-]?\d+$/.test(text)) {
+    const n = Number(text);
+    if (n >= 0 && n <= SIGRTMAX) return n;
+    throw new InvalidArgument(`unable to signal init: invalid argument: there is no signal ${text}`, { field });
   }
+  const s = text.toUpperCase();
   const name = s.startsWith('SIG') ? s : `SIG${s}`;
   const rt = /^SIGRT(MIN|MAX)([+-]\d+)?$/.exec(name);
   if (rt) {
