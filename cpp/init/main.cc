@@ -159,6 +159,8 @@ void new_session(const plan::Plan& p) {
   std::string state;
   if (p.hooks_sync) {
     state = request_hooks();
+    // runc runs createContainer hooks from the rootfs: `touch ./etc/x` writes into it
+    if (!p.create_container_hooks.empty() && ::chdir(p.rootfs.c_str()) < 0) fail(Step::HOOKS, errno, -1, "chdir %s", p.rootfs.c_str());
     run_hooks(p.create_container_hooks, state);
   }
   enter_root(p, new_mount_ns);

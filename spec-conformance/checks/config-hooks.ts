@@ -28,6 +28,7 @@ out="$dir/$kind.facts.tmp"
 : > "$out"
 for t in cgroup ipc mnt net pid uts; do echo "ns $t $(readlink /proc/self/ns/$t)" >> "$out"; done
 echo "hostname $(cat /proc/sys/kernel/hostname)" >> "$out"
+echo "cwd $(pwd)" >> "$out"
 if [ -e /usr/local/bin/oci-probe ]; then echo "rootfs-visible yes" >> "$out"; else echo "rootfs-visible no" >> "$out"; fi
 pid=$(sed -n 's/.*"pid": *\\([0-9][0-9]*\\).*/\\1/p' "$dir/$kind.state")
 if [ -n "$pid" ] && [ -e "/proc/$pid/ns" ]; then
@@ -93,6 +94,10 @@ export const hooks = scenario({
     'poststart-moment': 'poststart hooks run after the program is executed and before start returns',
     'poststop-namespace': 'poststop hooks run in the runtime namespace',
     'poststop-moment': 'poststop hooks run after the container is deleted (its cgroup is gone) and before delete returns',
+    // Not in the spec; what runc does and hooks written for it rely on (a relative path).
+    'runtime-cwd': 'prestart, createRuntime and poststart hooks run in the bundle directory, as runc\'s create and run work from it',
+    'createContainer-cwd': 'createContainer hooks run in the container\'s rootfs (as runc: `touch ./etc/x` writes into it)',
+    'startContainer-cwd': 'startContainer hooks run in process.cwd inside the container, as runc',
   },
   async run(s) {
     const dir = hookDir(s);
@@ -157,6 +162,9 @@ export const hooks = scenario({
     const ps = facts('poststart');
     s.ok('poststart-moment', (ps.get('pidcmdline') ?? '').includes('oci-probe echo program'), `the container process was running ${JSON.stringify(ps.get('pidcmdline'))}`);
     s.equal('poststop-moment', facts('poststop').get('cgroup'), 'absent', "the container's cgroup");
+    for (const k of ['prestart', 'createRuntime', 'poststart'] as const) s.equal('runtime-cwd', facts(k).get('cwd'), b.dir, `${k} hook's cwd`);
+    s.equal('createContainer-cwd', facts('createContainer').get('cwd'), b.rootfs, "createContainer hook's cwd");
+    s.equal('startContainer-cwd', facts('startContainer').get('cwd'), b.config.process.cwd, "startContainer hook's cwd");
   },
 });
 

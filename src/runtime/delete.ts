@@ -47,8 +47,8 @@ async function removeHalfCreated(store: StateStore, id: string): Promise<void> {
   store.remove(id);
 }
 
-/** Removes a stopped container's cgroups and state. */
-export async function destroy(container: Container): Promise<void> {
+/** Removes a stopped container's cgroups and state; poststop hooks run in hookCwd (the bundle by default). */
+export async function destroy(container: Container, hookCwd?: string): Promise<void> {
   const cgroup = container.cgroup();
   // Without a pid namespace of its own the init's death takes nobody else with it.
   if (!container.state.ownPidNamespace && cgroup.exists()) await signalAll(cgroup, 9);
@@ -62,10 +62,11 @@ export async function destroy(container: Container): Promise<void> {
   }
   removeRdt(container.state.rdt);
   container.store.remove(container.id);
-  if (container.hasHooks('poststop')) await runHooksWarning(container.config(), 'poststop', container.hookState('stopped'));
+  if (container.hasHooks('poststop')) await runHooksWarning(container.config(), 'poststop', container.hookState('stopped'), hookCwd);
 }
 
-export async function deleteContainer(store: StateStore, id: string, force: boolean): Promise<void> {
+/** hookCwd: where poststop hooks run; `tsrun delete` gives its own cwd, as runc's delete. */
+export async function deleteContainer(store: StateStore, id: string, force: boolean, hookCwd?: string): Promise<void> {
   let container: Container;
   try {
     container = Container.load(store, id);
@@ -81,5 +82,5 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
     throw new FailedPrecondition(`cannot delete container ${id} that is not stopped: ${status}`, { containerId: id });
   }
   if (status !== 'stopped') await killInit(container);
-  await destroy(container);
+  await destroy(container, hookCwd);
 }

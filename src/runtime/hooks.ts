@@ -1,6 +1,8 @@
 // OCI hooks that run in the runtime's namespaces: prestart and createRuntime (at create,
 // when tsrun-init reaches the HOOKS point), poststart (after start), poststop (at delete).
 // Each gets the container state on stdin, exactly its own env and args, and its timeout.
+// They run in the bundle, as runc's create and run do (they chdir there), unless the caller
+// says otherwise: runc's delete runs poststop hooks wherever it was called.
 import { childProcess } from '../native/lazy.js';
 import { HookFailed, messageOf } from '../errors.js';
 import { logger } from '../log.js';
@@ -25,10 +27,10 @@ export function stateJson(s: HookState): string {
   return JSON.stringify(doc);
 }
 
-function runHook(hook: HookSpec, field: string, state: string): Promise<void> {
+function runHook(hook: HookSpec, field: string, state: string, cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const [argv0, ...args] = hook.args ?? [hook.path];
-    const child = childProcess().spawn(hook.path, args, { argv0, env: Object.fromEntries((hook.env ?? []).map(splitEnv)), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = childProcess().spawn(hook.path, args, { argv0, cwd, env: Object.fromEntries((hook.env ?? []).map(splitEnv)), stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
     const keep = (d: Buffer): void => {
       if (output.length < 300) output += d.toString();
@@ -63,19 +65,19 @@ function splitEnv(e: string): [string, string] {
 }
 
 /** Runs the hooks of one kind in order; the first failure stops them and is thrown. */
-export async function runHooks(config: Config, kind: HookKind, state: HookState): Promise<void> {
+export async function runHooks(config: Config, kind: HookKind, state: HookState, cwd = state.bundle): Promise<void> {
   const hooks = config.hooks?.[kind] ?? [];
   const json = stateJson(state);
-  for (const [i, hook] of hooks.entries()) await runHook(hook, `hooks.${kind}[${i}]`, json);
+  for (const [i, hook] of hooks.entries()) await runHook(hook, `hooks.${kind}[${i}]`, json, cwd);
 }
 
 /** For poststart and poststop: a failure is a warning and the rest still run (the spec's rule). */
-export async function runHooksWarning(config: Config, kind: HookKind, state: HookState): Promise<void> {
+export async function runHooksWarning(config: Config, kind: HookKind, state: HookState, cwd = state.bundle): Promise<void> {
   const hooks = config.hooks?.[kind] ?? [];
   const json = stateJson(state);
   for (const [i, hook] of hooks.entries()) {
     try {
-      await runHook(hook, `hooks.${kind}[${i}]`, json);
+      await runHook(hook, `hooks.${kind}[${i}]`, json, cwd);
     } catch (err) {
       logger.warn(messageOf(err));
     }

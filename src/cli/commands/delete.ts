@@ -8,6 +8,6 @@ export function deleteCommand(): Command {
     .argument('<container-id>')
     .option('-f, --force', 'kill a running container first; succeed if it does not exist')
     .action(async (id: string, flags: { force?: boolean }, cmd: Command) => {
-      await deleteContainer(storeOf(cmd), id, flags.force ?? false);
+      await deleteContainer(storeOf(cmd), id, flags.force ?? false, process.cwd());
     });
 }
