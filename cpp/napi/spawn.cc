@@ -1,26 +1,16 @@
-// Starting tsrun-init from Node without forking Node.
-//
-// Node is multi-threaded, so a forked child may inherit locks held by other threads, and a
-// fork copies the page tables of the whole heap. Instead: clone(CLONE_VM | CLONE_VFORK)
-// (posix_spawn's trick: the child borrows our memory while this thread waits), move the
-// fds into place, and execveat a sealed memfd copy of tsrun-init. Between the clone and
-// the exec the child runs only dup/fcntl/execveat on memory prepared here before the
-// clone, and all signals stay blocked: the mask survives the exec and tsrun-init resets
-// dispositions and mask itself, so no Node or libuv handler can ever run in the child.
+// Starting tsrun-init from Node without forking Node (cpp/sys/spawn.h says how), and the
+// sealed memfd copy of tsrun-init it runs.
 #include <fcntl.h>
-#include <signal.h>
-#include <sched.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
 
 #include "../sys/c_strings.h"
-#include "../sys/syscalls.h"
+#include "../sys/spawn.h"
 #include "errors.h"
 
 #ifndef MFD_EXEC
@@ -29,38 +19,6 @@
 
 namespace tsrun::napi {
 namespace {
-
-// Everything the child touches, prepared before the clone.
-struct ChildArgs {
-  int exe_fd;
-  char** argv;
-  char** envp;
-  const int* fds;  // fds[i] becomes fd i; -1 becomes /dev/null
-  int nfds;
-  int dev_null;
-  int* scratch;    // nfds + 1 slots
-  int err;         // written by the child: errno of the failed call
-};
-
-int child_main(void* arg) {
-  auto* a = static_cast<ChildArgs*>(arg);
-  // First lift every source (and the executable) above the target range, so that placing
-  // fd i can never overwrite a source still needed for a later slot.
-  for (int i = 0; i < a->nfds; i++) {
-    int src = a->fds[i] >= 0 ? a->fds[i] : a->dev_null;
-    a->scratch[i] = ::fcntl(src, F_DUPFD_CLOEXEC, a->nfds);
-    if (a->scratch[i] < 0) goto fail;
-  }
-  a->scratch[a->nfds] = ::fcntl(a->exe_fd, F_DUPFD_CLOEXEC, a->nfds);
-  if (a->scratch[a->nfds] < 0) goto fail;
-  for (int i = 0; i < a->nfds; i++) {
-    if (::dup2(a->scratch[i], i) < 0) goto fail;  // dup2 clears close-on-exec on i
-  }
-  sys::execveat(a->scratch[a->nfds], "", a->argv, a->envp, AT_EMPTY_PATH);
-fail:
-  a->err = errno;
-  ::_exit(127);
-}
 
 std::vector<std::string> string_array(Napi::Env env, Napi::Value v, const char* name) {
   if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(name) + " must be an array");
@@ -139,43 +97,13 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   }
   auto argv = sys::c_strings(argv_s);
   auto envp = sys::c_strings(envp_s);
-  std::vector<int> scratch(fds.size() + 1, -1);
-
-  int dev_null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (dev_null < 0) throw errno_error(env, "open", errno, "/dev/null");
-  const size_t stack_size = 64 * 1024;
-  void* stack = ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) {
-    int e = errno;
-    ::close(dev_null);
-    throw errno_error(env, "mmap", e);
-  }
-
-  ChildArgs args{exe_fd, argv.data(), envp.data(), fds.data(), static_cast<int>(fds.size()),
-                 dev_null, scratch.data(), 0};
-  int pidfd = -1;
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = ::clone(child_main, static_cast<char*>(stack) + stack_size,
-                      CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
-  int clone_err = errno;
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  ::munmap(stack, stack_size);
-  ::close(dev_null);
-
-  if (pid < 0) throw errno_error(env, "clone", clone_err);
-  if (args.err != 0) {
-    // The child never became tsrun-init; reap it here, it is nobody else's to wait for.
-    siginfo_t si;
-    ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &si, WEXITED);
-    ::close(pidfd);
-    throw errno_error(env, "execveat", args.err, "tsrun-init");
-  }
+  sys::Spawned child;
+  const char* failed = "";
+  int err = sys::spawn_executable(exe_fd, argv.data(), envp.data(), fds, &child, &failed);
+  if (err != 0) throw errno_error(env, failed, err, "tsrun-init");
   auto result = Napi::Object::New(env);
-  result.Set("pid", Napi::Number::New(env, pid));
-  result.Set("pidfd", Napi::Number::New(env, pidfd));
+  result.Set("pid", Napi::Number::New(env, child.pid));
+  result.Set("pidfd", Napi::Number::New(env, child.pidfd));
   return result;
 }
 

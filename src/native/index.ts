@@ -1,7 +1,7 @@
 // The typed face of the native core for the rest of the runtime.
 import { call, type RawExit } from './addon.js';
 
-export { InitProcess, sealedInit, type InitRecord, type StartInitOptions } from './init-process.js';
+export { InitProcess, sealedInit, spawnHere, type InitRecord, type Spawned, type SpawnRequest, type StartInitOptions } from './init-process.js';
 export * from './wire.js';
 export { pidfdGetfd, sendWithFds } from './seccomp.js';
 export { errnoText, initPath, buildDir } from './addon.js';

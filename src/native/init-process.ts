@@ -26,6 +26,25 @@ export function sealedInit(): number {
   return sealed;
 }
 
+/** What starts tsrun-init: its executable (an fd), argv and env, and fds[i] as its fd i. */
+export interface SpawnRequest {
+  exeFd: number;
+  argv: string[];
+  env: string[];
+  fds: number[];
+}
+
+export interface Spawned {
+  pid: number;
+  /** the caller's to close */
+  pidfd: number;
+}
+
+/** Starts tsrun-init as our child, in-process (cpp/sys/spawn.h): vfork-style, no fork of Node. */
+export function spawnHere(req: SpawnRequest): Spawned {
+  return call((a) => a.spawn(req));
+}
+
 export interface StartInitOptions {
   plan: Plan;
   /** fds that become the container's 0, 1 and 2; -1 becomes /dev/null */
@@ -88,8 +107,8 @@ export class InitProcess {
     this.reader = new RecordReader(fd);
   }
 
-  /** Spawns the bootstrap; it waits for the plan, so cgroups can be joined first. */
-  static start(opts: StartInitOptions): InitProcess {
+  /** Spawns the bootstrap through spawn; it waits for the plan, so cgroups can be joined first. */
+  static async start(opts: StartInitOptions, spawn: (req: SpawnRequest) => Spawned | Promise<Spawned>): Promise<InitProcess> {
     const preserve = opts.preserveFds ?? [];
     const [parentEnd, childEnd] = call((a) => a.socketPair());
     const fds = [...opts.stdio, ...preserve, childEnd];
@@ -107,16 +126,9 @@ export class InitProcess {
       plan.joinFd = fds.length;
       fds.push(opts.joinFd);
     }
-    let child;
+    let child: Spawned;
     try {
-      child = call((a) =>
-        a.spawn({
-          exeFd: sealedInit(),
-          argv: ['tsrun-init', 'init', String(fds.length), String(syncFd)],
-          env: [],
-          fds,
-        }),
-      );
+      child = await spawn({ exeFd: sealedInit(), argv: ['tsrun-init', 'init', String(fds.length), String(syncFd)], env: [], fds });
     } catch (err) {
       closeSync(parentEnd);
       throw err;

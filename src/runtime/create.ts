@@ -2,8 +2,8 @@
 //
 //   judge the bundle (nothing is touched before it passes)
 //   claim <root>/<id>, make exec.fifo, create the cgroups
-//   spawn tsrun-init's bootstrap, put it in the cgroups, send the plan
-//   <- child pid of the container's init; [<- seccomp listener: hand it to the agent]; <- ready
+//   spawn tsrun-init's bootstrap (through the spawner), put it in the cgroups, send the plan
+//   answer its records until ready (init-driver.ts): user namespace maps, hooks, seccomp
 //   write state.json and the pid file
 //
 // Whatever fails, the cleanup stack takes back each step in reverse.
@@ -17,7 +17,7 @@ import { cgroupPaths, ownCgroupPaths } from '../cgroups/paths.js';
 import { systemdCgroupPaths } from '../cgroups/systemd/paths.js';
 import { FailedPrecondition, HookFailed, Internal, InvalidArgument, SystemError, type TsrunError } from '../errors.js';
 import { utcTimestamp } from '../log.js';
-import { InitProcess, mkfifo, openPath, pidfdOpen, pidfdSendSignal, reap, unixConnect, waitExit } from '../native/index.js';
+import { mkfifo, openPath, unixConnect } from '../native/index.js';
 import { loadBundle, type Bundle } from './bundle.js';
 import { runHooks, runHooksWarning, stateJson, type HookState } from './hooks.js';
 import { writeIdMaps } from './userns.js';
@@ -27,10 +27,12 @@ import { deviceRules, qualifyCgroupError, resourcesOf } from './cgroup-config.js
 import { checkCgroupBeforeCreate, watchFrozen } from './cgroup-guard.js';
 import { Cleanup } from './cleanup.js';
 import { Container } from './container.js';
+import { InitDriver } from './init-driver.js';
 import { buildPlan, refuseUnbuilt } from './plan/index.js';
 import { seccompListener } from './plan/seccomp.js';
 import { readProcStat } from './proc.js';
 import { handOverListener } from './seccomp-agent.js';
+import { here, type Spawner } from './spawner.js';
 import { userName, validateId, type StateStore } from './state-store.js';
 
 export interface CreateOptions {
@@ -52,6 +54,8 @@ export interface CreateOptions {
   rootless?: boolean;
   /** the bundle, when the caller has read it already (run, for process.terminal) */
   loaded?: Bundle;
+  /** who starts tsrun-init and is the container init's parent; this process by default */
+  spawner?: Spawner;
 }
 
 /** Writes the pid file as runc does: a temporary name, then a rename. */
@@ -101,6 +105,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
   const devices = deviceRules(config);
   const listener = seccompListener(config);
 
+  const spawner = opts.spawner ?? here;
   const cleanup = new Cleanup();
   const fds: number[] = [];
   try {
@@ -131,106 +136,56 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     const rdt = prepareRdt(config.linux, opts.id) ?? undefined;
     cleanup.push('remove the resctrl group', () => removeRdt(rdt));
 
-    const init = InitProcess.start({
-      plan,
-      stdio: opts.stdio ?? [0, 1, 2],
-      preserveFds: Array.from({ length: preserveFds }, (_, i) => 3 + i),
-      fifoFd,
-      consoleSocketFd: consoleFd,
-    });
-    const bootstrapExit = waitExit(init.bootstrapPidfd);
-    let bootstrapDone = false;
-    const finishBootstrap = async (): Promise<void> => {
-      if (bootstrapDone) return;
-      bootstrapDone = true;
-      try {
-        pidfdSendSignal(init.bootstrapPidfd, os.signals.SIGKILL);
-      } catch {
-        // already gone
-      }
-      await bootstrapExit;
-      closeSync(init.bootstrapPidfd);
-      init.close();
-    };
-    cleanup.push('stop tsrun-init', finishBootstrap);
+    const driver = await InitDriver.start(
+      spawner,
+      { plan, stdio: opts.stdio ?? [0, 1, 2], preserveFds: Array.from({ length: preserveFds }, (_, i) => 3 + i), fifoFd, consoleSocketFd: consoleFd },
+      cleanup,
+      'container',
+    );
     // Before the plan: the bootstrap forks the container's init only after reading it,
     // so the init is in its cgroups before it runs a single instruction of its own.
     if (rootless) {
       try {
-        paths = joinRootless(paths, init.bootstrapPid, place);
+        paths = joinRootless(paths, driver.bootstrapPid, place);
       } catch (err) {
         throw qualifyCgroupError(err);
       }
       cgroup = cgroupManager(paths);
       store.saveClaims(opts.id, { cgroupPaths: paths });
     } else {
-      cgroup.addProcess(init.bootstrapPid);
+      cgroup.addProcess(driver.bootstrapPid);
     }
-    if (rdt) joinRdt(rdt, init.bootstrapPid);
+    if (rdt) joinRdt(rdt, driver.bootstrapPid);
     // A hierarchy a rootless create went without is the caller's own cgroup, which the
     // container stays in: its cgroup mount binds that one, as runc's does.
     const unjoined = paths.unjoined?.length ? mountSources(paths, ownCgroupPaths(layout)) : undefined;
-    init.sendPlan(unjoined ? { rootfsOps: buildPlan({ ...planInput, cgroupPaths: unjoined }).rootfsOps } : {});
+    driver.sendPlan(unjoined ? { rootfsOps: buildPlan({ ...planInput, cgroupPaths: unjoined }).rootfsOps } : {});
 
-    // The records of cpp/plan/sync.h, in their order; each one we answer is a step of set-up.
-    let pid = 0;
-    let pidfd = -1;
     const linux = config.linux ?? {};
     // Frozen, tsrun-init would never answer: end it (its tasks die only once thawed, v1).
     let frozen = null as TsrunError | null;
     const stopWatch = watchFrozen(paths, (err) => {
       frozen = err;
-      void cgroup.thaw().catch(() => undefined).then(() => {
-        for (const fd of [init.bootstrapPidfd, pidfd]) {
-          try {
-            if (fd >= 0) pidfdSendSignal(fd, os.signals.SIGKILL);
-          } catch {
-            // already gone
-          }
-        }
-      });
+      void cgroup.thaw().catch(() => undefined).then(() => driver.kill());
     });
     cleanup.push('stop watching the freezer', stopWatch);
-    for (;;) {
-      const rec = await init.next();
-      if (frozen) throw frozen;
-      if (rec === null) {
-        const exit = pidfd >= 0 ? reap(pidfd, false) : null;
-        const how = exit ? (exit.signal ? `was killed by signal ${exit.signal}` : `exited with ${exit.code}`) : 'closed the channel';
-        throw new Internal(`tsrun-init ${how} before the container was ready`);
-      }
-      if (rec.kind === 'error') throw rec.error;
-      if (rec.kind === 'ready') break;
-      if (rec.kind === 'userns') {
-        await writeIdMaps(rec.pid, linux.uidMappings ?? [], linux.gidMappings ?? []);
-        init.mapsWritten();
-      } else if (rec.kind === 'child-pid') {
-        pid = rec.pid;
-        const fd = pidfdOpen(pid);
-        pidfd = fd;
-        cleanup.push('kill the container init', async () => {
-          try {
-            pidfdSendSignal(fd, os.signals.SIGKILL);
-          } catch {
-            // already gone
-          }
-          await waitExit(fd);
-          closeSync(fd);
-        });
-      } else if (rec.kind === 'hooks') {
-        const state: HookState = { id: opts.id, status: 'created', pid, bundle: bundle.dir, annotations: config.annotations ?? {} };
+    const { pid, pidfd } = await driver.run({
+      stopped: () => frozen,
+      userns: (child) => writeIdMaps(child, linux.uidMappings ?? [], linux.gidMappings ?? []),
+      hooks: async (child) => {
+        const state: HookState = { id: opts.id, status: 'created', pid: child, bundle: bundle.dir, annotations: config.annotations ?? {} };
         await runHooks(config, 'prestart', state);
         await runHooks(config, 'createRuntime', state);
-        init.hooksDone(stateJson(state));
-      } else if (rec.kind === 'seccomp-fd') {
+        return stateJson(state);
+      },
+      seccomp: (child, childfd, fd) => {
         if (!listener) throw new Internal('tsrun-init reported a seccomp listener nobody asked for');
-        const owner = { id: opts.id, bundle: bundle.dir, annotations: config.annotations ?? {}, initPid: pid, status: 'creating' as const, pid };
-        handOverListener(listener, owner, pidfd, rec.fd);
-        init.seccompDone();
-      }
-    }
+        const owner = { id: opts.id, bundle: bundle.dir, annotations: config.annotations ?? {}, initPid: child, status: 'creating' as const, pid: child };
+        handOverListener(listener, owner, childfd, fd);
+      },
+    });
     stopWatch();
-    await finishBootstrap();
+    await driver.finish();
 
     const stat = readProcStat(pid);
     if (!stat) throw new SystemError('container init vanished after set-up', { errno: os.errno.ESRCH });

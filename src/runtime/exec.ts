@@ -1,7 +1,7 @@
 // exec: a new process in a running (or created) container.
 //
 //   parent                         tsrun-init bootstrap               exec'd process
-//   open a pidfd of the init       (spawned by the parent)
+//   open a pidfd of the init       (spawned by the spawner)
 //   put the bootstrap in the
 //   container's cgroups; PLAN ->   non-dumpable; setns(pidfd, all)
 //                                  clone(CLONE_PARENT) ------------->  session, keyring, console,
@@ -9,20 +9,22 @@
 //                        [<------------------------------------------  SECCOMP_FD: to the agent]
 //                        <-------------------------------------------  READY; execve
 //
-// The process is our child (CLONE_PARENT), so `exec` without --detach, or the shim, waits
-// for it through its pidfd.
+// The process is the spawner's child (CLONE_PARENT): ours for `exec` without --detach, which
+// waits for it through its pidfd; the group's keeper's in the shim. init-driver.ts drives
+// the exchange, as it does for create.
 import { closeSync } from 'node:fs';
-import { constants as os } from 'node:os';
 import { FailedPrecondition, Internal } from '../errors.js';
-import { exitCodeOf, InitProcess, pidfdOpen, pidfdSendSignal, unixConnect, waitExit } from '../native/index.js';
+import { exitCodeOf, unixConnect, waitExit } from '../native/index.js';
 import type { ProcessSpec } from '../oci/spec.js';
 import { Cleanup } from './cleanup.js';
 import type { Container } from './container.js';
 import { writePidFile } from './create.js';
+import { InitDriver } from './init-driver.js';
 import { currentCaller, refuseAdditionalGids } from './rootless.js';
 import { buildExecPlan } from './plan/exec.js';
 import { seccompListener } from './plan/seccomp.js';
 import { handOverListener } from './seccomp-agent.js';
+import { here, type Spawner } from './spawner.js';
 
 export interface ExecOptions {
   process: ProcessSpec;
@@ -33,6 +35,8 @@ export interface ExecOptions {
   preserveFds?: number;
   stdio?: [number, number, number];
   ignorePaused?: boolean;
+  /** who starts tsrun-init and is the process's parent; this process by default */
+  spawner?: Spawner;
 }
 
 export interface ExecHandle {
@@ -66,59 +70,26 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
     const consoleFd = opts.consoleSocket ? unixConnect(opts.consoleSocket) : opts.consoleSocketFd;
     if (opts.consoleSocket && consoleFd !== undefined) fds.push(consoleFd);
     const preserveFds = opts.preserveFds ?? 0;
-    const init = InitProcess.start({
-      plan,
-      stdio: opts.stdio ?? [0, 1, 2],
-      preserveFds: Array.from({ length: preserveFds }, (_, i) => 3 + i),
-      consoleSocketFd: consoleFd,
-      joinFd: initFd,
+    const driver = await InitDriver.start(
+      opts.spawner ?? here,
+      { plan, stdio: opts.stdio ?? [0, 1, 2], preserveFds: Array.from({ length: preserveFds }, (_, i) => 3 + i), consoleSocketFd: consoleFd, joinFd: initFd },
+      cleanup,
+      'process',
+    );
+    container.cgroup().addProcess(driver.bootstrapPid);
+    driver.sendPlan();
+    const ready = await driver.run({
+      seccomp: (pid, pidfd, fd) => {
+        // The container's profile, and so its agent: told of a process in a running container.
+        if (!listener) throw new Internal('tsrun-init reported a seccomp listener nobody asked for');
+        const owner = { id: container.id, bundle: container.state.bundle, annotations: container.state.annotations, initPid: container.state.pid, status: 'running' as const, pid };
+        handOverListener(listener, owner, pidfd, fd);
+      },
     });
-    const bootstrapExit = waitExit(init.bootstrapPidfd);
-    let bootstrapDone = false;
-    const finishBootstrap = async (): Promise<void> => {
-      if (bootstrapDone) return;
-      bootstrapDone = true;
-      try {
-        pidfdSendSignal(init.bootstrapPidfd, os.signals.SIGKILL);
-      } catch {
-        // already gone
-      }
-      await bootstrapExit;
-      closeSync(init.bootstrapPidfd);
-      init.close();
-    };
-    cleanup.push('stop tsrun-init', finishBootstrap);
-    container.cgroup().addProcess(init.bootstrapPid);
-    init.sendPlan();
-
-    const first = await init.next();
-    if (first?.kind === 'error') throw first.error;
-    if (first?.kind !== 'child-pid') throw new Internal('tsrun-init exited before starting the process');
-    const pidfd = pidfdOpen(first.pid);
-    cleanup.push('kill the process', async () => {
-      try {
-        pidfdSendSignal(pidfd, os.signals.SIGKILL);
-      } catch {
-        // already gone
-      }
-      await waitExit(pidfd);
-      closeSync(pidfd);
-    });
-    let second = await init.next();
-    while (second?.kind === 'seccomp-fd') {
-      // The container's profile, and so its agent: told of a process in a running container.
-      if (!listener) throw new Internal('tsrun-init reported a seccomp listener nobody asked for');
-      const owner = { id: container.id, bundle: container.state.bundle, annotations: container.state.annotations, initPid: container.state.pid, status: 'running' as const, pid: first.pid };
-      handOverListener(listener, owner, pidfd, second.fd);
-      init.seccompDone();
-      second = await init.next();
-    }
-    if (second?.kind === 'error') throw second.error;
-    if (second?.kind !== 'ready') throw new Internal('the exec\'d process exited before it was ready');
-    await finishBootstrap();
-    if (opts.pidFile) writePidFile(opts.pidFile, first.pid);
+    await driver.finish();
+    if (opts.pidFile) writePidFile(opts.pidFile, ready.pid);
     cleanup.release();
-    return { pid: first.pid, pidfd };
+    return ready;
   } catch (err) {
     await cleanup.run();
     throw err;

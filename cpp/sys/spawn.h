@@ -1,0 +1,116 @@
+// Starting an executable held as an fd without forking the caller: the addon starts
+// tsrun-init from Node this way, and a shim keeper starts it for its group the same way.
+//
+// A fork would copy the caller's page tables (all of a Node heap), and in a multi-threaded
+// caller it may inherit locks other threads held. Instead: clone(CLONE_VM | CLONE_VFORK)
+// (posix_spawn's trick: the child borrows our memory while this thread waits), move the fds
+// into place, and execveat the executable (a sealed memfd copy of tsrun-init). Between the
+// clone and the exec the child runs only dup/fcntl/execveat on memory prepared before the
+// clone, and all signals stay blocked: the mask survives the exec and tsrun-init resets
+// dispositions and mask itself, so no handler of the caller's can ever run in the child.
+#pragma once
+#include <fcntl.h>
+#include <signal.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "syscalls.h"
+
+namespace tsrun::sys {
+
+struct Spawned {
+  pid_t pid = -1;
+  int pidfd = -1;
+};
+
+namespace spawn_detail {
+
+// Everything the child touches, prepared before the clone.
+struct ChildArgs {
+  int exe_fd;
+  char* const* argv;
+  char* const* envp;
+  const int* fds;  // fds[i] becomes fd i; -1 becomes /dev/null
+  int nfds;
+  int dev_null;
+  int* scratch;  // nfds + 1 slots
+  int err;       // written by the child: errno of the failed call
+};
+
+inline int child_main(void* arg) {
+  auto* a = static_cast<ChildArgs*>(arg);
+  // First lift every source (and the executable) above the target range, so that placing
+  // fd i can never overwrite a source still needed for a later slot.
+  for (int i = 0; i < a->nfds; i++) {
+    int src = a->fds[i] >= 0 ? a->fds[i] : a->dev_null;
+    a->scratch[i] = ::fcntl(src, F_DUPFD_CLOEXEC, a->nfds);
+    if (a->scratch[i] < 0) goto fail;
+  }
+  a->scratch[a->nfds] = ::fcntl(a->exe_fd, F_DUPFD_CLOEXEC, a->nfds);
+  if (a->scratch[a->nfds] < 0) goto fail;
+  for (int i = 0; i < a->nfds; i++) {
+    if (::dup2(a->scratch[i], i) < 0) goto fail;  // dup2 clears close-on-exec on i
+  }
+  execveat(a->scratch[a->nfds], "", const_cast<char**>(a->argv), const_cast<char**>(a->envp), AT_EMPTY_PATH);
+fail:
+  a->err = errno;
+  ::_exit(127);
+}
+
+}  // namespace spawn_detail
+
+/**
+ * Runs the executable behind exe_fd with argv and envp, fds[i] as its fd i (-1 is
+ * /dev/null) and nothing else open; it is our child, with SIGCHLD as its exit signal.
+ * 0 with *out filled, or an errno with *failed naming the call that failed (a child that
+ * could not exec is reaped here: it is nobody else's to wait for).
+ */
+inline int spawn_executable(int exe_fd, char* const* argv, char* const* envp, const std::vector<int>& fds, Spawned* out,
+                            const char** failed) {
+  std::vector<int> scratch(fds.size() + 1, -1);
+  int dev_null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (dev_null < 0) {
+    *failed = "open /dev/null";
+    return errno;
+  }
+  const size_t stack_size = 64 * 1024;
+  void* stack = ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) {
+    int e = errno;
+    ::close(dev_null);
+    *failed = "mmap";
+    return e;
+  }
+  spawn_detail::ChildArgs args{exe_fd, argv, envp, fds.data(), static_cast<int>(fds.size()), dev_null, scratch.data(), 0};
+  int pidfd = -1;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = ::clone(spawn_detail::child_main, static_cast<char*>(stack) + stack_size,
+                      CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
+  int clone_err = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ::munmap(stack, stack_size);
+  ::close(dev_null);
+  if (pid < 0) {
+    *failed = "clone";
+    return clone_err;
+  }
+  if (args.err != 0) {
+    siginfo_t si;
+    ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &si, WEXITED);
+    ::close(pidfd);
+    *failed = "execveat";
+    return args.err;
+  }
+  out->pid = pid;
+  out->pidfd = pidfd;
+  return 0;
+}
+
+}  // namespace tsrun::sys
