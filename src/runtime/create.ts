@@ -120,12 +120,13 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     store.saveClaims(opts.id, { cgroupPaths: paths });
     const rootless = opts.rootless ?? rootlessCgroups(undefined, caller);
     const place = { explicitPath: Boolean(config.linux?.cgroupsPath), resources };
+    // Judged as they are, before a rootless create makes any of them.
+    checkCgroupBeforeCreate(cgroupManager(paths));
     if (rootless) {
       paths = makeRootless(paths, place);
       store.saveClaims(opts.id, { cgroupPaths: paths });
     }
     let cgroup = cgroupManager(paths);
-    checkCgroupBeforeCreate(cgroup);
     // Pushed first: a create that fails half-way leaves no directory behind either.
     cleanup.push('remove cgroups', () => cgroup.destroy());
     try {
