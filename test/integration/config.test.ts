@@ -306,6 +306,9 @@ describe('features', () => {
     expect(f.linux.seccomp).toMatchObject({ enabled: true, actions: expect.arrayContaining(['SCMP_ACT_NOTIFY']) });
     expect(f.linux.seccomp.supportedFlags).toContain('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV');
     expect(f.linux.mountExtensions).toEqual({ idmap: { enabled: true } });
+    // what works for an unprivileged caller, and what does not
+    expect(f.annotations).toMatchObject({ 'io.github.tsrun.rootless': 'true', 'io.github.tsrun.rootless.state': '$XDG_RUNTIME_DIR/tsrun' });
+    expect(f.annotations['io.github.tsrun.rootless.unsupported']).toContain('additionalGids');
   });
 });
 
