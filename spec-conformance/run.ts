@@ -10,6 +10,7 @@ import { readEnv } from './lib/env.js';
 import { Host } from './lib/host.js';
 import { Runtime } from './lib/runtime.js';
 import { SetupError } from './lib/container.js';
+import { delegate } from './lib/rootless.js';
 import { Scenario, type ScenarioDef } from './lib/scenario.js';
 
 interface Outcome {
@@ -68,11 +69,15 @@ async function main(): Promise<number> {
     const dir = path.join(h.mountpoint, TEST_PARENT);
     if (!existsSync(dir)) createdParents.push(dir);
   }
+  // Rootless: the user's subtree (and tsrun-test itself, if this run made it) goes after.
+  if (env.user) createdParents.unshift(...delegate(host, env.user, TEST_PARENT).filter((d) => !createdParents.includes(d)));
+  createdParents.sort((a, b) => b.length - a.length);
   mkdirSync(env.tmp, { recursive: true });
 
   const defs = SCENARIOS.filter((d) => !env.only || env.only.test(`${d.section}: ${d.name}`));
   console.log('TAP version 13');
   console.log(`# runtime: ${env.runtime} (${version(env.runtime)})${env.root ? ` --root ${env.root}` : ''}`);
+  if (env.user) console.log(`# rootless: the runtime runs as ${env.user.name} (uid ${env.user.uid}, subordinate uids ${env.user.subuid.start}+${env.user.subuid.count}); cgroups under ${TEST_PARENT}, delegated to it`);
   console.log(`# host: cgroups ${host.layout}, apparmor ${host.apparmor ? 'on' : 'off'}, selinux ${host.selinux ? 'on' : 'off'}, resctrl ${host.resctrl ?? 'not mounted'}`);
 
   const outcomes: Array<Outcome | undefined> = new Array(defs.length);

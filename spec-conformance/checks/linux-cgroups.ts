@@ -4,7 +4,7 @@
 // it, never be ignored.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cgroupDir, procCgroups, type ProcCgroup, readCgroupFile, removeCgroupDirs, allCgroupDirs, TEST_PARENT } from '../lib/cgroups.js';
+import { cgroupDir, procCgroups, type ProcCgroup, readCgroupFile, removeCgroupDirs, allCgroupDirs, isTestParent, TEST_PARENT } from '../lib/cgroups.js';
 import { probeArgs, type Config } from '../lib/config.js';
 import { describeCall } from '../lib/runtime.js';
 import { scenario, type Scenario } from '../lib/scenario.js';
@@ -66,7 +66,7 @@ export const cgroups_path = scenario({
       s.defer(() => {
         removeCgroupDirs(dirs);
         // the runtime-chosen parent of "tsrun-test/<id>": remove it too once empty
-        removeCgroupDirs(dirs.map((d) => path.dirname(d)).filter((d) => path.basename(d) === TEST_PARENT && !isTopParent(s, d)));
+        removeCgroupDirs(dirs.map((d) => path.dirname(d)).filter((d) => isTestParent(d) && !isTopParent(s, d)));
       });
       const paths = procCgroups(rpid)
         .filter(resourceEntry(s))
@@ -206,7 +206,7 @@ export const linux_cgroups_pids = scenario({
         c.linux.cgroupsPath = `${TEST_PARENT}/${s.newId('relative')}`;
         c.linux.resources.pids = { limit: 101 };
       }, (pid) => (dirs = allCgroupDirs(s.host, pid)));
-      s.defer(() => void removeCgroupDirs([...dirs, ...dirs.map((d) => path.dirname(d)).filter((d) => path.basename(d) === TEST_PARENT && !isTopParent(s, d))]));
+      s.defer(() => void removeCgroupDirs([...dirs, ...dirs.map((d) => path.dirname(d)).filter((d) => isTestParent(d) && !isTopParent(s, d))]));
       s.equal('relative-path', read('pids', 'pids.max'), '101');
     } catch (e) {
       s.ok('relative-path', false, (e as Error).message);

@@ -4,8 +4,16 @@ import { readdirSync, readFileSync, rmdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Host } from './host.js';
 
-/** Every cgroup the suite makes or asks for lives under this parent, in every hierarchy. */
-export const TEST_PARENT = 'tsrun-test';
+/**
+ * Every cgroup the suite makes or asks for lives under this parent, in every hierarchy; in
+ * rootless mode under the user's delegated subtree of it (lib/rootless.ts).
+ */
+export const TEST_PARENT = process.env.CONFORMANCE_USER ? `tsrun-test/${process.env.CONFORMANCE_USER}` : 'tsrun-test';
+
+/** True for a directory that is a test parent (of some runtime's own cgroup, say). */
+export function isTestParent(dir: string): boolean {
+  return dir.endsWith(`/${TEST_PARENT}`);
+}
 
 export interface ProcCgroup {
   /** v1: controllers of the hierarchy; v2: [] */
@@ -72,7 +80,7 @@ export function testCgroupDirs(host: Host, leaf: string): string[] {
 /** Removes cgroup directories left behind, deepest first; only ever under the test parent. */
 export function removeCgroupDirs(dirs: string[]): string[] {
   const removed: string[] = [];
-  const sorted = [...new Set(dirs)].filter((d) => d.split(path.sep).includes(TEST_PARENT)).sort((a, b) => b.length - a.length);
+  const sorted = [...new Set(dirs)].filter((d) => d.includes(`/${TEST_PARENT}/`) || isTestParent(d)).sort((a, b) => b.length - a.length);
   for (const dir of sorted) {
     if (!existsSync(dir)) continue;
     try {

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rootlessUser, type RootlessUser } from './rootless.js';
 
 // Compiled to .cache/conformance/lib/: the repository is three levels up from there, two
 // from the source file; look for package.json to tell.
@@ -33,6 +34,8 @@ export interface SuiteEnv {
   only?: RegExp;
   /** where bundles are made (CONFORMANCE_TMP; default /dev/shm when it is a tmpfs) */
   tmp: string;
+  /** rootless mode: the unprivileged user the runtime is run as (CONFORMANCE_USER) */
+  user?: RootlessUser;
 }
 
 // Every scenario copies a rootfs: on tmpfs that costs a tenth of what it costs on a disk.
@@ -56,5 +59,6 @@ export function readEnv(e: NodeJS.ProcessEnv = process.env): SuiteEnv {
     jobs: Number.isInteger(jobs) && jobs > 0 ? jobs : 4,
     only: e.CONFORMANCE_ONLY ? new RegExp(e.CONFORMANCE_ONLY) : undefined,
     tmp: e.CONFORMANCE_TMP || defaultTmp(),
+    user: rootlessUser(e.CONFORMANCE_USER),
   };
 }

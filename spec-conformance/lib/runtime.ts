@@ -3,6 +3,7 @@
 // delete. Nothing here knows which runtime it is.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { asUser, type RootlessUser } from './rootless.js';
 
 export interface CallResult {
   argv: string[];
@@ -34,6 +35,15 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
+/** A call's output file; a scenario that gave up on a slow call may have removed it since. */
+function readIfThere(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 export class Runtime {
   /** calls made, by every instance: the suite's cost is mostly runtime starts */
   static calls = 0;
@@ -41,6 +51,8 @@ export class Runtime {
   constructor(
     readonly command: string,
     readonly root?: string,
+    /** rootless mode: called as this user */
+    readonly user?: RootlessUser,
   ) {}
 
   argv(args: string[]): string[] {
@@ -48,7 +60,9 @@ export class Runtime {
   }
 
   call(args: string[], opts: CallOptions = {}): Promise<CallResult> {
-    const argv = [...(opts.prefix ?? []), ...this.argv(args)];
+    const as = this.user ? asUser(this.user) : undefined;
+    // A caller's prefix (a namespace set up as root) comes first, then the drop to the user.
+    const argv = [...(opts.prefix ?? []), ...(as?.prefix ?? []), ...this.argv(args)];
     Runtime.calls++;
     const started = Date.now();
     // Files rather than pipes where the container may inherit them: a created container
@@ -56,7 +70,7 @@ export class Runtime {
     const outFd = opts.stdoutFile ? openSync(opts.stdoutFile, 'a') : 'pipe';
     const errFd = opts.stderrFile ? openSync(opts.stderrFile, 'a') : 'pipe';
     return new Promise((resolve, reject) => {
-      const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', outFd, errFd] });
+      const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', outFd, errFd], env: as?.env });
       if (typeof outFd === 'number') closeSync(outFd);
       if (typeof errFd === 'number') closeSync(errFd);
       let stdout = '';
@@ -74,8 +88,8 @@ export class Runtime {
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
-        if (opts.stdoutFile) stdout = readFileSync(opts.stdoutFile, 'utf8');
-        if (opts.stderrFile) stderr = readFileSync(opts.stderrFile, 'utf8');
+        if (opts.stdoutFile) stdout = readIfThere(opts.stdoutFile);
+        if (opts.stderrFile) stderr = readIfThere(opts.stderrFile);
         const ms = Date.now() - started;
         if (process.env.CONFORMANCE_DEBUG) process.stderr.write(`# ${ms} ms: ${argv.join(' ')} -> ${code ?? signal}\n`);
         resolve({ argv, code: code ?? -1, signal, stdout, stderr, timedOut, ms });

@@ -14,6 +14,7 @@ import { Container, SetupError } from './container.js';
 import type { Facts } from './facts.js';
 import { startHolder, type Holder } from './holder.js';
 import { mountsUnder, type Host } from './host.js';
+import { chownTo, makeRootless } from './rootless.js';
 import { describeCall, Runtime, type CallResult } from './runtime.js';
 
 export interface ScenarioDef {
@@ -57,7 +58,8 @@ export class Scenario {
     this.work = mkdtempSync(path.join(env.tmp, `oci-conf-${def.name}-`));
     // ids mapped in a user namespace must be able to reach their rootfs
     chmodSync(this.work, 0o711);
-    this.rt = new Runtime(env.runtime, env.root);
+    if (env.user) chownTo(env.user, this.work);
+    this.rt = new Runtime(env.runtime, env.root, env.user);
   }
 
   /** A fresh container ID, unique to this run. */
@@ -69,7 +71,15 @@ export class Scenario {
   async bundle(edit?: BundleEdit, opts: BundleOptions = {}): Promise<Bundle> {
     const id = this.newId();
     const b = new Bundle(this.work, id, baseConfig(id), this.env.rootfs, this.env.probe, opts);
-    if (edit) b.edit((c) => edit(c, { id, rootfs: b.rootfs, dir: b.dir }));
+    const user = this.env.user;
+    if (user) chownTo(user, path.dirname(b.dir));
+    // Rootless: the user namespace goes in after the check's own edit, which may bring its own.
+    if (edit || user) {
+      b.edit((c) => {
+        edit?.(c, { id, rootfs: b.rootfs, dir: b.dir });
+        if (user) makeRootless(c, user);
+      });
+    }
     return b;
   }
 
