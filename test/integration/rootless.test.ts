@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBundle } from '../helpers/bundle.js';
 import { errorOf, type Result } from '../helpers/cli.js';
 import { prepareCpuset } from '../../src/cgroups/v1/cpuset.js';
+import { makeRootless } from '../../spec-conformance/lib/rootless.js';
 import { TEST_CGROUP_PARENT } from '../helpers/paths.js';
 import { RUNTIMES } from '../helpers/runtimes.js';
 import { processesOf, UnprivilegedUser } from '../helpers/unprivileged.js';
@@ -51,17 +52,12 @@ async function runBoth(b: TestBundle, name: string): Promise<Record<'tsrun' | 'r
   return out;
 }
 
-/** A subordinate-range mapping: the user's own id as 0, its range from 1 up. */
+/** A subordinate-range mapping: the user's own id as 0, its range from 1 up (the suite's). */
 function withSubordinateRange(b: TestBundle): void {
   b.edit((c) => {
-    c.linux.uidMappings = [
-      { containerID: 0, hostID: user.uid, size: 1 },
-      { containerID: 1, hostID: user.subuid.start, size: user.subuid.count },
-    ];
-    c.linux.gidMappings = [
-      { containerID: 0, hostID: user.gid, size: 1 },
-      { containerID: 1, hostID: user.subgid.start, size: user.subgid.count },
-    ];
+    delete c.linux.uidMappings;
+    delete c.linux.gidMappings;
+    makeRootless(c, user);
   });
 }
 
