@@ -1,9 +1,12 @@
-// The typed face of the native core for the rest of the runtime.
+// The typed face of the native core: the rest of src/ reaches the native layer through this
+// file alone (the architecture test holds it to that), and the addon through addon.ts's call().
 import { call, type RawExit } from './addon.js';
 
 export { InitProcess, sealedInit, spawnHere, type InitRecord, type Spawned, type SpawnRequest, type StartInitOptions } from './init-process.js';
 export * from './wire.js';
-export { pidfdGetfd, sendWithFds } from './seccomp.js';
+export * from './seccomp.js';
+export * from './shim.js';
+export * from './lazy.js';
 export { errnoText, initPath, buildDir } from './addon.js';
 export * from './cgroup.js';
 export * from './dbus.js';

@@ -1,5 +1,5 @@
 // The features document for this build of tsrun.
-import { libseccompVersion, seccompFlagsSupported } from '../native/seccomp.js';
+import { libseccompVersion, seccompFlagsSupported } from '../native/index.js';
 import { featuresDocument } from '../oci/features.js';
 import { ACTIONS, ARCHITECTURES, FILTER_FLAGS, FLAG_NEW_LISTENER, FLAG_WAIT_KILLABLE_RECV, OPERATORS } from '../seccomp/names.js';
 import { knownMountOptions } from './plan/mount-options.js';

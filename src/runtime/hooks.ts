@@ -3,7 +3,7 @@
 // Each gets the container state on stdin, exactly its own env and args, and its timeout.
 // They run in the bundle, as runc's create and run do (they chdir there), unless the caller
 // says otherwise: runc's delete runs poststop hooks wherever it was called.
-import { childProcess } from '../native/lazy.js';
+import { childProcess } from '../native/index.js';
 import { HookFailed, messageOf } from '../errors.js';
 import { logger } from '../log.js';
 import { OCI_VERSION } from '../oci/defaults.js';

@@ -2,7 +2,7 @@
 // the caller's options, -ef by default) and keeps the header and the lines whose PID
 // column is one of the container's.
 import { hasCgroups } from '../cgroups/rootless.js';
-import { childProcess } from '../native/lazy.js';
+import { childProcess } from '../native/index.js';
 import { Internal } from '../errors.js';
 import type { Container } from './container.js';
 

@@ -2,8 +2,7 @@
 // the pty master ourselves and wire it to our own stdio (our terminal in raw mode, window
 // size followed on SIGWINCH) until the container side closes.
 import { closeSync, write } from 'node:fs';
-import { tty } from '../native/lazy.js';
-import { getWinsize, recvFd, setWinsize, socketPair } from '../native/index.js';
+import { getWinsize, recvFd, setWinsize, socketPair, tty } from '../native/index.js';
 
 export interface ConsolePair {
   /** the end tsrun-init sends the master to (give it as the console socket fd) */

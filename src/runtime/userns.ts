@@ -8,7 +8,7 @@
 // unprivileged gid_map.
 import { writeFileSync } from 'node:fs';
 import { FailedPrecondition, InvalidArgument, withContext } from '../errors.js';
-import { childProcess } from '../native/lazy.js';
+import { childProcess } from '../native/index.js';
 import type { IdMappingSpec } from '../oci/spec.js';
 import { describeSubordinateIds, findInPath } from './subid.js';
 

@@ -2,7 +2,7 @@
 // whoever reaped `tsrun create`): its pidfd turns readable when it exits. We only look,
 // never reap: when we are the parent (`tsrun run`, the shim), the exit belongs to whoever
 // watches the pidfd for its status, and reaping here would take it from them.
-import { pidfdExited } from '../native/shim.js';
+import { pidfdExited } from '../native/index.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -7,16 +7,8 @@
 // skipped; conditions on distinct arguments must all hold, while conditions that compare
 // the same argument twice become separate rules, any of which may match; a profile of more
 // than 32 syscalls asks libseccomp for a binary tree.
-import { crypto } from '../native/lazy.js';
+import { archToken, compileFilter, crypto, nativeArchToken, type NativeRule, resolveSyscalls, seccompFlagsSupported } from '../native/index.js';
 import { FailedPrecondition, InvalidArgument, SystemError } from '../errors.js';
-import {
-  archToken,
-  compileFilter,
-  nativeArchToken,
-  resolveSyscalls,
-  seccompFlagsSupported,
-  type NativeRule,
-} from '../native/seccomp.js';
 import { INSN_SIZE } from './bpf.js';
 import { enosysStub, type ArchMax } from './enosys.js';
 import {

@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Events } from '../gen/containerd/services/events/ttrpc/v1/events_pb.js';
 import { Internal, messageOf } from '../errors.js';
 import { logger } from '../log.js';
-import { childProcess } from '../native/lazy.js';
+import { childProcess } from '../native/index.js';
 import { Client } from '../ttrpc/client.js';
 import { Code, TtrpcError } from '../ttrpc/status.js';
 

@@ -5,7 +5,7 @@
 import { openSync } from 'node:fs';
 import type { Hello } from '../gen/tsrun/keeper/v1/keeper_pb.js';
 import { logger } from '../log.js';
-import { dup2 } from '../native/shim.js';
+import { dup2 } from '../native/index.js';
 import { Server } from '../ttrpc/server.js';
 import type { GroupArgs } from './args.js';
 import { registerCleanupService } from './cleanup-service.js';

@@ -1,7 +1,7 @@
 // A brain socket handed to this waiting spare (cpp/shim/handover.h has the protocol). The
 // fds come in order: the brain's listening socket, then a log fd when `log=1`.
 import { writeSync } from 'node:fs';
-import type { Adoption } from '../native/shim.js';
+import type { Adoption } from '../native/index.js';
 import { parseBrainArgs, type BrainArgs } from './args.js';
 import { closeQuietly } from './io/fds.js';
 

@@ -4,8 +4,7 @@
 // net.Socket cannot. The addon's watcher says when a connection waits, accept4 takes it,
 // and the connection's fd goes to whoever serves it.
 import { messageOf } from '../errors.js';
-import { cancelWatch, whenReadable } from '../native/index.js';
-import { acceptPending } from '../native/shim.js';
+import { acceptPending, cancelWatch, whenReadable } from '../native/index.js';
 import { closeQuietly } from './io/fds.js';
 
 export class SocketListener {

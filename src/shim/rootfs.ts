@@ -5,7 +5,7 @@ import { constants as os } from 'node:os';
 import path from 'node:path';
 import type { Mount } from '../gen/containerd/types/mount_pb.js';
 import { InvalidArgument, Unimplemented, withContext } from '../errors.js';
-import { mount, umount } from '../native/shim.js';
+import { mount, umount } from '../native/index.js';
 import { MS, parseMountOptions } from '../runtime/plan/mount-options.js';
 
 const MNT_DETACH = 2;

@@ -7,7 +7,7 @@
 // and exits.
 import { statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { InvalidArgument } from '../errors.js';
-import { dup2, takeAdoption } from '../native/shim.js';
+import { dup2, takeAdoption } from '../native/index.js';
 import { brainTitle, type BrainArgs } from './args.js';
 import { accept, readHandover } from './handover.js';
 import { closeQuietly } from './io/fds.js';

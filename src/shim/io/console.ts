@@ -6,9 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ReadStream } from 'node:tty';
 import { FailedPrecondition } from '../../errors.js';
-import { recvFd, setWinsize } from '../../native/index.js';
-import { tty } from '../../native/lazy.js';
-import { acceptConn, unixListen } from '../../native/shim.js';
+import { acceptConn, recvFd, setWinsize, tty, unixListen } from '../../native/index.js';
 import { closeQuietly, ended } from './fds.js';
 
 /** How long to wait for the master once the runtime said the process is ready (it was sent before). */

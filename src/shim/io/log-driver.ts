@@ -4,8 +4,7 @@
 // or writes a byte to it (required by binary-v2://). The container writes into the pipes.
 import type { ChildProcess } from 'node:child_process';
 import { Internal } from '../../errors.js';
-import { childProcess } from '../../native/lazy.js';
-import { pipe } from '../../native/shim.js';
+import { childProcess, pipe } from '../../native/index.js';
 import { closeQuietly, readStream } from './fds.js';
 
 const STOP_TIMEOUT_MS = 12_000;

@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fchownSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { InvalidArgument } from '../../errors.js';
-import { pipe } from '../../native/shim.js';
+import { pipe } from '../../native/index.js';
 import { Console, ConsoleSocket } from './console.js';
 import { closeQuietly, ended, readStream, writeStream } from './fds.js';
 import { LogDriver } from './log-driver.js';

@@ -5,8 +5,7 @@
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { BrainMessageSchema, KeeperMessageSchema, type KeeperMessage } from '../../gen/tsrun/keeper/v1/keeper_pb.js';
 import { messageOf } from '../../errors.js';
-import { cancelWatch, whenReadable } from '../../native/index.js';
-import { channelRecv, channelSend } from '../../native/shim.js';
+import { cancelWatch, channelRecv, channelSend, whenReadable } from '../../native/index.js';
 import { closeQuietly } from '../io/fds.js';
 
 const HEADER = 8;
