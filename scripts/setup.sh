@@ -70,6 +70,7 @@ say "building the native core"
 npx --no-install cmake-js compile --out build --log-level error >/dev/null
 say "building the TypeScript"
 npx --no-install tsc -p tsconfig.json
+node scripts/build-info.mjs
 npx --no-install rolldown -c rolldown.config.mjs --log-level silent >/dev/null
 node scripts/code-cache.cjs
 

@@ -24,3 +24,14 @@ const found = findPackage(path.dirname(fileURLToPath(import.meta.url)));
 export const packageRoot = found.root;
 /** tsrun's version, as package.json says. */
 export const VERSION = found.version;
+
+/** What `git describe` said when tsrun was built (scripts/build-info.mjs), or the version. */
+export function buildCommit(): string {
+  try {
+    const info = JSON.parse(readFileSync(path.join(packageRoot, 'dist', 'build-info.json'), 'utf8')) as { commit?: unknown };
+    if (typeof info.commit === 'string' && info.commit) return info.commit;
+  } catch {
+    // not built by the build scripts (a tree compiled by tsc alone)
+  }
+  return VERSION;
+}

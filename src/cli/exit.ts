@@ -40,7 +40,8 @@ function oneLine(text: string): string {
 }
 
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_FAILURE;
+  // commander's usage errors exit 1, as runc's; a help topic runc does not have exits 3
+  if (error instanceof CommanderError) return error.exitCode;
   const own = typeof error === 'object' && error !== null ? ownCodes.get(error) : undefined;
   if (own !== undefined) return own;
   return error instanceof TsrunError ? exitCodeOfKind[error.kind] : EXIT_FAILURE;

@@ -21,8 +21,9 @@ import { updateCommand } from './commands/update.js';
 import { checkpointCommand, restoreCommand } from './commands/checkpoint.js';
 import type { GlobalOptions } from './context.js';
 import { report } from './exit.js';
+import { checkHelpTopic, formatHelp, splitGlobals } from './help.js';
 import { err, out } from './output.js';
-
+import { versionText } from './version.js';
 
 function loggerFor(g: GlobalOptions): Logger {
   return new Logger({ file: g.log, format: g.logFormat === 'json' ? 'json' : 'text', debug: g.debug ?? false });
@@ -31,7 +32,11 @@ function loggerFor(g: GlobalOptions): Logger {
 function program(setExitCode: (code: number) => void, onLogger: () => void): Command {
   const p = new Command('tsrun')
     .description('an OCI container runtime, compatible with runc')
-    .version(`tsrun version ${VERSION}\nspec: 1.2.1`, '-v, --version')
+    // printed by main() before parsing, as the version needs the native addon
+    .option('-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .helpCommand('help [command]', 'Shows a list of commands or help for one command')
+    .configureHelp({ formatHelp: (cmd, helper) => formatHelp(cmd, helper, versionText()) })
     .option('--root <dir>', 'where container state is kept', defaultStateRoot())
     .option('--log <file>', 'append log lines to this file (default: stderr)')
     .addOption(new Option('--log-format <format>', 'log line format').choices(['text', 'json']).default('text'))
@@ -71,6 +76,7 @@ function program(setExitCode: (code: number) => void, onLogger: () => void): Com
     restoreCommand(),
   ]) {
     cmd.exitOverride().configureOutput({ writeOut: out, writeErr: err, outputError: () => undefined });
+    cmd.helpOption('-h, --help', 'show help').configureHelp({ formatHelp: (c, helper) => formatHelp(c, helper) });
     p.addCommand(cmd);
   }
   return p;
@@ -84,9 +90,16 @@ export async function main(argv: string[]): Promise<number> {
     (c) => (code = c),
     () => (logging = true),
   );
+  const valueFlags = new Set(p.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short].filter((n): n is string => Boolean(n))));
+  const { globals, rest } = splitGlobals(argv, valueFlags);
   try {
     if (argv.length <= 2) {
       p.outputHelp();
+      return 0;
+    }
+    checkHelpTopic(p, rest);
+    if (globals.some((w) => w === '-v' || w === '--version')) {
+      out(`${versionText()}\n`);
       return 0;
     }
     await p.parseAsync(argv);
@@ -95,9 +108,16 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError && (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')) {
       return 0;
     }
-    // A usage error (unknown command or flag) comes before any action: the global flags are
-    // parsed by then, and the error belongs in --log like any other, where go-runc looks.
-    if (!logging) setLogger(loggerFor(p.opts<GlobalOptions>()));
+    // A usage error (unknown command or flag) comes before any action, and belongs in --log
+    // like any other error, where go-runc looks: the global flags say where that is.
+    if (!logging) {
+      try {
+        p.parseOptions(globals);
+      } catch {
+        // a bad global flag: the error at hand is reported to stderr
+      }
+      setLogger(loggerFor(p.opts<GlobalOptions>()));
+    }
     return report(e);
   }
 }

@@ -46,3 +46,8 @@ export function features(version: string): Record<string, unknown> {
   Object.assign(annotations, ROOTLESS);
   return doc;
 }
+
+/** libseccomp's version, as `features` and `--version` report it. */
+export function seccompLibraryVersion(): string {
+  return libseccompVersion();
+}

@@ -100,17 +100,18 @@ describe("go-runc's command lines", () => {
     const unknownFlag = await run(['create', '--bogus', 'c1']);
     expect(unknownFlag.code).toBe(1);
     expect(lastError(unknownFlag.lines)).toBe("unknown option '--bogus'");
+    // runc's (urfave/cli's) answer to a command it does not have, and its exit status
     const unknownCommand = await run(['frobnicate', 'c1']);
-    expect(unknownCommand.code).toBe(1);
-    expect(lastError(unknownCommand.lines)).toBe("unknown command 'frobnicate'");
+    expect(unknownCommand.code).toBe(3);
+    expect(lastError(unknownCommand.lines)).toBe("No help topic for 'frobnicate'");
   });
 
-  it('refuses checkpoint and restore clearly, with the flags go-runc gives them', async () => {
+  it('takes checkpoint and restore with the flags go-runc gives them, and looks up what runc looks up first', async () => {
     const cp = await run(['checkpoint', '--image-path', '/tmp/ctd-checkpoint1', '--work-path', `${BUNDLE}/work`, '--leave-running', 'c1']);
     expect(cp.code).toBe(1);
-    expect(lastError(cp.lines)).toBe('checkpoint: not supported: tsrun has no CRIU checkpoint/restore');
-    const restore = await run(['restore', '--image-path', '/tmp/ctd-checkpoint1', '--bundle', BUNDLE, '--detach', '--pid-file', `${BUNDLE}/init.pid`, '--no-subreaper', 'c1']);
+    expect(lastError(cp.lines)).toBe('container "c1" does not exist');
+    const restore = await run(['restore', '--image-path', '/tmp/ctd-checkpoint1', '--bundle', dir, '--detach', '--pid-file', `${BUNDLE}/init.pid`, '--no-subreaper', 'c1']);
     expect(restore.code).toBe(1);
-    expect(lastError(restore.lines)).toBe('restore: not supported: tsrun has no CRIU checkpoint/restore');
+    expect(lastError(restore.lines)).toBe(`${dir}/config.json: no config.json in the bundle`);
   });
 });
