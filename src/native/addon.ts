@@ -59,6 +59,9 @@ let loaded: Addon | undefined;
 
 function addon(): Addon {
   if (loaded) return loaded;
+  // The unit tests run with the addon off (vitest.config.ts), so that a test needing it fails
+  // there as it would in a clone without a native build.
+  if (process.env.TSRUN_ADDON === 'off') throw new FailedPrecondition('the native core is off (TSRUN_ADDON=off): a test that needs it belongs in test/native');
   try {
     loaded = require(addonPath) as Addon;
   } catch (err) {
