@@ -131,6 +131,7 @@ export class ShimContainer {
           consoleSocket: io.consoleSocket,
           noPivot: options.noPivot,
           noNewKeyring: options.noNewKeyring,
+          systemdCgroup: options.systemdCgroup,
         });
         const fd = openPidfd(c);
         return { container: c, pidfd: fd, exit: deps.reaper.watch(c.state.pid, fd) };

@@ -8,6 +8,7 @@ import { AlreadyExists, NotFound } from '../errors.js';
 import { deleteContainer } from '../runtime/delete.js';
 import { StateStore } from '../runtime/state-store.js';
 import { ShimContainer, type ContainerDeps, type ExitInfo } from './container.js';
+import { readOptionsFile } from './options-file.js';
 import { parseOptions } from './options.js';
 
 /** How many deleted containers' results a late `delete` may still ask for. */
@@ -66,6 +67,7 @@ export class Shim {
     this.#creating.add(req.id);
     try {
       const options = parseOptions(req.options);
+      if (options.configPath) Object.assign(options, await readOptionsFile(options.configPath));
       // `delete` runs without us once we are gone: it must find the same state root.
       if (options.root) writeFileSync(path.join(req.bundle, 'runtime-root'), options.root);
       const c = await ShimContainer.create(this.deps, req, this.store(options.root), options);

@@ -1,12 +1,16 @@
 // The brain's command line, as the launcher or a keeper writes it, and the runtime options of a Create.
 import { create, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OptionsSchema } from '../../../src/gen/containerd/runc/v1/options_pb.js';
 import { OptionsSchema as RuntimeOptionsSchema } from '../../../src/gen/runtimeoptions/v1/api_pb.js';
-import { InvalidArgument, Unimplemented } from '../../../src/errors.js';
+import { InvalidArgument } from '../../../src/errors.js';
 import { parseBrainArgs } from '../../../src/shim/args.js';
+import { readOptionsFile } from '../../../src/shim/options-file.js';
 import { parseOptions } from '../../../src/shim/options.js';
+import { tempDirsPerTest } from '../../helpers/temp-dirs.js';
 
 describe('brain arguments', () => {
   it('reads the flags the launcher passes, in either form', () => {
@@ -38,20 +42,34 @@ describe('runtime options', () => {
       root: '/run/other',
       noPivot: true,
       noNewKeyring: true,
+      systemdCgroup: false,
       ioUid: 1000,
       ioGid: 1001,
     });
   });
 
-  it('defaults for none, and for CRI runtime options (a config path we do not read)', () => {
-    expect(parseOptions(undefined)).toEqual({ noPivot: false, noNewKeyring: false });
+  it('defaults for none, and takes the ConfigPath of CRI runtime options', () => {
+    expect(parseOptions(undefined)).toEqual({ noPivot: false, noNewKeyring: false, systemdCgroup: false });
     const cri = create(RuntimeOptionsSchema, { typeUrl: 'x', configPath: '/etc/x.toml' });
-    expect(parseOptions(any('runtimeoptions.v1.Options', toBinary(RuntimeOptionsSchema, cri)))).toEqual({ noPivot: false, noNewKeyring: false });
+    expect(parseOptions(any('runtimeoptions.v1.Options', toBinary(RuntimeOptionsSchema, cri)))).toEqual({ noPivot: false, noNewKeyring: false, systemdCgroup: false, configPath: '/etc/x.toml' });
   });
 
-  it('refuses the systemd cgroup driver and undecodable options clearly', () => {
+  const tempDir = tempDirsPerTest('tsrun-options-');
+
+  it("reads runc's Options keys from a ConfigPath file, and names the file and key it refuses", async () => {
+    const file = path.join(tempDir(), 'ts.toml');
+    writeFileSync(file, '# the ts handler\nSystemdCgroup = true\nNoNewKeyring = true\nRoot = "/run/ts-k8s"\nIoUid = 1000\nBinaryName = "x"\n');
+    expect(await readOptionsFile(file)).toEqual({ systemdCgroup: true, noNewKeyring: true, root: '/run/ts-k8s', ioUid: 1000 });
+    writeFileSync(file, 'SystemdCgroup = "yes"\n');
+    await expect(readOptionsFile(file)).rejects.toThrow(`options.ConfigPath: ${file}: SystemdCgroup must be true or false, got "yes"`);
+    writeFileSync(file, 'SystemdCgroup = \n');
+    await expect(readOptionsFile(file)).rejects.toThrow(InvalidArgument);
+    await expect(readOptionsFile(`${file}.missing`)).rejects.toThrow(/^options\.ConfigPath: .*ENOENT/);
+  });
+
+  it('takes SystemdCgroup = true, and refuses undecodable options clearly', () => {
     const o = create(OptionsSchema, { systemdCgroup: true });
-    expect(() => parseOptions(any('containerd.runc.v1.Options', toBinary(OptionsSchema, o)))).toThrow(Unimplemented);
+    expect(parseOptions(any('containerd.runc.v1.Options', toBinary(OptionsSchema, o))).systemdCgroup).toBe(true);
     expect(() => parseOptions(any('containerd.runc.v1.Options', new Uint8Array([0xff, 0xff])))).toThrow(/options: cannot decode/);
   });
 });
