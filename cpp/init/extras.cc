@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 
@@ -42,7 +43,19 @@ int64_t now_ms() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-void run_hook(const plan::Hook& h, const std::string& state, Step step, int index) {
+// Go's name for a signal as runc's hook errors show it ("signal: bad system call"): glibc's
+// description, lower-cased where it starts with a capitalised word ("CPU time..." stays).
+std::string signal_text(int sig) {
+  std::string text = ::strsignal(sig);
+  if (text.size() > 1 && std::isupper(static_cast<unsigned char>(text[0])) && std::islower(static_cast<unsigned char>(text[1]))) {
+    text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  }
+  return text;
+}
+
+// runc's words for a failed hook ("error running hook #0: ..."), naming it as the config
+// does: the sync record's detail, and what `start` shows for a startContainer hook.
+void run_hook(const plan::Hook& h, const std::string& state, Step step, const char* kind, int index) {
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) < 0 || ::pipe2(out, O_CLOEXEC) < 0) fail(step, errno, index, "pipe for hook %s", h.path.c_str());
   auto argv = sys::c_strings(h.args);
@@ -99,17 +112,31 @@ void run_hook(const plan::Hook& h, const std::string& state, Step step, int inde
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
-  if (timed_out) fail(step, ETIMEDOUT, index, "hook %s did not finish in %ds", h.path.c_str(), h.timeout);
-  if (WIFSIGNALED(status)) fail(step, EINTR, index, "hook %s killed by signal %d: %s", h.path.c_str(), WTERMSIG(status), output.c_str());
-  if (WEXITSTATUS(status) != 0) {
-    fail(step, ECANCELED, index, "hook %s exited with %d: %s", h.path.c_str(), WEXITSTATUS(status), output.c_str());
+  for (char& c : output) {
+    if (c == '\n') c = ';';
   }
+  std::string what;
+  int err = 0;
+  if (timed_out) {
+    what = "hook ran past specified timeout of " + std::to_string(h.timeout) + ".0s";
+    err = ETIMEDOUT;
+  } else if (WIFSIGNALED(status)) {
+    what = "signal: " + signal_text(WTERMSIG(status));
+    err = EINTR;
+  } else if (WEXITSTATUS(status) != 0) {
+    what = "exit status " + std::to_string(WEXITSTATUS(status));
+    err = ECANCELED;
+  } else {
+    return;
+  }
+  fail(step, err, index, "error running hook #%d: hooks.%s[%d] \"%s\": %s%s%s", index, kind, index, h.path.c_str(), what.c_str(),
+       output.empty() ? "" : ", output: ", output.c_str());
 }
 
 }  // namespace
 
 void run_hooks(const std::vector<plan::Hook>& hooks, const std::string& state) {
-  for (size_t i = 0; i < hooks.size(); i++) run_hook(hooks[i], state, Step::HOOKS, static_cast<int>(i));
+  for (size_t i = 0; i < hooks.size(); i++) run_hook(hooks[i], state, Step::HOOKS, "createContainer", static_cast<int>(i));
 }
 
 void run_start_hooks(const std::vector<plan::Hook>& hooks, const std::string& state, int report_fd) {
@@ -122,7 +149,7 @@ void run_start_hooks(const std::vector<plan::Hook>& hooks, const std::string& st
     if (pid == 0) {
       ::close(msg[0]);
       set_sync_fd(msg[1]);
-      run_hook(hooks[i], state, Step::HOOKS, static_cast<int>(i));
+      run_hook(hooks[i], state, Step::HOOKS, "startContainer", static_cast<int>(i));
       ::_exit(0);
     }
     ::close(msg[1]);
@@ -135,8 +162,8 @@ void run_start_hooks(const std::vector<plan::Hook>& hooks, const std::string& st
     if (!failed && pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
     rec.detail[sizeof(rec.detail) - 1] = '\0';
     char line[640];
-    int n = std::snprintf(line, sizeof(line), "\nhooks.startContainer[%zu]: %s: %s", i,
-                          rec.err ? std::strerror(rec.err) : "failed", failed ? rec.detail : "did not finish");
+    int n = failed ? std::snprintf(line, sizeof(line), "\n%s", rec.detail)
+                   : std::snprintf(line, sizeof(line), "\nerror running hook #%zu: hooks.startContainer[%zu]: did not finish", i, i);
     if (report_fd >= 0) (void)!::write(report_fd, line, static_cast<size_t>(std::max(0, n)));
     std::fprintf(stderr, "tsrun-init: %s\n", line + 1);
     ::_exit(1);

@@ -182,11 +182,12 @@ void do_mount(int root_fd, const RootfsOp& op, int index) {
   Fd dest;
   if (op.fstype == "proc" || op.fstype == "sysfs") {
     // Mounting these through a symlink was a runc escape; refuse anything but a directory.
+    // (runc's words, which callers match)
     dest = open_in_root(root_fd, op.dest, RESOLVE_NO_SYMLINKS);
     if (!dest.ok() && errno == ENOENT) dest = mkdir_all_in_root(root_fd, op.dest, 0755);
     struct stat st;
-    if (dest.ok() && (::fstat(dest.get(), &st) < 0 || !S_ISDIR(st.st_mode))) {
-      fail(Step::MOUNT, ENOTDIR, index, "%s must be mounted on an ordinary directory",
+    if ((!dest.ok() && errno == ELOOP) || (dest.ok() && (::fstat(dest.get(), &st) < 0 || !S_ISDIR(st.st_mode)))) {
+      fail(Step::MOUNT, dest.ok() ? ENOTDIR : ELOOP, index, "filesystem \"%s\" must be mounted on ordinary directory",
            op.fstype.c_str());
     }
   } else {

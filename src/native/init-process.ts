@@ -194,8 +194,9 @@ export class InitProcess {
     const step = STEP_NAMES[stepIndex] ?? `step ${stepIndex}`;
     const op = STEPS_WITH_OPS.has(step) ? this.plan.rootfsOps[index] : undefined;
     const where = op ? `${step} ${op.describe}` : index >= 0 ? `${step}[${index}]` : step;
-    // The hooks step runs createContainer hooks; its detail names the hook's path and what it did.
-    if (step === 'hooks') return new HookFailed(`hooks.createContainer[${index}]: ${detail}`, { field: `hooks.createContainer[${index}]` });
+    // The hooks step runs createContainer hooks; its detail is the whole message, in runc's
+    // words ("error running hook #0: hooks.createContainer[0] ...", cpp/init/extras.cc).
+    if (step === 'hooks') return new HookFailed(detail, { field: `hooks.createContainer[${index}]` });
     const message = `${where}: ${errno ? errnoText(errno) : 'failed'}${detail ? `: ${detail}` : ''}`;
     return errno ? new SystemError(message, { errno, step, index }) : new Internal(message);
   }

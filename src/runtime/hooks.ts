@@ -6,6 +6,7 @@
 import { childProcess } from '../native/index.js';
 import { HookFailed, messageOf } from '../errors.js';
 import { logger } from '../log.js';
+import { signalDescription } from './signals.js';
 import { OCI_VERSION } from '../oci/defaults.js';
 import type { Config } from '../oci/spec.js';
 import type { Status } from '../oci/state.js';
@@ -27,33 +28,41 @@ export function stateJson(s: HookState): string {
   return JSON.stringify(doc);
 }
 
-function runHook(hook: HookSpec, field: string, state: string, cwd: string): Promise<void> {
+/** runc's words for a failed hook, naming it as the config does. */
+function hookError(index: number, field: string, hook: HookSpec, what: string, stdout = '', stderr = ''): HookFailed {
+  const oneLine = (t: string): string => t.trim().replace(/\s*\n\s*/g, '; ');
+  const output = stdout.trim() || stderr.trim() ? `, stdout: ${oneLine(stdout)}, stderr: ${oneLine(stderr)}` : '';
+  return new HookFailed(`error running hook #${index}: ${field} ${JSON.stringify(hook.path)}: ${what}${output}`, { field, path: hook.path });
+}
+
+function runHook(hook: HookSpec, kind: HookKind, index: number, state: string, cwd: string): Promise<void> {
+  const field = `hooks.${kind}[${index}]`;
   return new Promise((resolve, reject) => {
     const [argv0, ...args] = hook.args ?? [hook.path];
     const child = childProcess().spawn(hook.path, args, { argv0, cwd, env: Object.fromEntries((hook.env ?? []).map(splitEnv)), stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (d: Buffer): void => {
-      if (output.length < 300) output += d.toString();
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      if (stdout.length < 300) stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < 300) stderr += d.toString();
+    });
     let timedOut = false;
     const timer = hook.timeout && hook.timeout > 0 ? setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), hook.timeout * 1000) : undefined;
     child.stdin.on('error', () => undefined); // a hook need not read its stdin
     child.stdin.end(state);
-    const fail = (what: string): void => {
-      const detail = output.trim() ? `: ${output.trim().replace(/\s*\n\s*/g, '; ')}` : '';
-      reject(new HookFailed(`${field} ${JSON.stringify(hook.path)}: ${what}${detail}`, { field, path: hook.path }));
-    };
+    const fail = (what: string): void => reject(hookError(index, field, hook, what, stdout, stderr));
     child.on('error', (err) => {
       clearTimeout(timer);
       fail(messageOf(err));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (timedOut) fail(`did not finish in ${hook.timeout}s`);
-      else if (signal) fail(`killed by ${signal}`);
-      else if (code !== 0) fail(`exited with ${code}`);
+      // as Go's exec reports them in runc
+      if (timedOut) fail(`hook ran past specified timeout of ${(hook.timeout ?? 0).toFixed(1)}s`);
+      else if (signal) fail(`signal: ${signalDescription(signal)}`);
+      else if (code !== 0) fail(`exit status ${code}`);
       else resolve();
     });
   });
@@ -68,7 +77,7 @@ function splitEnv(e: string): [string, string] {
 export async function runHooks(config: Config, kind: HookKind, state: HookState, cwd = state.bundle): Promise<void> {
   const hooks = config.hooks?.[kind] ?? [];
   const json = stateJson(state);
-  for (const [i, hook] of hooks.entries()) await runHook(hook, `hooks.${kind}[${i}]`, json, cwd);
+  for (const [i, hook] of hooks.entries()) await runHook(hook, kind, i, json, cwd);
 }
 
 /** For poststart and poststop: a failure is a warning and the rest still run (the spec's rule). */
@@ -77,7 +86,7 @@ export async function runHooksWarning(config: Config, kind: HookKind, state: Hoo
   const json = stateJson(state);
   for (const [i, hook] of hooks.entries()) {
     try {
-      await runHook(hook, `hooks.${kind}[${i}]`, json, cwd);
+      await runHook(hook, kind, i, json, cwd);
     } catch (err) {
       logger.warn(messageOf(err));
     }

@@ -5,7 +5,7 @@
 // The parent does the sending (cpp/plan/sync.h): it takes the listener out of tsrun-init
 // with pidfd_getfd, so no host socket is ever opened inside the container.
 import { closeSync } from 'node:fs';
-import { withContext } from '../errors.js';
+import { messageOf, withContext } from '../errors.js';
 import { pidfdGetfd, sendWithFds } from '../native/index.js';
 import { OCI_VERSION } from '../oci/defaults.js';
 import type { Status } from '../oci/state.js';
@@ -52,7 +52,12 @@ export function handOverListener(listener: SeccompListener, owner: ListenerOwner
     const payload = Buffer.from(JSON.stringify(containerProcessState(listener, owner)));
     sendWithFds(listener.path, payload, [fd]);
   } catch (err) {
-    throw withContext(`linux.seccomp.listenerPath: sending the seccomp listener to the agent at ${listener.path}`, err);
+    // runc's words for each, which callers match
+    const connecting = /^connect /.test(messageOf(err));
+    throw withContext(
+      `linux.seccomp.listenerPath: ${connecting ? 'failed to connect with seccomp agent specified in the seccomp profile' : 'cannot send seccomp fd'} (${listener.path})`,
+      err,
+    );
   } finally {
     closeSync(fd);
   }

@@ -24,3 +24,19 @@ export function parseSignal(text: string, field = 'signal'): number {
   if (n !== undefined) return n;
   throw new InvalidArgument(`unknown signal "${text}"`, { field });
 }
+
+/** Go's (and strsignal's) words for signals 1 to 31, as runc's errors show them ("signal: killed"). */
+const DESCRIPTIONS = [
+  'hangup', 'interrupt', 'quit', 'illegal instruction', 'trace/breakpoint trap', 'aborted', 'bus error',
+  'floating point exception', 'killed', 'user defined signal 1', 'segmentation fault', 'user defined signal 2',
+  'broken pipe', 'alarm clock', 'terminated', 'stack fault', 'child exited', 'continued', 'stopped (signal)', 'stopped',
+  'stopped (tty input)', 'stopped (tty output)', 'urgent I/O condition', 'CPU time limit exceeded',
+  'file size limit exceeded', 'virtual timer expired', 'profiling timer expired', 'window changed', 'I/O possible',
+  'power failure', 'bad system call',
+];
+
+/** "bad system call" for SIGSYS; a real-time signal as Go names it ("signal 35"). */
+export function signalDescription(name: NodeJS.Signals): string {
+  const n = (constants.signals as Record<string, number>)[name] ?? 0;
+  return DESCRIPTIONS[n - 1] ?? `signal ${n}`;
+}

@@ -78,8 +78,8 @@ export async function start(container: Container): Promise<void> {
     const failure = data.subarray(1).toString().trim();
     if (failure) {
       await deleteContainer(container.store, container.id, true);
-      // tsrun-init wrote "hooks.startContainer[i]: why" (cpp/init/extras.cc).
-      const field = /^hooks\.startContainer\[\d+\]/.exec(failure)?.[0] ?? 'hooks.startContainer';
+      // tsrun-init wrote "error running hook #i: hooks.startContainer[i] ..." (cpp/init/extras.cc).
+      const field = /hooks\.startContainer\[\d+\]/.exec(failure)?.[0] ?? 'hooks.startContainer';
       throw new HookFailed(failure, { field, containerId: container.id });
     }
   } finally {

@@ -103,7 +103,7 @@ describe('resources on cgroup v1', () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ hugepageLimits: [{ pageSize: '2MB', limit: 2 * MiB }] }, /^linux\.resources\.hugepageLimits: the hugetlb cgroup controller is not mounted on this host$/],
       [{ network: { classID: 1048577 } }, /^linux\.resources\.network\.classID: the net_cls cgroup controller is not mounted/],
-      [{ unified: { 'memory.high': '1000000' } }, /^linux\.resources\.unified: cgroup v2 files cannot be set/],
+      [{ unified: { 'memory.high': '1000000' } }, /^linux\.resources\.unified: invalid configuration: cannot use unified on cgroup v1/],
       [{ blockIO: { leafWeight: 100 } }, /^linux\.resources\.blockIO\.leafWeight: blkio\.leaf_weight is missing/],
       // The kernel's own refusal, half-way through the writes: the cgroups made so far go too.
       [{ cpu: { shares: 1 } }, /^linux\.resources\.cpu\.shares: the minimum allowed cpu-shares is 2$/],

@@ -152,7 +152,7 @@ describe('hooks', () => {
     b.edit((c) => (c.hooks = { createRuntime: [{ path: script, args: ['hook.sh', 'x', '3'] }] }));
     const r = await tsrun(b.root, ['create', '--bundle', b.dir, b.id]);
     expect(r.code).toBe(1);
-    expect(errorOf(r)).toMatch(/^hooks\.createRuntime\[0\] ".*hook\.sh": exited with 3$/);
+    expect(errorOf(r)).toMatch(/^error running hook #0: hooks\.createRuntime\[0\] ".*hook\.sh": exit status 3$/);
     expect(existsSync(path.join(b.root, b.id))).toBe(false);
     expect(leftoverCgroups(b.id)).toEqual([]);
   });
@@ -160,11 +160,11 @@ describe('hooks', () => {
   it('a hook past its timeout is killed and fails its step; a failing poststart only warns', async () => {
     const b = bundle('hooktimeout', ['true'], (c) => (c.hooks = { prestart: [{ path: '/bin/sleep', args: ['sleep', '10'], timeout: 1 }] }));
     const r = await tsrun(b.root, ['create', '--bundle', b.dir, b.id]);
-    expect(errorOf(r)).toBe('hooks.prestart[0] "/bin/sleep": did not finish in 1s');
+    expect(errorOf(r)).toBe('error running hook #0: hooks.prestart[0] "/bin/sleep": hook ran past specified timeout of 1.0s');
     const w = bundle('hookwarn', ['true'], (c) => (c.hooks = { poststart: [{ path: '/bin/false' }] }));
     const ok = await run(w);
     expect(ok.code).toBe(0);
-    expect(ok.stderr).toContain('level=warning msg="hooks.poststart[0] \\"/bin/false\\": exited with 1"');
+    expect(ok.stderr).toContain('level=warning msg="error running hook #0: hooks.poststart[0] \\"/bin/false\\": exit status 1"');
   });
 });
 

@@ -169,7 +169,7 @@ describe('seccomp notify', () => {
     b.edit((c: AnyConfig) => (c.linux.seccomp.listenerPath = socket));
     const r = await tsrun(b.root, ['create', '--bundle', b.dir, b.id]);
     expect(r.code).toBe(1);
-    expect(errorOf(r)).toBe(`linux.seccomp.listenerPath: sending the seccomp listener to the agent at ${socket}: connect ${socket}: no such file or directory`);
+    expect(errorOf(r)).toBe(`linux.seccomp.listenerPath: failed to connect with seccomp agent specified in the seccomp profile (${socket}): connect ${socket}: no such file or directory`);
     expect(leftoverCgroups(b.id)).toEqual([]);
     expect(leftoverMounts(b.dir)).toEqual([]);
     expect((await tsrun(b.root, ['list', '-q'])).stdout.trim()).toBe('');

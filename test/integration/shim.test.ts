@@ -304,7 +304,7 @@ describe('ctr run through io.containerd.ts.v2, compared with runc', () => {
       const id = containerId(`hookfail-${short(runtime)}`);
       const r = await shim().ctrRun(['run', '--config', path.join(dir, 'config.json'), '--runtime', runtime, id]);
       expect(r.code).not.toBe(0);
-      if (runtime === TS) expect(r.stderr).toContain('failed to create shim task: hooks.prestart[0] "/bin/false": exited with 1: unknown');
+      if (runtime === TS) expect(r.stderr).toContain('failed to create shim task: error running hook #0: hooks.prestart[0] "/bin/false": exit status 1: unknown');
       else expect(r.stderr).toContain('error running hook #0: error running hook: exit status 1');
       await shim().ctrRun(['container', 'rm', id]);
     }

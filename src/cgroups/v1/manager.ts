@@ -47,7 +47,8 @@ export class V1Manager implements CgroupManager {
       if (!this.dir(controller)) throw unsupported(field, `the ${controller} cgroup controller is not mounted on this host`);
     }
     if (r.unified && Object.keys(r.unified).length) {
-      throw unsupported('unified', 'cgroup v2 files cannot be set on a host whose controllers are on cgroup v1');
+      // runc's words, which callers match
+      throw unsupported('unified', "invalid configuration: cannot use unified on cgroup v1 (this host's controllers are on cgroup v1)");
     }
   }
 

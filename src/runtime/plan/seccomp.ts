@@ -67,7 +67,7 @@ function rules(s: OciSeccomp): SeccompRule[] {
       // tsrun-init writes the listener's number to the runtime once the filter is in: a
       // write waiting on an agent that has no listener yet would never return.
       if (call.names.includes('write')) {
-        throw InvalidArgument.at(`${field}.action`, `SCMP_ACT_NOTIFY cannot be used for write: the runtime needs it to hand the listener over (${what})`);
+        throw InvalidArgument.at(`${field}.action`, `SCMP_ACT_NOTIFY cannot be used for the write syscall: the runtime needs it to hand the listener over (${what})`);
       }
       if (!s.listenerPath) throw InvalidArgument.at(`${FIELD}.listenerPath`, `required by SCMP_ACT_NOTIFY in ${field}`);
     }

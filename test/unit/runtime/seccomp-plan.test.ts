@@ -36,7 +36,7 @@ describe('linux.seccomp in the plan', () => {
     ['an unknown architecture', { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_Z80'] }, 'linux.seccomp.architectures[1]: unknown architecture "SCMP_ARCH_Z80"'],
     ['an unknown flag', { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_FAST'] }, 'linux.seccomp.flags[0]: unknown flag "SECCOMP_FILTER_FLAG_FAST"'],
     ['NOTIFY without a listener', mkdir({ action: 'SCMP_ACT_NOTIFY' }), 'linux.seccomp.listenerPath: required by SCMP_ACT_NOTIFY in linux.seccomp.syscalls[0]'],
-    ['NOTIFY on write', { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/a', syscalls: [{ names: ['read', 'write'], action: 'SCMP_ACT_NOTIFY' }] }, 'linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY cannot be used for write'],
+    ['NOTIFY on write', { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/a', syscalls: [{ names: ['read', 'write'], action: 'SCMP_ACT_NOTIFY' }] }, 'linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY cannot be used for the write syscall'],
     ['NOTIFY as the default', { defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/a' }, 'linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action'],
     ['metadata without a listener', { defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'x' }, 'linux.seccomp.listenerMetadata: must not be set without listenerPath'],
   ];
