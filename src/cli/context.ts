@@ -1,5 +1,6 @@
 // What every command gets from the global flags.
 import type { Command } from 'commander';
+import { Runtime, type RuntimeOptions } from '../api/runtime.js';
 import { InvalidArgument } from '../errors.js';
 import { prepareDefaultRoot, rootlessCgroups } from '../runtime/rootless.js';
 import { StateStore } from '../runtime/state-store.js';
@@ -26,6 +27,19 @@ export function storeOf(cmd: Command): StateStore {
   // An unprivileged caller's default root is made here, or refused with the reason.
   if (root.getOptionValueSource('root') === 'default') prepareDefaultRoot();
   return new StateStore(globalsOf(cmd).root);
+}
+
+/** The library's runtime, as the global flags set it up. */
+export function runtimeOf(cmd: Command): Runtime {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  const g = globalsOf(cmd);
+  return new Runtime({
+    // The default root is the library's own, which an unprivileged caller's first call makes.
+    root: root.getOptionValueSource('root') === 'default' ? undefined : g.root,
+    systemdCgroup: g.systemdCgroup ?? false,
+    rootless: g.rootless as RuntimeOptions['rootless'],
+  });
 }
 
 /** --rootless (true, false, auto) as runc reads it: whether cgroups are best effort. */

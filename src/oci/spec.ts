@@ -271,6 +271,9 @@ export function schemas(): Schemas {
 
 export type Config = z.infer<Schemas['Config']>;
 export type ProcessSpec = z.infer<Schemas['Process']>;
+/** A process as a caller may give it: what the schema fills in (user) may be left out. */
+export type ProcessInput = z.input<Schemas['Process']>;
+export type ResourcesInput = z.input<Schemas['Resources']>;
 export type MountSpec = z.infer<Schemas['Mount']>;
 export type LinuxSpec = z.infer<Schemas['Linux']>;
 export type DeviceSpec = z.infer<Schemas['Device']>;

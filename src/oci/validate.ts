@@ -146,6 +146,11 @@ export function parseProcess(text: string): ProcessResult {
   } catch (err) {
     return { ok: false, issues: [{ field: '(process)', message: `invalid JSON: ${(err as Error).message}` }] };
   }
+  return processFromJson(json);
+}
+
+/** A process given as a value (a library's caller's, or JSON decoded), judged as parseProcess judges it. */
+export function processFromJson(json: unknown): ProcessResult {
   const parsed = schemas().Process.safeParse(json);
   if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
   const issues = checkProcess(parsed.data, '').map((i) => ({ ...i, field: i.field.replace(/^\./, '') }));

@@ -11,7 +11,7 @@ import { pidfdOpen, pidfdSendSignal } from '../native/index.js';
 import { OCI_VERSION } from '../oci/defaults.js';
 import type { OciState, Status } from '../oci/state.js';
 import type { HookKind, HookState } from './hooks.js';
-import { isAlive } from './proc.js';
+import { isAlive, isSameProcess } from './proc.js';
 import type { ContainerState, StateStore } from './state-store.js';
 
 export class Container {
@@ -64,8 +64,9 @@ export class Container {
   /**
    * A pidfd for the init, or null when it is gone. The start time is checked after the
    * pidfd pins the process, so the fd cannot name a newer process that got the pid.
+   * With exited, an init that has exited and is not yet reaped counts too (to wait on it).
    */
-  openInit(): number | null {
+  openInit(exited = false): number | null {
     if (this.state.pid <= 0) return null;
     let fd: number;
     try {
@@ -74,7 +75,7 @@ export class Container {
       if (err instanceof SystemError && err.errno === os.errno.ESRCH) return null;
       throw err;
     }
-    if (!isAlive(this.state.pid, this.state.pidStartTime)) {
+    if (!(exited ? isSameProcess(this.state.pid, this.state.pidStartTime) : isAlive(this.state.pid, this.state.pidStartTime))) {
       closeSync(fd);
       return null;
     }

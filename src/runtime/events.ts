@@ -1,7 +1,7 @@
 // events: the container's statistics once (--stats) or every interval, and an "oom" event
 // for every OOM kill, as runc's events prints them (one JSON object a line). The stream
 // ends when the container's cgroups are gone.
-import { encodeEvent } from '../cgroups/stats.js';
+import { encodeEvent, type Stats } from '../cgroups/stats.js';
 import { FailedPrecondition, InvalidArgument, messageOf } from '../errors.js';
 import { logger } from '../log.js';
 import type { Container } from './container.js';
@@ -12,46 +12,60 @@ function requireLive(container: Container): void {
   }
 }
 
-export function statsEvent(container: Container): string {
-  requireLive(container);
-  return encodeEvent('stats', container.id, container.cgroup().stats());
+/** A stats collection or an OOM kill, as runc's events reports them. */
+export type ContainerEvent = { type: 'stats'; id: string; stats: Stats } | { type: 'oom'; id: string };
+
+/** runc's JSON line for an event. */
+export function eventLine(e: ContainerEvent): string {
+  return e.type === 'stats' ? encodeEvent('stats', e.id, e.stats) : encodeEvent('oom', e.id);
 }
 
-/** Emits lines until the cgroups are removed; resolves then. */
-export function streamEvents(container: Container, intervalMs: number, emit: (line: string) => void): Promise<void> {
+export function statsEvent(container: Container): ContainerEvent {
+  requireLive(container);
+  return { type: 'stats', id: container.id, stats: container.cgroup().stats() };
+}
+
+/**
+ * Emits events until the cgroups are removed (then ended()) or until the returned stop is
+ * called. A failed collection is logged and the watch goes on, as runc's.
+ */
+export function watchEvents(container: Container, intervalMs: number, emit: (e: ContainerEvent) => void, ended: (err?: unknown) => void): () => void {
   requireLive(container);
   const cgroup = container.cgroup();
-  return new Promise((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    let stop: (() => void) | undefined;
-    const finish = (err?: unknown): void => {
-      if (timer) clearInterval(timer);
-      stop?.();
-      if (err) reject(err);
-      else resolve();
-    };
-    try {
-      stop = cgroup.watchOom(
-        () => emit(encodeEvent('oom', container.id)),
-        () => finish(),
-      );
-    } catch (err) {
-      finish(err);
+  let timer: NodeJS.Timeout | undefined;
+  let stopOom: (() => void) | undefined;
+  let done = false;
+  const stop = (): void => {
+    done = true;
+    if (timer) clearInterval(timer);
+    stopOom?.();
+  };
+  const finish = (err?: unknown): void => {
+    if (done) return;
+    stop();
+    ended(err);
+  };
+  try {
+    stopOom = cgroup.watchOom(
+      () => emit({ type: 'oom', id: container.id }),
+      () => finish(),
+    );
+  } catch (err) {
+    finish(err);
+    return stop;
+  }
+  timer = setInterval(() => {
+    if (!cgroup.exists()) {
+      finish();
       return;
     }
-    timer = setInterval(() => {
-      if (!cgroup.exists()) {
-        finish();
-        return;
-      }
-      try {
-        emit(encodeEvent('stats', container.id, cgroup.stats()));
-      } catch (err) {
-        // As runc: a failed collection is logged and the stream goes on.
-        logger.error(messageOf(err));
-      }
-    }, intervalMs);
-  });
+    try {
+      emit({ type: 'stats', id: container.id, stats: cgroup.stats() });
+    } catch (err) {
+      logger.error(messageOf(err));
+    }
+  }, intervalMs);
+  return stop;
 }
 
 /** Go's time.ParseDuration for what callers pass to --interval ("5s", "100ms", "1m30s"). */

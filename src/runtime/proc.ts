@@ -26,3 +26,8 @@ export function isAlive(pid: number, startTime: string): boolean {
   const st = readProcStat(pid);
   return st !== null && st.startTime === startTime && st.state !== 'Z' && st.state !== 'X';
 }
+
+/** The pid still names the process that started at startTime, alive or exited and not yet reaped. */
+export function isSameProcess(pid: number, startTime: string): boolean {
+  return readProcStat(pid)?.startTime === startTime;
+}

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterEach } from 'vitest';
 import { defaultSpec } from '../../src/oci/defaults.js';
 import { fixtureRootfs, TEST_CGROUP_PARENT } from './paths.js';
 
@@ -51,4 +52,23 @@ export class TestBundle {
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Call at a file's top level: returns a maker of bundles, each taken back after the test
+ * that made it (`cleanup` first, say a forced delete of its container, then its directory).
+ */
+export function bundlesPerTest(cleanup: (b: TestBundle) => Promise<unknown>): (name: string, args?: string[]) => TestBundle {
+  const made: TestBundle[] = [];
+  afterEach(async () => {
+    for (const b of made.splice(0)) {
+      await cleanup(b).catch(() => undefined);
+      b.remove();
+    }
+  });
+  return (name, args) => {
+    const b = new TestBundle(name, args);
+    made.push(b);
+    return b;
+  };
 }

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
+import { eventLine } from '../../api/info.js';
 import { InvalidArgument } from '../../errors.js';
-import { Container } from '../../runtime/container.js';
-import { parseDuration, statsEvent, streamEvents } from '../../runtime/events.js';
-import { storeOf } from '../context.js';
+import { parseDuration } from '../../runtime/events.js';
+import { runtimeOf } from '../context.js';
 import { out } from '../output.js';
 
 export function eventsCommand(): Command {
@@ -14,11 +14,11 @@ export function eventsCommand(): Command {
     .action(async (id: string, flags: { interval: string; stats?: boolean }, cmd: Command) => {
       const interval = parseDuration(flags.interval, '--interval');
       if (interval <= 0) throw InvalidArgument.at('--interval', 'duration interval must be greater than 0');
-      const container = Container.load(storeOf(cmd), id);
+      const rt = runtimeOf(cmd);
       if (flags.stats) {
-        out(`${statsEvent(container)}\n`);
+        out(`${eventLine({ type: 'stats', id, stats: await rt.stats(id) })}\n`);
         return;
       }
-      await streamEvents(container, interval, (line) => out(`${line}\n`));
+      for await (const e of rt.events(id, { interval })) out(`${eventLine(e)}\n`);
     });
 }

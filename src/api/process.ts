@@ -1,0 +1,25 @@
+// A process exec'd into a container: its stdio or terminal, its exit, its signals.
+import { InvalidArgument } from '../errors.js';
+import { parseSignal } from '../runtime/signals.js';
+import { Child } from './child.js';
+import type { StdioStreams } from './stdio.js';
+import type { Terminal } from './terminal.js';
+
+export class ExecProcess extends Child {
+  /** @internal made by Runtime.exec */
+  constructor(pid: number, pidfd: number, streams: StdioStreams, terminal: Terminal | null) {
+    super(pid, pidfd, streams, terminal);
+  }
+
+  /** Sends a signal (SIGTERM by default); false when the process has exited. */
+  kill(signal: NodeJS.Signals | string | number = 'SIGTERM'): boolean {
+    const n = typeof signal === 'number' ? signal : parseSignal(signal);
+    if (!Number.isInteger(n) || n < 0) throw InvalidArgument.at('signal', `${signal} is not a signal`);
+    return this.signalSelf(n);
+  }
+
+  /** Lets the process run on without this handle (its pidfd is closed; it is not waited for). */
+  unref(): void {
+    this.release();
+  }
+}
