@@ -212,3 +212,21 @@ describe('--systemd-cgroup without a bus daemon', () => {
     expect((await node.sh('systemctl show tsrun-probe.scope -p LoadState')).trim()).toBe('LoadState=not-found');
   });
 });
+
+describe('--systemd-cgroup naming', () => {
+  it('keeps the dash of an empty prefix, as runc does (slice::name is -name.scope)', async () => {
+    const seen: Record<string, string> = {};
+    for (const rt of ['runc', 'tsrun'] as const) {
+      const bundle = makeBundle(rt, 'system.slice');
+      const config = JSON.parse(readFileSync(node.path(`${bundle}/config.json`), 'utf8')) as AnyConfig;
+      config.linux.cgroupsPath = `system.slice::noprefix-${rt}`;
+      writeFileSync(node.path(`${bundle}/config.json`), JSON.stringify(config));
+      await ok(rt, ['run', '--detach', '--bundle', bundle, `np-${rt}`]);
+      const line = (await ok(rt, ['exec', `np-${rt}`, 'cat', '/proc/self/cgroup'])).split('\n').find((l) => l.includes(':memory:'));
+      seen[rt] = (line ?? '').replace(rt, '<rt>');
+      await ok(rt, ['delete', '--force', `np-${rt}`]);
+    }
+    expect(seen.runc).toBe('4:memory:/system.slice/-noprefix-<rt>.scope');
+    expect(seen.tsrun).toBe(seen.runc);
+  });
+});

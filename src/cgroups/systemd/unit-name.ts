@@ -45,8 +45,9 @@ export function systemdUnit(cgroupsPath: string | undefined, id: string): System
     name = parts[2] ?? '';
     if (!name) throw InvalidArgument.at('linux.cgroupsPath', 'the name part of "slice:prefix:name" must not be empty');
   }
-  // A name that is itself a slice is used as is, without prefix or scope suffix.
-  const unit = name.endsWith('.slice') ? name : prefix ? `${prefix}-${name}.scope` : `${name}.scope`;
+  // A name that is itself a slice is used as is. An empty prefix still gets its dash, as in
+  // runc 1.1.5 ("user.slice::abc" is -abc.scope; seen in the systemd test node).
+  const unit = name.endsWith('.slice') ? name : `${prefix}-${name}.scope`;
   const base = expandSlice(slice);
   return { slice, unit, name, path: `${base === '/' ? '' : base}/${unit}` };
 }

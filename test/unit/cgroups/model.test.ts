@@ -80,7 +80,7 @@ describe('systemd naming', () => {
     expect(systemdUnit('system.slice:docker:abc', 'x')).toEqual({ slice: 'system.slice', unit: 'docker-abc.scope', name: 'abc', path: '/system.slice/docker-abc.scope' });
     expect(systemdUnit('kubepods-burstable.slice:cri-containerd:abc', 'x').path).toBe('/kubepods.slice/kubepods-burstable.slice/cri-containerd-abc.scope');
     expect(systemdUnit(':runc:abc', 'x').path).toBe('/system.slice/runc-abc.scope');
-    expect(systemdUnit('user.slice::abc', 'x').unit).toBe('abc.scope');
+    expect(systemdUnit('user.slice::abc', 'x').unit).toBe('-abc.scope');
     expect(systemdUnit('-.slice:p:sub.slice', 'x').path).toBe('/sub.slice');
     expect(systemdUnit(undefined, 'c1').path).toBe('/system.slice/runc-c1.scope');
     expect(() => systemdUnit('/abs/path', 'x')).toThrow(/linux\.cgroupsPath: expected "slice:prefix:name"/);
