@@ -1,6 +1,7 @@
 // The shim with SystemdCgroup = true, in a systemd node running containerd 1.6 as a delegated
 // service: ctr (io.containerd.ts.v2 with --runtime-config-path, since ctr sends runc's own
-// options only to io.containerd.runc.v2) and a CRI pod whose cgroup_parent is a slice (the
+// options only to io.containerd.runc.v2; and --runc-systemd-cgroup with containerd's runc
+// shim running tsrun as its runc binary) and a CRI pod whose cgroup_parent is a slice (the
 // `ts` handler's ConfigPath file says SystemdCgroup = true: containerd 1.6 hands any runtime
 // but runc's only that path). Containers and sandbox land in scopes under the slice, with
 // their limits as unit properties; stats, update, pause and delete work on them.
@@ -11,6 +12,7 @@ import { BUSYBOX_IMAGE } from '../helpers/cri/env.js';
 import { ContainerState, NamespaceMode } from '../helpers/cri/gen/runtime/v1/api_pb.js';
 import { waitState } from '../helpers/cri/inspect.js';
 import { startNodeContainerd, TS_OPTIONS_FILE, type NodeContainerd } from '../helpers/node-containerd.js';
+import { tsrunBin } from '../helpers/paths.js';
 import { until } from '../helpers/runtimes.js';
 import { startSystemdNode, type SystemdNode } from '../helpers/systemd-node.js';
 
@@ -62,6 +64,21 @@ describe('the shim with SystemdCgroup = true, under containerd in a systemd node
     await ctd.ctr(['container', 'delete', 'c1'], ns);
     expect((await unit('ctr-c1.scope', ['LoadState'])).LoadState).toBe('not-found');
     expect(await node.sh('ls -d /sys/fs/cgroup/*/system.slice/ctr-c1.scope 2>/dev/null || true')).toBe('');
+  });
+
+  it('ctr run --runc-systemd-cgroup under containerd\'s runc shim drives tsrun --systemd-cgroup to the same scope', async () => {
+    const ns = 'ctrtest';
+    await ctd.ctr(['run', '-d', '--runtime', 'io.containerd.runc.v2', '--runc-binary', tsrunBin, '--runc-systemd-cgroup', '--cgroup', 'system.slice:ctr:c2', '--memory-limit', String(64 * MiB), BUSYBOX_IMAGE, 'c2', 'sleep', '1000'], ns);
+    expect(await unit('ctr-c2.scope', ['Slice', 'Delegate', 'MemoryLimit', 'ActiveState'])).toEqual({ Slice: 'system.slice', Delegate: 'yes', MemoryLimit: String(64 * MiB), ActiveState: 'active' });
+    expect(await ctd.ctr(['task', 'metrics', 'c2'], ns)).toMatch(new RegExp(`memory\\.limit_in_bytes\\s+${64 * MiB}`));
+    await ctd.ctr(['task', 'pause', 'c2'], ns);
+    expect(file('freezer', '/system.slice/ctr-c2.scope', 'freezer.state')).toBe('FROZEN');
+    await ctd.ctr(['task', 'resume', 'c2'], ns);
+    await ctd.ctr(['task', 'kill', '-s', 'KILL', 'c2'], ns);
+    await until('c2 to stop', async () => /c2\s+\d+\s+STOPPED/.test(await ctd.ctr(['task', 'ls'], ns)));
+    await ctd.ctr(['task', 'delete', 'c2'], ns);
+    await ctd.ctr(['container', 'delete', 'c2'], ns);
+    expect((await unit('ctr-c2.scope', ['LoadState'])).LoadState).toBe('not-found');
   });
 
   it('a CRI pod whose cgroup_parent is a slice: sandbox and containers in scopes under it; stats, update, OOM, delete', async () => {
