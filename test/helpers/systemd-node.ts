@@ -223,9 +223,11 @@ export async function startSystemdNode(): Promise<SystemdNode> {
   try {
     // systemctl talks to systemd's private socket, which exists a moment after PID 1 starts.
     await until('systemd in the node to listen', () => existsSync(node.path('/run/systemd/private')), 30_000);
-    // is-system-running --wait returns once boot is over: "running", or "degraded" when a unit failed.
+    // is-system-running --wait returns once boot is over: "running", or "degraded" when a unit
+    // failed. A host service this list does not mask may fail in the node without touching
+    // what the tests use: degraded is taken (the node's own test insists on running).
     const r = await exec(['systemctl', 'is-system-running', '--wait'], { timeoutMs: 60_000 });
-    if (r.stdout.trim() !== 'running') {
+    if (!['running', 'degraded'].includes(r.stdout.trim())) {
       const failed = await exec(['systemctl', '--failed', '--no-legend', '--no-pager']);
       throw new Error(`systemd in the node is ${r.stdout.trim() || r.stderr.trim()}; failed units: ${failed.stdout.trim()}`);
     }

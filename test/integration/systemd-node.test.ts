@@ -18,6 +18,9 @@ describe('the systemd node (test environment)', () => {
 
   it('runs systemd as PID 1 with D-Bus, in its own cgroup namespace', async () => {
     expect((await node.sh('cat /proc/1/comm')).trim()).toBe('systemd');
+    // Every unit that boots in the node starts: the masked list covers this host's services.
+    const state = await node.exec(['systemctl', 'is-system-running']);
+    expect({ state: state.stdout.trim(), failed: (await node.sh('systemctl --failed --no-legend --plain --no-pager')).trim() }).toEqual({ state: 'running', failed: '' });
     expect((await node.sh('systemctl is-active dbus.service')).trim()).toBe('active');
     // Inside its cgroup namespace the node's cgroup is the root.
     expect(await node.sh('cat /proc/1/cgroup')).toMatch(/^\d+:memory:\/init\.scope$/m);
