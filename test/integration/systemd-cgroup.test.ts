@@ -230,3 +230,25 @@ describe('--systemd-cgroup naming', () => {
     expect(seen.tsrun).toBe(seen.runc);
   });
 });
+
+describe('--systemd-cgroup when create fails after the unit is made', () => {
+  it('stops the unit and leaves no state, as runc', async () => {
+    const outcome: Record<string, unknown> = {};
+    for (const rt of ['runc', 'tsrun'] as const) {
+      const bundle = makeBundle(rt, 'system.slice');
+      const config = JSON.parse(readFileSync(node.path(`${bundle}/config.json`), 'utf8')) as AnyConfig;
+      config.process.args = ['/no/such/program'];
+      config.linux.cgroupsPath = `system.slice:${rt}:fails`;
+      writeFileSync(node.path(`${bundle}/config.json`), JSON.stringify(config));
+      const r = await runtime(rt, ['run', '--detach', '--bundle', bundle, `fail-${rt}`]);
+      outcome[rt] = {
+        failed: r.code !== 0,
+        stateLeft: (await runtime(rt, ['state', `fail-${rt}`])).code === 0,
+        unit: (await node.sh(`systemctl show ${rt}-fails.scope -p LoadState`)).trim(),
+        dirs: (await node.sh(`ls -d /sys/fs/cgroup/*/system.slice/${rt}-fails.scope 2>/dev/null || true`)).trim(),
+      };
+    }
+    expect(outcome.runc).toEqual({ failed: true, stateLeft: false, unit: 'LoadState=not-found', dirs: '' });
+    expect(outcome.tsrun).toEqual(outcome.runc);
+  });
+});
