@@ -13,8 +13,10 @@
 // waits for it through its pidfd; the group's keeper's in the shim. init-driver.ts drives
 // the exchange, as it does for create.
 import { closeSync } from 'node:fs';
-import { FailedPrecondition, Internal } from '../errors.js';
-import { exitCodeOf, unixConnect, waitExit } from '../native/index.js';
+import { cgroupManager } from '../cgroups/factory.js';
+import { subCgroupPaths } from '../cgroups/sub-paths.js';
+import { FailedPrecondition, Internal, SystemError, withContext } from '../errors.js';
+import { errnoText, exitCodeOf, unixConnect, waitExit } from '../native/index.js';
 import type { ProcessSpec } from '../oci/spec.js';
 import { Cleanup } from './cleanup.js';
 import type { Container } from './container.js';
@@ -35,6 +37,8 @@ export interface ExecOptions {
   preserveFds?: number;
   stdio?: [number, number, number];
   ignorePaused?: boolean;
+  /** `--cgroup`: sub-cgroups of the container's to put the process in (cgroups/sub-paths.ts) */
+  subCgroups?: readonly string[];
   /** who starts tsrun-init and is the process's parent; this process by default */
   spawner?: Spawner;
 }
@@ -60,6 +64,7 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
   refuseAdditionalGids(proc.user.additionalGids, 'process.user.additionalGids', caller);
   const plan = buildExecPlan(container.id, config, proc, container.state.noNewKeyring ?? false, caller.euid !== 0);
   const listener = seccompListener(config);
+  const cgroup = opts.subCgroups?.length ? cgroupManager(subCgroupPaths(container.state.cgroupPaths, opts.subCgroups)) : container.cgroup();
 
   const cleanup = new Cleanup();
   const fds: number[] = [];
@@ -76,7 +81,13 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
       cleanup,
       'process',
     );
-    container.cgroup().addProcess(driver.bootstrapPid);
+    try {
+      cgroup.addProcess(driver.bootstrapPid);
+    } catch (err) {
+      // runc's words ("error adding pid N to cgroups: ... no such file or directory")
+      const why = err instanceof SystemError && err.errno ? `: ${errnoText(err.errno)}` : '';
+      throw withContext(`error adding pid ${driver.bootstrapPid} to cgroups${why}`, err);
+    }
     driver.sendPlan();
     const ready = await driver.run({
       seccomp: (pid, pidfd, fd) => {

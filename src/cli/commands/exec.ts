@@ -25,6 +25,7 @@ interface Flags {
   pidFile?: string;
   preserveFds: number;
   ignorePaused?: boolean;
+  cgroup: string[];
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -52,6 +53,7 @@ export function execCommand(setExitCode: (code: number) => void): Command {
     .option('--pid-file <file>', 'write the process pid to this file')
     .option('--preserve-fds <n>', 'pass n extra fds (3 onwards) to the process', parseCount('--preserve-fds'), 0)
     .option('--ignore-paused', 'exec even into a paused container')
+    .option('--cgroup <path>', 'run the process in an existing sub-cgroup of the container: [<controller>[,<controller>...]:]<path> (repeatable)', collect, [])
     .passThroughOptions()
     .action(async (id: string, command: string[], f: Flags, cmd: Command) => {
       try {
@@ -83,6 +85,7 @@ export function execCommand(setExitCode: (code: number) => void): Command {
             consoleSocketFd: pair?.theirs,
             preserveFds: f.preserveFds,
             ignorePaused: f.ignorePaused,
+            subCgroups: f.cgroup,
           });
         } finally {
           if (pair) closeSync(pair.theirs);
