@@ -32,8 +32,7 @@ const rootfsFixture = path.join(repo, '.cache', 'fixtures', 'busybox', 'rootfs')
 interface Runtime {
   compileSeccomp(req: unknown): { bpf: Buffer };
   seccompRequest(s: unknown): ({ label: string } & Record<string, unknown>) | null;
-  run(store: unknown, opts: { id: string; bundle: string; stdio: [number, number, number] }): Promise<number>;
-  StateStore: new (root: string) => unknown;
+  Runtime: typeof import('../src/api/index.js').Runtime;
 }
 
 /** dist/ finds the addon from where it sits; the bench's own copy of src/ would not. */
@@ -42,8 +41,7 @@ async function runtimeFromDist(): Promise<Runtime> {
   return {
     ...(await load('seccomp/compile.js')),
     ...(await load('runtime/plan/seccomp.js')),
-    ...(await load('runtime/run.js')),
-    ...(await load('runtime/state-store.js')),
+    ...(await load('api/index.js')),
   } as unknown as Runtime;
 }
 
@@ -100,11 +98,13 @@ export async function seccompSection(shell: Shell, runs: number): Promise<Sectio
     const fresh = makeBundle(dir, 'fresh', profile);
     const freshConfig = path.join(fresh, 'config.json');
     const freshText = readFileSync(freshConfig, 'utf8');
-    const store = new rt.StateStore(path.join(dir, 'lib-state'));
+    const lib = new rt.Runtime({ root: path.join(dir, 'lib-state') });
     const runLibrary = async (bundle: string): Promise<number> => {
       const t0 = process.hrtime.bigint();
-      const code = await rt.run(store, { id: nextId(), bundle, stdio: [-1, -1, -1] });
-      if (code !== 0) throw new Error(`run exited with ${code}`);
+      const c = await lib.run(nextId(), { bundle, stdio: 'ignore' });
+      const { exitCode } = await c.wait();
+      await c.delete();
+      if (exitCode !== 0) throw new Error(`run exited with ${exitCode}`);
       return since(t0);
     };
     const cli = (cmd: string, bundle: string) => () => shell.time([cmd, '--root', path.join(dir, `${path.basename(cmd)}-state`), 'run', '--bundle', bundle, nextId()]);

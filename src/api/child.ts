@@ -33,6 +33,13 @@ export function exitOf(e: ProcessExit): Exit {
   return signal ? { exitCode: exitCodeOf(e), signal } : { exitCode: exitCodeOf(e) };
 }
 
+/**
+ * How long after the exit wait() waits for output to end: another process of the container
+ * (a background child of an exec'd shell, one without a pid namespace of its own) may hold
+ * the pipe or the terminal open for as long as it lives.
+ */
+const DRAIN_MS = 2000;
+
 /** A stream this program is reading (flowing, or with a 'readable' listener): its end is worth waiting for. */
 function beingRead(s: Readable | null): s is Readable {
   return s !== null && !s.readableEnded && !s.destroyed && (s.readableFlowing === true || s.listenerCount('readable') > 0);
@@ -73,13 +80,18 @@ export abstract class Child {
 
   /**
    * Resolves once the process has exited and the output this program is reading (stdout,
-   * stderr, the terminal) has ended, so that a 'data' listener has seen all of it. Output
-   * nobody reads is not waited for. Once waited, the handle holds no fd.
+   * stderr, the terminal) has ended, so that a 'data' listener has seen all of it; at most
+   * 2 s after the exit, as something else may keep that output open. Output nobody reads
+   * is not waited for. Once waited, the handle holds no fd.
    */
   wait(): Promise<Exit> {
     this.#exit ??= this.#waitExit().then(async (exit) => {
       const reading = [this.stdout, this.stderr, this.terminal].filter(beingRead);
-      await Promise.all(reading.map((s) => finished(s).catch(() => undefined)));
+      if (reading.length === 0) return exit;
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise((r) => (timer = setTimeout(r, DRAIN_MS)));
+      await Promise.race([Promise.all(reading.map((s) => finished(s).catch(() => undefined))), bound]);
+      clearTimeout(timer);
       return exit;
     });
     return this.#exit;

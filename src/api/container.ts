@@ -2,9 +2,10 @@
 // runtime's verbs for it. The verbs go through the state on disk as the CLI's do, so the
 // handle stays right whatever else (the CLI, another program) does to the container.
 import type { Stats } from '../cgroups/stats.js';
-import type { ProcessInput, ResourcesInput, Config } from '../oci/spec.js';
+import type { Config, ProcessInput, ProcessSpec, ResourcesInput, ResourcesSpec } from '../oci/spec.js';
 import type { OciState } from '../oci/state.js';
 import type { ContainerState } from '../runtime/state-store.js';
+import { parseSignal } from '../runtime/signals.js';
 import { Child } from './child.js';
 import type { ContainerEvent, EventsOptions } from './events.js';
 import type { ExecProcess } from './process.js';
@@ -50,7 +51,7 @@ export class Container extends Child {
     return this.runtime.delete(this.id, opts);
   }
 
-  exec(process: ProcessInput, opts?: ExecOptions): Promise<ExecProcess> {
+  exec(process: ProcessInput | ProcessSpec, opts?: ExecOptions): Promise<ExecProcess> {
     return this.runtime.exec(this.id, process, opts);
   }
 
@@ -62,7 +63,7 @@ export class Container extends Child {
     return this.runtime.resume(this.id);
   }
 
-  update(resources: ResourcesInput, opts?: UpdateOptions): Promise<void> {
+  update(resources: ResourcesInput | ResourcesSpec, opts?: UpdateOptions): Promise<void> {
     return this.runtime.update(this.id, resources, opts);
   }
 
@@ -76,6 +77,15 @@ export class Container extends Child {
 
   stats(): Promise<Stats> {
     return this.runtime.stats(this.id);
+  }
+
+  /**
+   * Sends a signal to the init through the handle, without reading the state (what
+   * `tsrun run` forwards); false once the init has exited or the handle was let go.
+   * kill() is the runtime's verb, which also signals every process with `all`.
+   */
+  signal(signal: NodeJS.Signals | number): boolean {
+    return this.signalSelf(typeof signal === 'number' ? signal : parseSignal(signal));
   }
 
   /** Lets the container run on without this handle: its pidfd is closed, and wait() no longer reaps it. */

@@ -1,5 +1,4 @@
 // A process exec'd into a container: its stdio or terminal, its exit, its signals.
-import { InvalidArgument } from '../errors.js';
 import { parseSignal } from '../runtime/signals.js';
 import { Child } from './child.js';
 import type { StdioStreams } from './stdio.js';
@@ -12,10 +11,8 @@ export class ExecProcess extends Child {
   }
 
   /** Sends a signal (SIGTERM by default); false when the process has exited. */
-  kill(signal: NodeJS.Signals | string | number = 'SIGTERM'): boolean {
-    const n = typeof signal === 'number' ? signal : parseSignal(signal);
-    if (!Number.isInteger(n) || n < 0) throw InvalidArgument.at('signal', `${signal} is not a signal`);
-    return this.signalSelf(n);
+  kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
+    return this.signalSelf(typeof signal === 'number' ? signal : parseSignal(signal));
   }
 
   /** Lets the process run on without this handle (its pidfd is closed; it is not waited for). */

@@ -3,9 +3,9 @@
 // Every failure is one of src/errors.ts's classes, which the package exports.
 import { closeSync } from 'node:fs';
 import type { Stats } from '../cgroups/stats.js';
-import { Internal, InvalidArgument } from '../errors.js';
+import { FailedPrecondition, Internal, InvalidArgument } from '../errors.js';
 import { waitExit } from '../native/index.js';
-import type { ProcessInput, ResourcesInput, Config } from '../oci/spec.js';
+import type { Config, ProcessInput, ProcessSpec, ResourcesInput, ResourcesSpec } from '../oci/spec.js';
 import type { OciState } from '../oci/state.js';
 import { processFromJson } from '../oci/validate.js';
 import { loadBundle } from '../runtime/bundle.js';
@@ -28,7 +28,7 @@ import { exitOf, type Exit } from './child.js';
 import { Container } from './container.js';
 import { events, type ContainerEvent, type EventsOptions } from './events.js';
 import { ExecProcess } from './process.js';
-import { resourcesFromJson } from './resources.js';
+import { asJson, resourcesFromJson } from './input.js';
 import { Stdio, type StdioOption } from './stdio.js';
 import { ConsoleReceiver } from './terminal.js';
 
@@ -72,6 +72,8 @@ export interface ExecOptions {
   preserveFds?: number;
   /** Exec into a paused container too. */
   ignorePaused?: boolean;
+  /** Existing sub-cgroups of the container's to run the process in, as runc's exec --cgroup: "[<controller>[,...]:]<path>". */
+  subCgroups?: readonly string[];
   /** How an invalid process is named in errors: "process" by default. */
   field?: string;
 }
@@ -153,7 +155,14 @@ export class Runtime {
       receiver?.close();
       throw err;
     }
-    const container = new Container(this, stored.state, stored.openInit(), stdio.handedOver(), receiver?.receive() ?? null);
+    const pidfd = stored.openInit();
+    if (pidfd === null) {
+      stdio.close();
+      receiver?.close();
+      await this.delete(id, { force: true });
+      throw new FailedPrecondition('container init exited before start', { containerId: id });
+    }
+    const container = new Container(this, stored.state, pidfd, stdio.handedOver(), receiver?.receive() ?? null);
     this.#handles.set(id, new WeakRef(container));
     return container;
   }
@@ -207,8 +216,9 @@ export class Runtime {
    * `process`, `args` and `cwd` at least); it replaces the container's own, so take
    * what you want of that from `config(id)`.
    */
-  async exec(id: string, process: ProcessInput, opts: ExecOptions = {}): Promise<ExecProcess> {
-    const parsed = processFromJson(process);
+  async exec(id: string, process: ProcessInput | ProcessSpec, opts: ExecOptions = {}): Promise<ExecProcess> {
+    const container = this.#load(id);
+    const parsed = processFromJson(asJson(process));
     if (!parsed.ok) {
       const [i] = parsed.issues;
       if (opts.field) throw new InvalidArgument(`${opts.field}: ${i?.field}: ${i?.message}`, { field: opts.field });
@@ -219,7 +229,6 @@ export class Runtime {
     let stdio: Stdio | undefined;
     let handle;
     try {
-      const container = this.#load(id);
       stdio = Stdio.open(opts.stdio, 'stdio', !proc.terminal);
       handle = await startExec(container, {
         process: proc,
@@ -229,6 +238,7 @@ export class Runtime {
         preserveFds: opts.preserveFds,
         stdio: stdio.fds,
         ignorePaused: opts.ignorePaused,
+        subCgroups: opts.subCgroups,
         spawner: this.#spawner,
       });
     } catch (err) {
@@ -249,7 +259,7 @@ export class Runtime {
   }
 
   /** New limits (OCI LinuxResources), merged into those in force as runc's update merges them. */
-  async update(id: string, resources: ResourcesInput, opts: UpdateOptions = {}): Promise<void> {
+  async update(id: string, resources: ResourcesInput | ResourcesSpec, opts: UpdateOptions = {}): Promise<void> {
     const container = this.#load(id);
     update(container, resourcesFromJson(resources, opts.field ?? 'resources'));
   }

@@ -2,8 +2,6 @@
 import type { Command } from 'commander';
 import { Runtime, type RuntimeOptions } from '../api/runtime.js';
 import { InvalidArgument } from '../errors.js';
-import { prepareDefaultRoot, rootlessCgroups } from '../runtime/rootless.js';
-import { StateStore } from '../runtime/state-store.js';
 
 export interface GlobalOptions {
   root: string;
@@ -15,36 +13,26 @@ export interface GlobalOptions {
   rootless?: string;
 }
 
-export function globalsOf(cmd: Command): GlobalOptions {
+function top(cmd: Command): Command {
   let root: Command = cmd;
   while (root.parent) root = root.parent;
-  return root.opts<GlobalOptions>();
+  return root;
 }
 
-export function storeOf(cmd: Command): StateStore {
-  let root: Command = cmd;
-  while (root.parent) root = root.parent;
-  // An unprivileged caller's default root is made here, or refused with the reason.
-  if (root.getOptionValueSource('root') === 'default') prepareDefaultRoot();
-  return new StateStore(globalsOf(cmd).root);
+export function globalsOf(cmd: Command): GlobalOptions {
+  return top(cmd).opts<GlobalOptions>();
 }
 
 /** The library's runtime, as the global flags set it up. */
 export function runtimeOf(cmd: Command): Runtime {
-  let root: Command = cmd;
-  while (root.parent) root = root.parent;
   const g = globalsOf(cmd);
   return new Runtime({
-    // The default root is the library's own, which an unprivileged caller's first call makes.
-    root: root.getOptionValueSource('root') === 'default' ? undefined : g.root,
+    // The default root is the library's own default, which an unprivileged caller's first
+    // call makes (or is refused with the reason).
+    root: top(cmd).getOptionValueSource('root') === 'default' ? undefined : g.root,
     systemdCgroup: g.systemdCgroup ?? false,
     rootless: g.rootless as RuntimeOptions['rootless'],
   });
-}
-
-/** --rootless (true, false, auto) as runc reads it: whether cgroups are best effort. */
-export function rootlessOf(cmd: Command): boolean {
-  return rootlessCgroups(globalsOf(cmd).rootless);
 }
 
 export function parseCount(flag: string) {

@@ -1,9 +1,9 @@
 // The tsrun command line: runc's global flags and commands. Each command file holds its
-// flags and one call into src/runtime; exit.ts turns whatever fails into runc's exit code.
+// flags and calls into the library (src/api); exit.ts turns whatever fails into runc's exit
+// code.
 import { Command, CommanderError, Option } from 'commander';
 import { Logger, setLogger } from '../log.js';
-import { VERSION } from '../package.js';
-import { defaultStateRoot, parseRootlessFlag } from '../runtime/rootless.js';
+import { defaultStateRoot, parseRootlessFlag } from '../api/info.js';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { execCommand } from './commands/exec.js';
@@ -66,7 +66,7 @@ function program(setExitCode: (code: number) => void, onLogger: () => void): Com
     deleteCommand(),
     listCommand(),
     specCommand(),
-    featuresCommand(VERSION),
+    featuresCommand(),
     pauseCommand(),
     resumeCommand(),
     updateCommand(),

@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { FailedPrecondition, InvalidArgument, Unimplemented } from '../errors.js';
 import { loadBundle } from './bundle.js';
-import type { Container } from './container.js';
+import type { Status } from '../oci/state.js';
 
 export interface CriuFlags {
   imagePath?: string;
@@ -68,10 +68,11 @@ export function checkOneArg(what: 'checkpoint' | 'restore', args: readonly strin
   return args[0] as string;
 }
 
-export function checkpoint(container: Container, f: CriuFlags): never {
-  const status = container.status();
+/** `state` is the container's (its id and status now). */
+export function checkpoint(state: { id: string; status: Status }, f: CriuFlags): never {
+  const { id, status } = state;
   if (status === 'created' || status === 'stopped') {
-    throw new FailedPrecondition(`Container cannot be checkpointed in ${status} state`, { containerId: container.id });
+    throw new FailedPrecondition(`Container cannot be checkpointed in ${status} state`, { containerId: id });
   }
   checkParentPath(f);
   checkPageServer(f);

@@ -1,8 +1,8 @@
-// events: the container's statistics once (--stats) or every interval, and an "oom" event
-// for every OOM kill, as runc's events prints them (one JSON object a line). The stream
-// ends when the container's cgroups are gone.
+// events: the container's statistics once or every interval, and an "oom" event for every
+// OOM kill, as runc's events reports them (eventLine: its JSON line). The watch ends when
+// the container's cgroups are gone.
 import { encodeEvent, type Stats } from '../cgroups/stats.js';
-import { FailedPrecondition, InvalidArgument, messageOf } from '../errors.js';
+import { FailedPrecondition, messageOf } from '../errors.js';
 import { logger } from '../log.js';
 import type { Container } from './container.js';
 
@@ -66,20 +66,4 @@ export function watchEvents(container: Container, intervalMs: number, emit: (e: 
     }
   }, intervalMs);
   return stop;
-}
-
-/** Go's time.ParseDuration for what callers pass to --interval ("5s", "100ms", "1m30s"). */
-export function parseDuration(text: string, field: string): number {
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let at = 0;
-  let m: RegExpExecArray | null;
-  if (text === '0') return 0;
-  while ((m = re.exec(text)) !== null) {
-    total += Number(m[1]) * (units[m[2] ?? ''] ?? 0);
-    at = re.lastIndex;
-  }
-  if (at === 0 || at !== text.length) throw InvalidArgument.at(field, `invalid duration ${JSON.stringify(text)}`);
-  return total;
 }

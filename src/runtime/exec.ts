@@ -16,7 +16,7 @@ import { closeSync } from 'node:fs';
 import { cgroupManager } from '../cgroups/factory.js';
 import { subCgroupPaths } from '../cgroups/sub-paths.js';
 import { FailedPrecondition, Internal, SystemError, withContext } from '../errors.js';
-import { errnoText, exitCodeOf, unixConnect, waitExit } from '../native/index.js';
+import { errnoText, unixConnect } from '../native/index.js';
 import type { ProcessSpec } from '../oci/spec.js';
 import { Cleanup } from './cleanup.js';
 import type { Container } from './container.js';
@@ -107,18 +107,4 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
   } finally {
     for (const fd of fds) closeSync(fd);
   }
-}
-
-/** Waits for the exec'd process and releases its pidfd: its exit code, 128+signal if killed. */
-export async function waitExec(handle: ExecHandle): Promise<number> {
-  try {
-    return exitCodeOf(await waitExit(handle.pidfd));
-  } finally {
-    closeSync(handle.pidfd);
-  }
-}
-
-/** Lets the process go on without us. */
-export function releaseExec(handle: ExecHandle): void {
-  closeSync(handle.pidfd);
 }

@@ -1,16 +1,13 @@
-// exec: joining a running container, through the CLI and through the runtime library the
-// shim uses in-process.
+// exec: joining a running container, through the CLI and in-process through the library.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Container } from '../../src/runtime/container.js';
-import { startExec, waitExec } from '../../src/runtime/exec.js';
-import { StateStore } from '../../src/runtime/state-store.js';
+import { Runtime } from '../../src/api/index.js';
 import { TestBundle } from '../helpers/bundle.js';
 import { errorOf, runc, tsrun } from '../helpers/cli.js';
 
 let b: TestBundle;
-let store: StateStore;
+let rt: Runtime;
 
 beforeAll(async () => {
   b = new TestBundle('exec', ['sleep', '100000']);
@@ -19,7 +16,7 @@ beforeAll(async () => {
     c.root.readonly = false;
   });
   expect((await tsrun(b.root, ['run', '-d', '--bundle', b.dir, b.id])).code).toBe(0);
-  store = new StateStore(b.root);
+  rt = new Runtime({ root: b.root });
 });
 
 afterAll(async () => {
@@ -29,15 +26,14 @@ afterAll(async () => {
 
 /** Runs a command in the container in-process, returning its exit code and output. */
 async function execIn(args: string[], user?: { uid: number; gid: number }): Promise<{ code: number; out: string }> {
-  const container = Container.load(store, b.id);
-  const base = container.config().process!;
+  const base = (await rt.config(b.id)).process!;
   const outFile = path.join(b.dir, `out-${Date.now()}-${Math.random()}`);
   writeFileSync(outFile, '');
   const fd = (await import('node:fs')).openSync(outFile, 'w');
   try {
-    const h = await startExec(container, { process: { ...base, args, user: user ?? base.user }, stdio: [-1, fd, fd] });
-    const code = await waitExec(h);
-    return { code, out: readFileSync(outFile, 'utf8') };
+    const p = await rt.exec(b.id, { ...base, args, user: user ?? base.user }, { stdio: ['ignore', fd, fd] });
+    const { exitCode } = await p.wait();
+    return { code: exitCode ?? -1, out: readFileSync(outFile, 'utf8') };
   } finally {
     (await import('node:fs')).closeSync(fd);
   }
@@ -136,17 +132,17 @@ describe('exec through the CLI', () => {
 describe('exec in-process, many times', () => {
   it('no process on its way in is ever a host binary, seen from inside during 100 execs', async () => {
     const seen = '/tmp/exe-seen';
-    const watcher = startExec(Container.load(store, b.id), {
-      process: {
-        ...Container.load(store, b.id).config().process!,
+    const handle = await rt.exec(
+      b.id,
+      {
+        ...(await rt.config(b.id)).process!,
         args: ['sh', '-c', `while [ ! -e /tmp/stop ]; do for f in /proc/[0-9]*/exe; do readlink $f; done >> ${seen} 2>/dev/null; done; exit 0`],
       },
-      stdio: [-1, -1, -1],
-    });
-    const handle = await watcher;
+      { stdio: 'ignore' },
+    );
     for (let i = 0; i < 100; i++) expect((await execIn(['true'])).code).toBe(0);
     writeFileSync(path.join(b.rootfs, 'tmp/stop'), '');
-    expect(await waitExec(handle)).toBe(0);
+    expect(await handle.wait()).toEqual({ exitCode: 0 });
     const targets = new Set(readFileSync(path.join(b.rootfs, seen.slice(1)), 'utf8').split('\n').filter(Boolean));
     // The watcher did see processes (sleep, its own shell, the execs' `true`)...
     expect(targets.has('/bin/busybox')).toBe(true);

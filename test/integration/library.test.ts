@@ -147,6 +147,7 @@ describe('library', () => {
     const before = fds();
     await expect(rt.create(b.id, { bundle: b.dir, stdio: 'pipe' })).rejects.toBeInstanceOf(AlreadyExists);
     expect(fds().filter((fd) => !before.includes(fd))).toEqual([]);
+    await expect(rt.exec(b.id, { args: [], cwd: '/' })).rejects.toMatchObject({ kind: 'InvalidArgument', field: 'process.args' });
     await c.delete({ force: true });
 
     b.edit((cfg) => (cfg.process.cwd = 'relative'));
@@ -158,7 +159,6 @@ describe('library', () => {
       cfg.linux.resources = { memory: { limit: 'lots' } };
     });
     await expect(rt.create(b.id, { bundle: b.dir })).rejects.toMatchObject({ kind: 'InvalidArgument', field: 'linux.resources.memory.limit' });
-    await expect(rt.exec(b.id, { args: [], cwd: '/' })).rejects.toMatchObject({ kind: 'InvalidArgument', field: 'process.args' });
     await expect(rt.create(b.id, { bundle: b.dir, stdio: 'loud' as never })).rejects.toBeInstanceOf(InvalidArgument);
     expectGone(b);
   });

@@ -1,10 +1,9 @@
 // runc's checkpoint and restore, which go-runc (and so containerd's runc shim) may call, with
-// runc 1.1's flags. Their arguments are judged as runc does (src/runtime/checkpoint.ts);
+// runc 1.1's flags. Their arguments are judged as runc does (src/runtime/checkpoint.ts, through src/api/criu.ts);
 // then both refuse with one line that says tsrun has no CRIU.
 import { Command } from 'commander';
-import { checkOneArg, checkpoint, restore, type CriuFlags } from '../../runtime/checkpoint.js';
-import { Container } from '../../runtime/container.js';
-import { storeOf } from '../context.js';
+import { checkOneArg, checkpoint, restore, type CriuFlags } from '../../api/criu.js';
+import { runtimeOf } from '../context.js';
 
 const list = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -33,9 +32,8 @@ export function checkpointCommand(): Command {
     .option('--status-fd <fd>', 'criu writes \\0 to this FD once lazy-pages is ready', '-1')
     .option('--page-server <address:port>', 'ADDRESS:PORT of the page server')
     .option('--pre-dump', "dump container's memory information only, leave the container running after this")
-    .action((ids: string[], flags: CriuFlags, cmd: Command) => {
-      const id = checkOneArg('checkpoint', ids);
-      checkpoint(Container.load(storeOf(cmd), id), flags);
+    .action(async (ids: string[], flags: CriuFlags, cmd: Command) => {
+      await checkpoint(runtimeOf(cmd), checkOneArg('checkpoint', ids), flags);
     });
 }
 

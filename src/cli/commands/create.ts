@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { create } from '../../runtime/create.js';
-import { globalsOf, parseCount, rootlessOf, storeOf } from '../context.js';
+import type { CreateOptions } from '../../api/runtime.js';
+import { parseCount, runtimeOf } from '../context.js';
 
 export interface CreateFlags {
   bundle: string;
@@ -22,20 +22,25 @@ export function withCreateFlags(cmd: Command): Command {
     .option('--no-new-keyring', 'do not create a session keyring for the container');
 }
 
+/** The create flags as the library's options: the container has tsrun's own stdio, as with runc. */
+export function createOptions(flags: CreateFlags): CreateOptions {
+  return {
+    bundle: flags.bundle,
+    stdio: 'inherit',
+    pidFile: flags.pidFile,
+    consoleSocket: flags.consoleSocket,
+    preserveFds: flags.preserveFds,
+    noPivot: !flags.pivot,
+    noNewKeyring: !flags.newKeyring,
+  };
+}
+
 export function createCommand(): Command {
   return withCreateFlags(new Command('create').description('create a container').argument('<container-id>')).action(
     async (id: string, flags: CreateFlags, cmd: Command) => {
-      await create(storeOf(cmd), {
-        systemdCgroup: globalsOf(cmd).systemdCgroup ?? false,
-        rootless: rootlessOf(cmd),
-        id,
-        bundle: flags.bundle,
-        pidFile: flags.pidFile,
-        consoleSocket: flags.consoleSocket,
-        preserveFds: flags.preserveFds,
-        noPivot: !flags.pivot,
-        noNewKeyring: !flags.newKeyring,
-      });
+      // A terminal is handed over through --console-socket, or refused: create does not stay to hold it.
+      const c = await runtimeOf(cmd).create(id, { ...createOptions(flags), ownTerminal: false });
+      c.unref();
     },
   );
 }

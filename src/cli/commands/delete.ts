@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { deleteContainer } from '../../runtime/delete.js';
-import { storeOf } from '../context.js';
+import { runtimeOf } from '../context.js';
 
 export function deleteCommand(): Command {
   return new Command('delete')
@@ -8,6 +7,7 @@ export function deleteCommand(): Command {
     .argument('<container-id>')
     .option('-f, --force', 'kill a running container first; succeed if it does not exist')
     .action(async (id: string, flags: { force?: boolean }, cmd: Command) => {
-      await deleteContainer(storeOf(cmd), id, flags.force ?? false, process.cwd());
+      // poststop hooks run in our cwd, as runc's delete runs them
+      await runtimeOf(cmd).delete(id, { force: flags.force ?? false, hooksCwd: process.cwd() });
     });
 }

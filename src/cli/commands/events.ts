@@ -1,9 +1,24 @@
 import { Command } from 'commander';
 import { eventLine } from '../../api/info.js';
 import { InvalidArgument } from '../../errors.js';
-import { parseDuration } from '../../runtime/events.js';
 import { runtimeOf } from '../context.js';
 import { out } from '../output.js';
+
+/** Go's time.ParseDuration for what callers pass to --interval ("5s", "100ms", "1m30s"). */
+export function parseDuration(text: string, field: string): number {
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let at = 0;
+  let m: RegExpExecArray | null;
+  if (text === '0') return 0;
+  while ((m = re.exec(text)) !== null) {
+    total += Number(m[1]) * (units[m[2] ?? ''] ?? 0);
+    at = re.lastIndex;
+  }
+  if (at === 0 || at !== text.length) throw InvalidArgument.at(field, `invalid duration ${JSON.stringify(text)}`);
+  return total;
+}
 
 export function eventsCommand(): Command {
   return new Command('events')

@@ -1,13 +1,12 @@
 import { Command } from 'commander';
-import { closeSync, readFileSync } from 'node:fs';
-import { InvalidArgument } from '../../errors.js';
-import { Container } from '../../runtime/container.js';
-import { releaseExec, startExec, waitExec } from '../../runtime/exec.js';
-import { processFromFlags } from '../../runtime/exec-process.js';
-import { consolePair, TtyProxy } from '../../runtime/tty-proxy.js';
-import { parseProcess } from '../../oci/validate.js';
-import { parseCount, storeOf } from '../context.js';
+import { readFileSync } from 'node:fs';
+import type { ProcessInput } from '../../api/index.js';
+import { InvalidArgument, messageOf } from '../../errors.js';
+import { parseGoJson } from '../../oci/go-json.js';
+import { parseCount, runtimeOf } from '../context.js';
+import { processFromFlags } from '../exec-process.js';
 import { withExitCode } from '../exit.js';
+import { TtyProxy } from '../tty-proxy.js';
 
 interface Flags {
   process?: string;
@@ -57,47 +56,42 @@ export function execCommand(setExitCode: (code: number) => void): Command {
     .passThroughOptions()
     .action(async (id: string, command: string[], f: Flags, cmd: Command) => {
       try {
-        const container = Container.load(storeOf(cmd), id);
-        let process;
+        const rt = runtimeOf(cmd);
+        let process: unknown;
         if (f.process) {
-          const parsed = parseProcess(readFileSync(f.process, 'utf8'));
-          if (!parsed.ok) {
-            const [i] = parsed.issues;
-            throw new InvalidArgument(`--process: ${i?.field}: ${i?.message}`, { field: '--process' });
+          await rt.state(id); // an unknown container is named before the file, as runc does
+          const text = readFileSync(f.process, 'utf8');
+          try {
+            process = parseGoJson(text);
+          } catch (err) {
+            throw new InvalidArgument(`--process: (process): invalid JSON: ${messageOf(err)}`, { field: '--process' });
           }
-          process = parsed.process;
         } else {
+          const base = (await rt.config(id)).process;
           if (command.length === 0) throw InvalidArgument.at('command', 'exec needs a command or --process');
-          const base = container.config().process;
           if (!base) throw InvalidArgument.at('process', 'the container has no process to start from');
           // commander's --no-new-privs gives newPrivs=false; absent means "as the container"
           const noNewPrivs = cmd.getOptionValueSource('newPrivs') === 'cli' ? true : undefined;
           process = processFromFlags(base, { ...f, caps: f.cap, args: command, noNewPrivs });
         }
         // Without a console socket, a foreground exec with a terminal gets ours, as with runc.
-        const pair = process.terminal && !f.consoleSocket && !f.detach ? consolePair() : undefined;
-        let handle;
-        try {
-          handle = await startExec(container, {
-            process,
-            pidFile: f.pidFile,
-            consoleSocket: f.consoleSocket,
-            consoleSocketFd: pair?.theirs,
-            preserveFds: f.preserveFds,
-            ignorePaused: f.ignorePaused,
-            subCgroups: f.cgroup,
-          });
-        } finally {
-          if (pair) closeSync(pair.theirs);
-        }
+        const p = await rt.exec(id, process as ProcessInput, {
+          stdio: 'inherit',
+          pidFile: f.pidFile,
+          consoleSocket: f.consoleSocket,
+          ownTerminal: !f.detach,
+          preserveFds: f.preserveFds,
+          ignorePaused: f.ignorePaused,
+          subCgroups: f.cgroup,
+          field: '--process',
+        });
         if (f.detach) {
-          releaseExec(handle);
+          p.unref();
           return;
         }
-        const proxy = pair ? TtyProxy.attach(pair) : undefined;
+        const proxy = p.terminal ? new TtyProxy(p.terminal) : undefined;
         try {
-          setExitCode(await waitExec(handle));
-          await proxy?.drain();
+          setExitCode((await p.wait()).exitCode ?? 0);
         } finally {
           proxy?.close();
         }

@@ -1,8 +1,5 @@
 import { Command } from 'commander';
-import { Container } from '../../runtime/container.js';
-import { kill } from '../../runtime/kill.js';
-import { parseSignal } from '../../runtime/signals.js';
-import { storeOf } from '../context.js';
+import { runtimeOf } from '../context.js';
 
 export function killCommand(): Command {
   return new Command('kill')
@@ -11,7 +8,6 @@ export function killCommand(): Command {
     .argument('[signal]', 'name (KILL, SIGKILL) or number', 'SIGTERM')
     .option('-a, --all', 'send the signal to every process of the container')
     .action(async (id: string, signal: string, flags: { all?: boolean }, cmd: Command) => {
-      const sig = parseSignal(signal);
-      await kill(Container.load(storeOf(cmd), id), sig, flags.all ?? false);
+      await runtimeOf(cmd).kill(id, signal, { all: flags.all ?? false });
     });
 }

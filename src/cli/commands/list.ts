@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { InvalidArgument } from '../../errors.js';
-import { listContainers } from '../../runtime/list.js';
-import { storeOf } from '../context.js';
+import { runtimeOf } from '../context.js';
 import { out } from '../output.js';
 
 /** Go's text/tabwriter as runc sets it up: min width 12, padding 3, spaces. */
@@ -24,11 +23,11 @@ export function listCommand(): Command {
     .description('list the containers under the root')
     .option('-f, --format <format>', 'table or json', 'table')
     .option('-q, --quiet', 'print only the container ids')
-    .action((flags: { format: string; quiet?: boolean }, cmd: Command) => {
+    .action(async (flags: { format: string; quiet?: boolean }, cmd: Command) => {
       if (flags.format !== 'table' && flags.format !== 'json') {
         throw InvalidArgument.at('--format', `must be "table" or "json", not ${JSON.stringify(flags.format)}`);
       }
-      const states = listContainers(storeOf(cmd)).map((c) => c.ociState());
+      const states = await runtimeOf(cmd).list();
       if (flags.quiet) {
         out(states.map((s) => `${s.id}\n`).join(''));
       } else if (flags.format === 'json') {

@@ -5,11 +5,8 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgument } from '../../errors.js';
 import { logger } from '../../log.js';
 import { parseGoJson } from '../../oci/go-json.js';
-import { schemas, type ResourcesSpec } from '../../oci/spec.js';
-import { fieldPath } from '../../oci/validate.js';
-import { Container } from '../../runtime/container.js';
-import { update } from '../../runtime/update.js';
-import { storeOf } from '../context.js';
+import type { ResourcesInput } from '../../oci/spec.js';
+import { runtimeOf } from '../context.js';
 
 interface UpdateFlags {
   resources?: string;
@@ -81,16 +78,8 @@ export function resourcesFromFlags(f: UpdateFlags): Record<string, unknown> {
   return out;
 }
 
-function parseResources(where: string, json: unknown): ResourcesSpec {
-  const parsed = schemas().Resources.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw InvalidArgument.at(`${where}: ${fieldPath(issue?.path ?? [])}`, (issue?.message ?? 'invalid').toLowerCase());
-  }
-  return parsed.data;
-}
-
-function readResources(source: string): ResourcesSpec {
+/** The LinuxResources JSON of --resources (a file, or stdin for '-'), judged by the library. */
+function readResources(source: string): unknown {
   let text: string;
   try {
     text = readFileSync(source === '-' ? 0 : source, 'utf8');
@@ -103,7 +92,7 @@ function readResources(source: string): ResourcesSpec {
   } catch (err) {
     throw InvalidArgument.at('--resources', `invalid JSON: ${(err as Error).message}`);
   }
-  return parseResources('--resources', json);
+  return json;
 }
 
 export function updateCommand(): Command {
@@ -130,11 +119,12 @@ export function updateCommand(): Command {
     .option('--pids-limit <n>', 'maximum number of pids')
     .option('--l3-cache-schema <schema>', 'Intel RDT L3 cache schema')
     .option('--mem-bw-schema <schema>', 'Intel RDT memory bandwidth schema')
-    .action((id: string, flags: UpdateFlags, cmd: Command) => {
-      const container = Container.load(storeOf(cmd), id);
+    .action(async (id: string, flags: UpdateFlags, cmd: Command) => {
+      const rt = runtimeOf(cmd);
+      await rt.state(id); // an unknown container is named before any flag, as runc does
       if (flags.l3CacheSchema) throw InvalidArgument.at('--l3-cache-schema', 'Intel RDT/CAT: l3 cache schema is not enabled');
       if (flags.memBwSchema) throw InvalidArgument.at('--mem-bw-schema', 'Intel RDT/MBA: memory bandwidth schema is not enabled');
-      const spec = flags.resources ? readResources(flags.resources) : parseResources('update', resourcesFromFlags(flags));
-      update(container, spec);
+      if (flags.resources) await rt.update(id, readResources(flags.resources) as ResourcesInput, { field: '--resources' });
+      else await rt.update(id, resourcesFromFlags(flags) as ResourcesInput, { field: 'update' });
     });
 }

@@ -1,8 +1,8 @@
 // Flag and output handling of update, events and ps, without containers.
 import { describe, expect, it } from 'vitest';
 import { ramInBytes, resourcesFromFlags } from '../../../src/cli/commands/update.js';
-import { parseDuration } from '../../../src/runtime/events.js';
-import { filterPsOutput } from '../../../src/runtime/ps.js';
+import { parseDuration } from '../../../src/cli/commands/events.js';
+import { filterPsOutput } from '../../../src/cli/commands/ps.js';
 
 describe('update flags', () => {
   it('reads sizes as docker/go-units RAMInBytes does', () => {
