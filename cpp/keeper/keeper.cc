@@ -1,8 +1,11 @@
 #include "keeper.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
+
+#include <stdlib.h>
 
 #include <cerrno>
 #include <cstring>
@@ -13,7 +16,11 @@
 #include "../shim/brain.h"
 #include "../shim/common.h"
 #include "channel.h"
+#include "events.h"
+#include "io.h"
 #include "loop.h"
+#include "processes.h"
+#include "reaper.h"
 #include "relay.h"
 #include "wire.h"
 
@@ -37,7 +44,11 @@ void log_line(const std::string& message) {
 
 class Keeper {
  public:
-  explicit Keeper(const shim::Args& a) : args_(a) {
+  explicit Keeper(const shim::Args& a)
+      : args_(a),
+        io_(&loop_, &reaper_),
+        processes_(&reaper_, &io_, [this](const ExitStatus& e) { report(e); }),
+        publisher_(&loop_, &reaper_, publisher_config(a), [](const std::string& m) { log_line(m); }) {
     group_.ns = a.ns;
     group_.id = a.id;
     group_.address = a.address;
@@ -47,6 +58,12 @@ class Keeper {
   }
 
   int run() {
+    // Which file is our socket: it goes with the group, but never a successor's at the path.
+    if (!args_.socket.empty() && ::stat(args_.socket.c_str(), &socket_file_) < 0) socket_file_ = {};
+    if (!reaper_.start(&loop_)) {
+      log_line(std::string("cannot reap the group's processes: ") + std::strerror(errno));
+      return 1;
+    }
     relay_ = std::make_unique<Relay>(&loop_, kListenFd,
                                      Relay::Callbacks{
                                          [this](uint32_t conn) { to_brain(wire::conn_opened(conn)); },
@@ -98,7 +115,25 @@ class Keeper {
     }
   }
 
-  void from_brain(std::string_view message, std::vector<int>&) {
+  static Publisher::Config publisher_config(const shim::Args& a) {
+    const char* ttrpc = ::getenv("TTRPC_ADDRESS");
+    return Publisher::Config{ttrpc ? ttrpc : "", a.publish_binary, a.address, a.ns};
+  }
+
+  // An exit ready to report: to the brain now, or to the next one that attaches.
+  void report(const ExitStatus& e) {
+    if (welcomed_ && brain_ && brain_->open()) brain_->send(wire::exit(static_cast<uint32_t>(e.pid), e.code, e.signal, e.at_ns));
+  }
+
+  void reply(const wire::Reply& r, std::vector<int> fds = {}) {
+    if (brain_ && brain_->open()) {
+      brain_->send(wire::reply(r), std::move(fds));
+    } else {
+      for (int fd : fds) ::close(fd);
+    }
+  }
+
+  void from_brain(std::string_view message, std::vector<int>& fds) {
     wire::BrainMessage m;
     if (!wire::decode(message, &m)) {
       log_line("an undecodable message from the brain");
@@ -116,6 +151,72 @@ class Keeper {
           brain_->send(std::move(held_.front()));
           held_.pop_front();
         }
+        for (const ExitStatus& e : processes_.unacked()) report(e);
+        break;
+      }
+      case wire::kBrainSpawn: {
+        wire::Spawn req;
+        if (!wire::decode_spawn(m.body, &req)) break;
+        std::vector<int> out;
+        wire::Reply r = processes_.spawn(req, &fds, &out);
+        reply(r, std::move(out));
+        break;
+      }
+      case wire::kBrainClaim: {
+        wire::Claim req;
+        if (!wire::decode_claim(m.body, &req)) break;
+        std::vector<int> out;
+        wire::Reply r = processes_.claim(req, &out);
+        reply(r, std::move(out));
+        break;
+      }
+      case wire::kBrainCommit: {
+        wire::Commit c;
+        if (!wire::decode_commit(m.body, &c)) {
+          log_line("an undecodable commit from the brain");
+          break;
+        }
+        for (uint32_t pid : c.acks) processes_.ack(pid);
+        for (auto& e : c.events) publisher_.push(std::move(e));
+        break;
+      }
+      case wire::kBrainIoOpen: {
+        wire::IoOpen req;
+        if (!wire::decode_io_open(m.body, &req)) break;
+        uint64_t call = req.call;
+        io_.open(req, &fds, [this, call](Io::Opened o) {
+          wire::Reply r;
+          r.call = call;
+          r.err = o.err;
+          r.message = o.message;
+          std::vector<int> out;
+          for (int fd : o.fds) {
+            r.fds.push_back(fd < 0 ? -1 : static_cast<int32_t>(out.size()));
+            if (fd >= 0) out.push_back(fd);
+          }
+          reply(r, std::move(out));
+        });
+        break;
+      }
+      case wire::kBrainIoClose: {
+        uint64_t call = 0;
+        uint32_t io = 0;
+        if (!wire::decode_io_close(m.body, &call, &io)) break;
+        io_.close(io, [this, call] {
+          wire::Reply r;
+          r.call = call;
+          reply(r);
+        });
+        break;
+      }
+      case wire::kBrainResize: {
+        uint32_t io = 0, width = 0, height = 0;
+        if (wire::decode_resize(m.body, &io, &width, &height)) io_.resize(io, width, height);
+        break;
+      }
+      case wire::kBrainCloseStdin: {
+        uint32_t io = 0;
+        if (wire::decode_close_stdin(m.body, &io)) io_.close_stdin(io);
         break;
       }
       case wire::kBrainFrame:
@@ -123,7 +224,7 @@ class Keeper {
         break;
       case wire::kBrainCloseConn:
         if (wire::decode_conn(m.body, &conn)) relay_->close(conn);
-        if (ending_ && relay_->size() == 0) finish(0);
+        if (ending_) maybe_finish();
         break;
       case wire::kBrainEnd:
         end();
@@ -138,18 +239,25 @@ class Keeper {
   void end() {
     if (ending_) return;
     ending_ = true;
-    if (!args_.socket.empty()) ::unlink(args_.socket.c_str());
+    remove_socket();
     relay_->stop_accepting();
-    if (relay_->size() == 0) {
-      finish(0);
-      return;
-    }
+    publisher_.flush(kEndMs, [this](bool all) {
+      if (!all) log_line("exiting with " + std::to_string(publisher_.pending()) + " events undelivered");
+      flushed_ = true;
+      maybe_finish();
+    });
     loop_.after(kEndMs, [this] { finish(0); });
+  }
+
+  // Ending: gone once containerd's connections are closed and the events are out.
+  void maybe_finish() {
+    if ((relay_->size() == 0 || brain_gone_) && flushed_) finish(0);
   }
 
   void brain_lost(const std::string& why) {
     if (ending_) {
-      finish(0);
+      brain_gone_ = true;  // nobody is left to close containerd's connections
+      maybe_finish();
       return;
     }
     loop_.cancel(welcome_timer_);
@@ -176,7 +284,20 @@ class Keeper {
     finish(1);
   }
 
+  // The group's socket file goes with the group, however it ends: a `start` for the group
+  // then makes a new one (containerd's `delete` would remove a dead one too, later).
+  void remove_socket() {
+    struct stat now {};
+    if (args_.socket.empty() || ::stat(args_.socket.c_str(), &now) < 0) return;
+    if (now.st_ino != socket_file_.st_ino || now.st_dev != socket_file_.st_dev || now.st_ctim.tv_sec != socket_file_.st_ctim.tv_sec ||
+        now.st_ctim.tv_nsec != socket_file_.st_ctim.tv_nsec) {
+      return;
+    }
+    ::unlink(args_.socket.c_str());
+  }
+
   void finish(int code) {
+    remove_socket();
     exit_code_ = code;
     loop_.stop();
   }
@@ -184,14 +305,21 @@ class Keeper {
   shim::Args args_;
   wire::Group group_;
   Loop loop_;
+  Reaper reaper_;
+  Io io_;
+  Processes processes_;
+  Publisher publisher_;
   std::unique_ptr<Relay> relay_;
   std::unique_ptr<Channel> brain_;
   std::deque<std::string> held_;
   bool welcomed_ = false;
   bool ending_ = false;
+  bool flushed_ = false;
+  bool brain_gone_ = false;
   int attempts_ = 0;
   uint64_t welcome_timer_ = 0;
   int exit_code_ = 0;
+  struct stat socket_file_ {};
 };
 
 }  // namespace

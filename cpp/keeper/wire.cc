@@ -52,6 +52,138 @@ std::string frame(uint32_t conn, std::string_view data) {
   return keeper_message(kKeeperFrame, body);
 }
 
+std::string reply(const Reply& r) {
+  std::string body;
+  pb::put_uint(&body, kCall, r.call);
+  pb::put_int(&body, kReplyErrno, r.err);
+  pb::put_string(&body, kReplyMessage, r.message);
+  pb::put_uint(&body, kReplyPid, r.pid);
+  pb::put_bool(&body, kReplyExited, r.exited);
+  if (!r.fds.empty()) {
+    std::string packed;
+    for (int32_t f : r.fds) pb::put_packed(&packed, static_cast<uint64_t>(static_cast<int64_t>(f)));
+    pb::put_bytes(&body, kReplyFds, packed);
+  }
+  return keeper_message(kKeeperReply, body);
+}
+
+std::string exit(uint32_t pid, int code, int signal, int64_t at_ns) {
+  std::string body;
+  pb::put_uint(&body, kExitPid, pid);
+  pb::put_int(&body, kExitCode, code);
+  pb::put_int(&body, kExitSignal, signal);
+  pb::put_int(&body, kExitAtNs, at_ns);
+  return keeper_message(kKeeperExit, body);
+}
+
+namespace {
+
+// A repeated varint field arrives packed (proto3's default) or, from older writers, one
+// element per field: both are taken.
+template <typename T>
+void take_varints(const pb::Field& f, std::vector<T>* out) {
+  if (f.type == pb::kVarint) {
+    out->push_back(static_cast<T>(static_cast<int64_t>(f.num)));
+  } else if (f.type == pb::kBytes) {
+    pb::each_packed(f.bytes, [&](uint64_t v) { out->push_back(static_cast<T>(static_cast<int64_t>(v))); });
+  }
+}
+
+bool decode_driver(std::string_view body, Driver* d) {
+  return pb::each_field(body, [&](const pb::Field& f) {
+    if (f.number == kDriverPath && f.type == pb::kBytes) d->path = std::string(f.bytes);
+    if (f.number == kDriverArgs && f.type == pb::kBytes) d->args.emplace_back(f.bytes);
+    if (f.number == kDriverEnv && f.type == pb::kBytes) d->env.emplace_back(f.bytes);
+    if (f.number == kDriverV2 && f.type == pb::kVarint) d->v2 = f.num != 0;
+  });
+}
+
+bool decode_output(std::string_view body, OutputKind* kind) {
+  return pb::each_field(body, [&](const pb::Field& f) {
+    if (f.number == kOutputKind && f.type == pb::kVarint) *kind = static_cast<OutputKind>(f.num);
+  });
+}
+
+}  // namespace
+
+bool decode_spawn(std::string_view body, Spawn* out) {
+  *out = Spawn{};
+  return pb::each_field(body, [&](const pb::Field& f) {
+    if (f.number == kCall && f.type == pb::kVarint) out->call = f.num;
+    if (f.number == kSpawnArgv && f.type == pb::kBytes) out->argv.emplace_back(f.bytes);
+    if (f.number == kSpawnEnv && f.type == pb::kBytes) out->env.emplace_back(f.bytes);
+    if (f.number == kSpawnFds) take_varints(f, &out->fds);
+  });
+}
+
+bool decode_claim(std::string_view body, Claim* out) {
+  *out = Claim{};
+  return pb::each_field(body, [&](const pb::Field& f) {
+    if (f.number == kCall && f.type == pb::kVarint) out->call = f.num;
+    if (f.number == kClaimPid && f.type == pb::kVarint) out->pid = static_cast<uint32_t>(f.num);
+    if (f.number == kClaimIo && f.type == pb::kVarint) out->io = static_cast<uint32_t>(f.num);
+  });
+}
+
+bool decode_commit(std::string_view body, Commit* out) {
+  *out = Commit{};
+  bool ok = true;
+  bool parsed = pb::each_field(body, [&](const pb::Field& f) {
+    if (f.number == kCommitAcks) take_varints(f, &out->acks);
+    if (f.number == kCommitEvents && f.type == pb::kBytes) {
+      Event e;
+      ok = ok && pb::each_field(f.bytes, [&](const pb::Field& g) {
+             if (g.number == kEventTopic && g.type == pb::kBytes) e.topic = std::string(g.bytes);
+             if (g.number == kEventForward && g.type == pb::kBytes) e.forward = std::string(g.bytes);
+             if (g.number == kEventAny && g.type == pb::kBytes) e.any = std::string(g.bytes);
+           });
+      out->events.push_back(std::move(e));
+    }
+  });
+  return parsed && ok;
+}
+
+bool decode_io_open(std::string_view body, IoOpen* out) {
+  *out = IoOpen{};
+  bool ok = true;
+  bool parsed = pb::each_field(body, [&](const pb::Field& f) {
+    if (f.number == kCall && f.type == pb::kVarint) out->call = f.num;
+    if (f.number == kIoOpenIo && f.type == pb::kVarint) out->io = static_cast<uint32_t>(f.num);
+    if (f.number == kIoOpenTerminal && f.type == pb::kVarint) out->terminal = f.num != 0;
+    if (f.number == kIoOpenStdin && f.type == pb::kVarint) out->stdin = f.num != 0;
+    if (f.number == kIoOpenStdout && f.type == pb::kBytes) ok = ok && decode_output(f.bytes, &out->stdout_kind);
+    if (f.number == kIoOpenStderr && f.type == pb::kBytes) ok = ok && decode_output(f.bytes, &out->stderr_kind);
+    if (f.number == kIoOpenDriver && f.type == pb::kBytes) ok = ok && decode_driver(f.bytes, &out->driver);
+  });
+  return parsed && ok;
+}
+
+bool decode_io_close(std::string_view body, uint64_t* call, uint32_t* io) {
+  *call = 0;
+  *io = 0;
+  return pb::each_field(body, [&](const pb::Field& f) {
+    if (f.number == kCall && f.type == pb::kVarint) *call = f.num;
+    if (f.number == kIoCloseIo && f.type == pb::kVarint) *io = static_cast<uint32_t>(f.num);
+  });
+}
+
+bool decode_resize(std::string_view body, uint32_t* io, uint32_t* width, uint32_t* height) {
+  *io = *width = *height = 0;
+  return pb::each_field(body, [&](const pb::Field& f) {
+    if (f.type != pb::kVarint) return;
+    if (f.number == kResizeIo) *io = static_cast<uint32_t>(f.num);
+    if (f.number == kResizeWidth) *width = static_cast<uint32_t>(f.num);
+    if (f.number == kResizeHeight) *height = static_cast<uint32_t>(f.num);
+  });
+}
+
+bool decode_close_stdin(std::string_view body, uint32_t* io) {
+  *io = 0;
+  return pb::each_field(body, [&](const pb::Field& f) {
+    if (f.number == kCloseStdinIo && f.type == pb::kVarint) *io = static_cast<uint32_t>(f.num);
+  });
+}
+
 bool decode(std::string_view message, BrainMessage* out) {
   *out = BrainMessage{};
   return pb::each_field(message, [&](const pb::Field& f) {

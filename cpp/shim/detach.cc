@@ -30,6 +30,10 @@ pid_t spawn_detached(const Detached& d) {
 
   ::setsid();
   ::signal(SIGPIPE, SIG_DFL);
+  // A keeper blocks SIGCHLD (it reaps through a signalfd): a brain it starts must not inherit that.
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   if (!d.oom_score.empty()) {
     int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
     if (fd >= 0) {

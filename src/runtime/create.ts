@@ -66,7 +66,21 @@ export function writePidFile(file: string, pid: number): void {
   renameSync(tmp, abs);
 }
 
+/** A created container and its init's pidfd (the caller's to close; -1 when the init had
+ *  exited by the time the spawner claimed it). */
+export interface Created {
+  container: Container;
+  pidfd: number;
+}
+
 export async function create(store: StateStore, opts: CreateOptions): Promise<Container> {
+  const { container, pidfd } = await createInit(store, opts);
+  if (pidfd >= 0) closeSync(pidfd);
+  return container;
+}
+
+/** create, keeping the init's pidfd (the shim signals through it). */
+export async function createInit(store: StateStore, opts: CreateOptions): Promise<Created> {
   validateId(opts.id);
   const bundle = opts.loaded ?? loadBundle(opts.bundle);
   const { config } = bundle;
@@ -208,9 +222,8 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Co
     });
     store.save(container.state);
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
-    closeSync(pidfd);
     cleanup.release();
-    return container;
+    return { container, pidfd };
   } catch (err) {
     await cleanup.run();
     // A failed create hook stops the container and the lifecycle goes on with poststop.

@@ -44,7 +44,9 @@ function kill(pidfd: number): void {
 
 export class InitDriver {
   #pid = 0;
+  /** -1 when the spawner says the process had exited by the time it was claimed */
   #pidfd = -1;
+  #claimed = false;
   #bootstrapDone = false;
   readonly #bootstrapExit: Promise<unknown>;
 
@@ -92,7 +94,7 @@ export class InitDriver {
         case 'error':
           throw rec.error;
         case 'ready':
-          if (this.#pidfd < 0) throw new Internal('tsrun-init was ready before it said which process it started');
+          if (!this.#claimed) throw new Internal('tsrun-init was ready before it said which process it started');
           return { pid: this.#pid, pidfd: this.#pidfd };
         case 'child-pid':
           await this.#claim(rec.pid);
@@ -129,15 +131,16 @@ export class InitDriver {
     const pidfd = await this.spawner.claim(pid);
     this.#pid = pid;
     this.#pidfd = pidfd;
+    this.#claimed = true;
     this.cleanup.push(`kill the ${this.subject}`, async () => {
       kill(pidfd);
       await this.spawner.exit(pid, pidfd).catch(() => undefined);
-      closeSync(pidfd);
+      if (pidfd >= 0) closeSync(pidfd);
     });
   }
 
   #howItEnded(): string {
-    const exit = this.#pidfd >= 0 ? this.spawner.exitNow(this.#pid, this.#pidfd) : null;
+    const exit = this.#claimed ? this.spawner.exitNow(this.#pid, this.#pidfd) : null;
     return exit ? describeExit(exit) : 'closed the channel';
   }
 }

@@ -12,7 +12,8 @@ export type { ProcessExit, Spawned, SpawnRequest };
 export interface Spawner {
   /** Starts tsrun-init (the bootstrap), the spawner's child. */
   spawn(req: SpawnRequest): Promise<Spawned>;
-  /** A pidfd (the caller's to close) for pid, a child of the bootstrap and so the spawner's. */
+  /** A pidfd (the caller's to close) for pid, a child of the bootstrap and so the spawner's;
+   *  -1 when the process has exited already (exit() still tells how). */
   claim(pid: number): Promise<number>;
   /** Resolves when a process the spawner is the parent of has exited, with how. */
   exit(pid: number, pidfd: number): Promise<ProcessExit>;

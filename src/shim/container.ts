@@ -2,7 +2,6 @@
 // mounts and OOM watch, around the runtime's container (created and started in-process).
 import { create as createMessage, toBinary } from '@bufbuild/protobuf';
 import { AnySchema, type Any } from '@bufbuild/protobuf/wkt';
-import { closeSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import path from 'node:path';
 import type { CreateTaskRequest, ExecProcessRequest } from '../gen/containerd/task/v2/shim_pb.js';
@@ -11,9 +10,9 @@ import { ProcessInfoSchema, type ProcessInfo } from '../gen/containerd/types/tas
 import { TaskOOMSchema } from '../gen/containerd/events/task_pb.js';
 import { AlreadyExists, FailedPrecondition, messageOf, NotFound, SystemError, Unimplemented } from '../errors.js';
 import { logger } from '../log.js';
-import { exitCodeOf, pidfdOpen, pidfdSendSignal, type ProcessExit } from '../native/index.js';
+import { exitCodeOf, pidfdSendSignal } from '../native/index.js';
 import type { Container } from '../runtime/container.js';
-import { create } from '../runtime/create.js';
+import { createInit } from '../runtime/create.js';
 import { deleteContainer } from '../runtime/delete.js';
 import { startExec } from '../runtime/exec.js';
 import { noCgroupToSignal, signalAll } from '../runtime/kill.js';
@@ -21,12 +20,12 @@ import { hasCgroups } from '../cgroups/rootless.js';
 import type { ProcessSpec } from '../oci/spec.js';
 import { pause, resume } from '../runtime/pause.js';
 import { update } from '../runtime/update.js';
-import { readProcStat } from '../runtime/proc.js';
 import { start } from '../runtime/start.js';
 import type { StateStore } from '../runtime/state-store.js';
 import type { EventSink } from './events.js';
-import type { Reaper } from './exits.js';
 import { ProcessIO } from './io/process-io.js';
+import type { KeeperExit, KeeperLink } from './keeper/link.js';
+import { closePidfd, keeperSpawner } from './keeper/spawner.js';
 import type { ShimOptions } from './options.js';
 import { Process, type Stdio } from './process.js';
 import { mountRootfs, unmountAll } from './rootfs.js';
@@ -34,13 +33,12 @@ import { execSpec, resourcesSpec } from './specs.js';
 
 const { SIGKILL } = os.signals;
 const { ESRCH } = os.errno;
-/** How long output may take to be copied out after its process exited (a daemon may hold the pipe). */
-const DRAIN_MS = 2000;
 
 export interface ContainerDeps {
   namespace: string;
   events: EventSink;
-  reaper: Reaper;
+  /** the group's keeper: the parent of the container's processes, holder of their stdio */
+  link: KeeperLink;
   /** what Connect reports as the shim's pid: the group's keeper */
   shimPid: number;
 }
@@ -51,10 +49,11 @@ export interface ExitInfo {
   exitedAt: Date | undefined;
 }
 
-/** A process of ours, reaped through a pidfd: what signals and exits go through. */
+/** A process of ours (the keeper's child): its pidfd for signals (-1 once it had exited by
+ *  the time it was claimed), and its exit. */
 interface Running {
   pidfd: number;
-  /** settles when its exit has been handled (published, stdio drained) */
+  /** settles when its exit has been handled (published) */
   handled: Promise<void>;
 }
 
@@ -111,7 +110,7 @@ export class ShimContainer {
         mounted = target;
         undo.push(() => unmountAll(target));
       }
-      const io = await ProcessIO.open({
+      const io = await ProcessIO.open(deps.link, {
         stdin: req.stdin,
         stdout: req.stdout,
         stderr: req.stderr,
@@ -120,26 +119,25 @@ export class ShimContainer {
         namespace: deps.namespace,
         uid: options.ioUid,
         gid: options.ioGid,
-        onSpawn: (child) => deps.reaper.spawned(child),
       });
       undo.push(() => io.close());
-      const { container, pidfd, exit } = await deps.reaper.starting(async () => {
-        const c = await create(store, {
-          id: req.id,
-          bundle: req.bundle,
-          stdio: io.stdio,
-          consoleSocket: io.consoleSocket,
-          noPivot: options.noPivot,
-          noNewKeyring: options.noNewKeyring,
-          systemdCgroup: options.systemdCgroup,
-        });
-        const fd = openPidfd(c);
-        return { container: c, pidfd: fd, exit: deps.reaper.watch(c.state.pid, fd) };
+      const { container, pidfd } = await createInit(store, {
+        id: req.id,
+        bundle: req.bundle,
+        stdio: io.stdio,
+        consoleSocketFd: io.consoleSocketFd,
+        noPivot: options.noPivot,
+        noNewKeyring: options.noNewKeyring,
+        systemdCgroup: options.systemdCgroup,
+        spawner: keeperSpawner(deps.link, io.id),
       });
+      const pid = container.state.pid;
+      const exit = deps.link.exit(pid);
       undo.push(async () => {
         signal(pidfd, SIGKILL);
         await exit;
-        closeSync(pidfd);
+        deps.link.ack(pid);
+        closePidfd(pidfd);
         await deleteContainer(store, req.id, true);
       });
       io.started();
@@ -187,15 +185,9 @@ export class ShimContainer {
     }
   }
 
-  async #handleInitExit(pidfd: number, exit: Promise<ProcessExit>): Promise<void> {
-    let e: ProcessExit;
-    try {
-      e = await exit;
-    } catch (err) {
-      logger.error(`wait for the init of ${this.id}: ${messageOf(err)}`);
-      e = { reaped: false, pid: this.runtime.state.pid, code: 255, signal: 0 };
-    }
-    const at = new Date();
+  async #handleInitExit(pidfd: number, exit: Promise<KeeperExit>): Promise<void> {
+    // The keeper reports it once the init's output is drained.
+    const e = await exit;
     this.#initReaped = true;
     try {
       await this.init.startSettled();
@@ -205,13 +197,13 @@ export class ShimContainer {
         await x.proc.startSettled();
         await x.running?.handled;
       }
-      await this.io.drain(DRAIN_MS);
     } catch (err) {
       logger.warn(`after the exit of ${this.id}: ${messageOf(err)}`);
     }
-    closeSync(pidfd);
-    // Not reaped by us means the status is unknown (containerd's 255).
-    this.init.exited(e.reaped ? exitCodeOf(e) : 255, at);
+    closePidfd(pidfd);
+    // The event and the keeper's leave to forget the exit go in one commit.
+    this.deps.link.ack(e.pid);
+    this.init.exited(exitCodeOf(e), e.at);
   }
 
   async #signalCgroup(sig: number): Promise<void> {
@@ -342,12 +334,13 @@ export class ShimContainer {
     }
   }
 
-  /** The group's keeper is gone and containerd cleans up after it: we only let go of what
-   *  we hold (the processes are for its `delete` to stop). */
-  async abandon(): Promise<void> {
+  /** The group's keeper is gone and containerd cleans up after it (its stdio went with the
+   *  keeper, the processes are for its `delete` to stop): we only let go of what we hold. */
+  abandon(): void {
     this.#stopOomWatch?.();
     this.#stopOomWatch = undefined;
-    await Promise.all([this.io.close(), ...[...this.#execs.values()].map((e) => e.io.close())]);
+    if (this.#running) closePidfd(this.#running.pidfd);
+    for (const e of this.#execs.values()) if (e.running) closePidfd(e.running.pidfd);
   }
 
   /** Exec: registers a process to start later (containerd validated the exec id). */
@@ -358,7 +351,7 @@ export class ShimContainer {
     }
     const spec = execSpec(req.spec);
     spec.terminal = req.terminal;
-    const io = await ProcessIO.open({
+    const io = await ProcessIO.open(this.deps.link, {
       stdin: req.stdin,
       stdout: req.stdout,
       stderr: req.stderr,
@@ -367,7 +360,6 @@ export class ShimContainer {
       namespace: this.deps.namespace,
       uid: this.options.ioUid,
       gid: this.options.ioGid,
-      onSpawn: (child) => this.deps.reaper.spawned(child),
     });
     if (this.#execs.has(req.execId)) {
       await io.close();
@@ -388,29 +380,25 @@ export class ShimContainer {
       if (this.init.status === 'paused' || this.init.status === 'pausing') {
         throw new FailedPrecondition(`cannot exec in a ${this.init.status} container`, { containerId: this.id });
       }
-      const { handle, exit } = await this.deps.reaper.starting(async () => {
-        const h = await startExec(this.runtime, { process: e.spec, stdio: e.io.stdio, consoleSocket: e.io.consoleSocket });
-        return { handle: h, exit: this.deps.reaper.watch(h.pid, h.pidfd) };
+      const handle = await startExec(this.runtime, {
+        process: e.spec,
+        stdio: e.io.stdio,
+        consoleSocketFd: e.io.consoleSocketFd,
+        spawner: keeperSpawner(this.deps.link, e.io.id),
       });
+      const exit = this.deps.link.exit(handle.pid);
       e.io.started();
       e.running = { pidfd: handle.pidfd, handled: this.#handleExecExit(e, handle.pidfd, exit) };
       return handle.pid;
     });
   }
 
-  async #handleExecExit(e: ExecEntry, pidfd: number, exit: Promise<ProcessExit>): Promise<void> {
-    let status = 255;
-    try {
-      const x = await exit;
-      if (x.reaped) status = exitCodeOf(x);
-    } catch (err) {
-      logger.error(`wait for exec ${e.proc.id} of ${this.id}: ${messageOf(err)}`);
-    }
-    const at = new Date();
+  async #handleExecExit(e: ExecEntry, pidfd: number, exit: Promise<KeeperExit>): Promise<void> {
+    const x = await exit;
     await e.proc.startSettled();
-    await e.io.drain(DRAIN_MS);
-    closeSync(pidfd);
-    e.proc.exited(status, at);
+    closePidfd(pidfd);
+    this.deps.link.ack(x.pid);
+    e.proc.exited(exitCodeOf(x), x.at);
   }
 
   /** Delete of an exec that has stopped or never started: forgotten, with its result. */
@@ -437,25 +425,16 @@ export class ShimContainer {
   }
 }
 
-/** A pidfd for the new init, checked against its start time; it may already be a zombie. */
-function openPidfd(c: Container): number {
-  const fd = pidfdOpen(c.state.pid);
-  if (readProcStat(c.state.pid)?.startTime !== c.state.pidStartTime) {
-    closeSync(fd);
-    throw new SystemError(`container init ${c.state.pid} vanished after create`, { errno: ESRCH });
-  }
-  return fd;
-}
-
 function signal(pidfd: number, sig: number): void {
   try {
-    pidfdSendSignal(pidfd, sig);
+    if (pidfd >= 0) pidfdSendSignal(pidfd, sig);
   } catch {
     // already gone
   }
 }
 
 function signalOrNotFound(pidfd: number, sig: number): void {
+  if (pidfd < 0) throw new NotFound('process already finished');
   try {
     pidfdSendSignal(pidfd, sig);
   } catch (err) {

@@ -1,7 +1,7 @@
 // The groups this brain serves, one per attached keeper. A group (a container, a pod, or a
 // namespace: see cpp/shim/grouping.h) has its own ttrpc server and Shim behind its keeper,
-// and ends when containerd shuts down its last container; the process, its reaper and its
-// event queue are shared. The brain exits with its last group.
+// which holds its processes, stdio and events, and ends when containerd shuts down its last
+// container. The brain exits with its last group.
 import { openSync } from 'node:fs';
 import type { Hello } from '../gen/tsrun/keeper/v1/keeper_pb.js';
 import { logger } from '../log.js';
@@ -10,9 +10,8 @@ import { Server } from '../ttrpc/server.js';
 import type { GroupArgs } from './args.js';
 import { registerCleanupService } from './cleanup-service.js';
 import type { ContainerDeps } from './container.js';
-import type { EventQueue, EventSink } from './events.js';
-import type { Reaper } from './exits.js';
 import { closeQuietly } from './io/fds.js';
+import { KeeperEvents } from './keeper/events.js';
 import type { KeeperLink } from './keeper/link.js';
 import type { RelayedSocket } from './keeper/relayed-socket.js';
 import { Shim } from './shim.js';
@@ -43,27 +42,14 @@ export function groupArgsOf(hello: Hello): GroupArgs {
   };
 }
 
-/** A group's events go to the shared queue until its keeper is lost: containerd then
- *  cleans up after the group itself, and reports the exits. */
-class GroupEvents implements EventSink {
-  lost = false;
-  constructor(private readonly queue: EventQueue) {}
-  publish: EventSink['publish'] = (topic, schema, message) => {
-    if (!this.lost) this.queue.publish(topic, schema, message);
-  };
-}
-
 export class Groups {
   readonly #live = new Set<Group>();
-  readonly #events = new Map<Group, GroupEvents>();
   /** whose log fifo fd 2 is: the brain's log lines go to one live group's log */
   #stderr: Group | undefined;
   #closing = false;
 
   constructor(
     private readonly root: string,
-    private readonly events: EventQueue,
-    private readonly reaper: Reaper,
     /** runs when the last group has gone: no keeper may attach any more */
     private readonly onLast: () => void,
   ) {}
@@ -82,15 +68,13 @@ export class Groups {
   add(link: KeeperLink, hello: Hello, logFd: number | undefined): Group {
     const args = groupArgsOf(hello);
     const server = new Server({ onError: (err) => logger.warn(`ttrpc: ${err.message}`) });
-    const events = new GroupEvents(this.events);
-    const deps: ContainerDeps = { namespace: args.namespace, events, reaper: this.reaper, shimPid: hello.keeperPid };
+    const deps: ContainerDeps = { namespace: args.namespace, events: new KeeperEvents(link, args.namespace), link, shimPid: hello.keeperPid };
     let group: Group | undefined;
     const shim = new Shim({ namespace: args.namespace, root: this.root }, deps, () => {
       if (group) void this.end(group, 'shutdown with no containers left');
     });
     group = { args, server, shim, link, logFd, ended: false };
     this.#live.add(group);
-    this.#events.set(group, events);
     if (!this.#stderr && logFd !== undefined) this.#logTo(group);
     registerTaskService(server, shim);
     registerCleanupService(server, shim);
@@ -117,15 +101,13 @@ export class Groups {
   }
 
   /** The group's keeper is gone, and its containers with it: containerd cleans up after
-   *  them (its `delete`), so nothing more of theirs is ours to report. */
+   *  them (its `delete`), and there is nobody left to report anything to. */
   async lost(group: Group, why: string): Promise<void> {
     if (group.ended) return;
     group.ended = true;
     logger.warn(`group ${group.args.id}: keeper lost (${why})`);
-    const events = this.#events.get(group);
-    if (events) events.lost = true;
     group.server.close();
-    await group.shim.abandon();
+    group.shim.abandon();
     await this.#remove(group);
   }
 
@@ -136,13 +118,12 @@ export class Groups {
 
   async #remove(group: Group): Promise<void> {
     this.#live.delete(group);
-    this.#events.delete(group);
     if (this.#stderr === group) this.#logTo([...this.#live].find((g) => g.logFd !== undefined));
     closeQuietly(group.logFd);
     if (this.#live.size === 0) {
       this.#closing = true;
       this.onLast();
-      await this.#exit();
+      this.#exit();
     }
   }
 
@@ -159,10 +140,9 @@ export class Groups {
     closeQuietly(nul);
   }
 
-  /** Only the last group's end comes here: no group can come after it (the socket closed). */
-  async #exit(): Promise<void> {
-    if (!(await this.events.flush(FLUSH_MS))) logger.warn(`exiting with ${this.events.pending} events undelivered`);
-    this.reaper.stop();
+  /** Only the last group's end comes here: no group can come after it (the socket closed).
+   *  The events are the keepers' to publish. */
+  #exit(): void {
     process.exit(0);
   }
 }

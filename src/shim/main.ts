@@ -9,8 +9,6 @@ import { messageOf } from '../errors.js';
 import { logger, setLogger } from '../log.js';
 import { sealedInit } from '../native/index.js';
 import { brainTitle, parseBrainArgs, type BrainArgs } from './args.js';
-import { EventQueue, publishBinaryTransport, ttrpcTransport } from './events.js';
-import { Reaper } from './exits.js';
 import { Groups, type Group } from './groups.js';
 import { restoreExtraCaCerts } from './hidden-env.js';
 import { closeQuietly } from './io/fds.js';
@@ -45,13 +43,6 @@ async function serve(args: BrainArgs, listenFd: number): Promise<void> {
   // Not relying on the cwd: it may be a container's bundle, which goes with it.
   process.chdir('/');
 
-  const reaper = new Reaper();
-  reaper.start();
-  const ttrpcAddress = process.env.TTRPC_ADDRESS ?? '';
-  const transport = ttrpcAddress
-    ? ttrpcTransport(ttrpcAddress)
-    : publishBinaryTransport(args.publishBinary, args.address, (child) => reaper.spawned(child));
-  const events = new EventQueue(transport, args.namespace);
   let listener: SocketListener | undefined;
   // Our path goes before our socket, so no keeper finds the path served by a brain on its
   // way out (one already waiting in the backlog sees its connection close, and starts the
@@ -64,7 +55,7 @@ async function serve(args: BrainArgs, listenFd: number): Promise<void> {
     }
     listener?.close();
   };
-  const groups = new Groups(process.env.TSRUN_SHIM_ROOT || DEFAULT_ROOT, events, reaper, closeSocket);
+  const groups = new Groups(process.env.TSRUN_SHIM_ROOT || DEFAULT_ROOT, closeSocket);
   listener = new SocketListener(listenFd, (fd) => attach(fd, args, groups), (message) => logger.error(`brain socket: ${message}`));
   const unattached = setTimeout(() => {
     if (groups.size > 0 || groups.closing) return;

@@ -126,11 +126,10 @@ export class Shim {
   }
 
   /** The group's keeper is gone: every container is let go (see ShimContainer.abandon). */
-  async abandon(): Promise<void> {
+  abandon(): void {
     this.#exiting = true;
-    const all = [...this.#containers.values()];
+    for (const c of this.#containers.values()) c.abandon();
     this.#containers.clear();
-    await Promise.all(all.map((c) => c.abandon()));
   }
 
   /** Shutdown: the server goes once it holds no container; until then this is a no-op. */

@@ -21,7 +21,7 @@ import {
 } from '../helpers/cri/gen/runtime/v1/api_pb.js';
 import { cgroupFile, cmdline, getInNetns, ppid, sleep, streamInNetns, verbose, waitState, type Streamed } from '../helpers/cri/inspect.js';
 import { isAlive } from '../helpers/leaks.js';
-import { shimServerScript, tsrunBin } from '../helpers/paths.js';
+import { tsrunBin } from '../helpers/paths.js';
 
 const env = criEnvForFile();
 const GRACE_SECONDS = 2;
@@ -36,7 +36,8 @@ interface FlowResult {
   hostname: string;
   /** Each container's view of its network namespace is the sandbox's. */
   sharedNetns: boolean;
-  /** The sandbox and its containers have one parent process, a shim of this handler. */
+  /** The sandbox and its containers have one parent process, a shim of this handler (ours:
+   *  the pod's keeper). */
   oneShim: boolean;
   containerIps: string;
   /** whether `tsrun list` (or `runc list`) on the shim's root shows the sandbox and each running container */
@@ -153,7 +154,7 @@ async function podFlow(handler: Handler, network: Network): Promise<FlowResult> 
   const parents = new Set([ppid(sandbox.pid), ppid(statusA.pid), ppid(statusB.pid)]);
   const shimPid = [...parents][0] ?? -1;
   const shimCmd = cmdline(shimPid);
-  const oneShim = parents.size === 1 && (handler === 'ts' ? shimCmd.includes(shimServerScript) : shimCmd.includes('containerd-shim-runc-v2'));
+  const oneShim = parents.size === 1 && (handler === 'ts' ? /containerd-shim-ts-v2 .* keep$/.test(shimCmd.trim()) : shimCmd.includes('containerd-shim-runc-v2'));
 
   const text = (b: Uint8Array): string => new TextDecoder().decode(b);
   const ips = text((await cri.runtime.execSync({ containerId: a, cmd: ['sh', '-c', 'ip -4 -o addr show | sed "s/ \\+/ /g" | cut -d" " -f2,4'], timeout: 20n })).stdout);

@@ -50,7 +50,7 @@ it(`${CONTAINERS} containers, ${PARALLEL} at a time: every exit arrives and noth
   expect(mountsUnder(shim().ctd.state)).toEqual([]);
   expect(mountsUnder(shim().stateRoot)).toEqual([]);
   // Servers go with their containers: at most the warm spare(s) there were before remain.
-  await until('the servers to exit', () => shim().servers().length <= Math.max(serversBefore, 1), 30_000);
+  await until('the brains and the keepers to exit', () => shim().servers().length <= Math.max(serversBefore, 1) && shim().keepers().length === 0, 30_000);
   // Every group's socket went with it, and the host's with the host.
   await until('only spare sockets left', () => readdirSync(shim().socketDir).every((f) => f.startsWith('spare-')));
   const zombies = processesMatching('').filter((p) => {
@@ -66,12 +66,15 @@ it(`${CONTAINERS} containers, ${PARALLEL} at a time: every exit arrives and noth
   console.log(`load: ${CONTAINERS} containers at ${PARALLEL} in parallel in ${seconds.toFixed(1)} s, all exits delivered, no cgroup, mount, server or zombie left`);
 });
 
-it(`${EXECS} execs into one container: every exit arrives, the server grows no fds, threads, zombies or memory`, { timeout: 3_600_000 }, async () => {
+it(`${EXECS} execs into one container: every exit arrives, neither the brain nor the keeper grows fds, threads, zombies or memory`, { timeout: 3_600_000 }, async () => {
   const id = containerId('execload');
   const r = await shim().ctrRun(['run', '-d', '--runtime', TS, IMAGE, id, 'sleep', '1000000']);
   expect(r.code, r.stderr).toBe(0);
   const pid = shim().serverOf(id) as number;
   expect(pid).toBeGreaterThan(0);
+  // The execs are the keeper's children, and their stdio its fds.
+  const keeper = shim().keeperOf(id) as number;
+  expect(keeper).toBeGreaterThan(0);
   const init = Number(shim().ctr(['task', 'ls']).split('\n').find((l) => l.startsWith(`${id} `))?.trim().split(/\s+/)[1]);
   const mountsInside = (): number => readFileSync(`/proc/${init}/mountinfo`, 'utf8').split('\n').length;
   const exec = async (i: number): Promise<void> => {
@@ -81,6 +84,7 @@ it(`${EXECS} execs into one container: every exit arrives, the server grows no f
   // Warm-up: the server's first execs make what it keeps (watchers, caches, the JIT's code).
   await inParallel(20, EXEC_PARALLEL, (i) => exec(-1 - i + 1000000));
   const before: ProcStats = procStats(pid);
+  const keeperBefore: ProcStats = procStats(keeper);
   const insideBefore = mountsInside();
   const started = Date.now();
   // PSS at each quarter: a leak grows it in step with the execs, a heap warming up does not.
@@ -98,10 +102,17 @@ it(`${EXECS} execs into one container: every exit arrives, the server grows no f
   }
   const procs = (): string => readFileSync(`/sys/fs/cgroup/pids/${NAMESPACE}/${id}/cgroup.procs`, 'utf8').trim();
   await until('only the init left in the container', () => procs() === String(init));
-  await until('the server to settle', () => procStats(pid).fds <= before.fds, 20_000);
+  await until('the brain and the keeper to settle', () => procStats(pid).fds <= before.fds && procStats(keeper).fds <= keeperBefore.fds, 20_000);
   const after = procStats(pid);
-  console.log(`load: ${EXECS} execs (${EXEC_PARALLEL} at a time) in ${seconds.toFixed(1)} s; server before ${JSON.stringify(before)} after ${JSON.stringify(after)}; PSS KiB by quarter ${pss.join(' ')}`);
+  const keeperAfter = procStats(keeper);
+  console.log(
+    `load: ${EXECS} execs (${EXEC_PARALLEL} at a time) in ${seconds.toFixed(1)} s; brain before ${JSON.stringify(before)} after ${JSON.stringify(after)}; ` +
+      `PSS KiB by quarter ${pss.join(' ')}; keeper before ${JSON.stringify(keeperBefore)} after ${JSON.stringify(keeperAfter)}`,
+  );
   expect(after.fds).toBeLessThanOrEqual(before.fds);
+  expect(keeperAfter.threads).toBe(1);
+  expect(keeperAfter.zombieChildren).toBe(0);
+  expect(keeperAfter.pssKiB - keeperBefore.pssKiB).toBeLessThan(1024);
   expect(after.threads).toBeLessThanOrEqual(before.threads + 2);
   expect(after.zombieChildren).toBe(0);
   // V8 grows its heap before it collects (measured over 2,000 execs: PSS by quarter 34, 72,

@@ -1,5 +1,5 @@
-// Many containers in a row through the shim leave nothing behind: no shim server (but the
-// one warm spare), mount, fifo, cgroup, state or zombie. `npm test` runs 20; TSRUN_SHIM_LOOP=100 runs the full
+// Many containers in a row through the shim leave nothing behind: no keeper, no brain (but
+// the one warm spare), mount, fifo, cgroup, state or zombie. `npm test` runs 20; TSRUN_SHIM_LOOP=100 runs the full
 // hundred of the acceptance criteria.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -56,8 +56,9 @@ describe(`${LOOP} containers in a row`, () => {
       }
     }
     const deadline = Date.now() + 10_000;
-    while (shim().servers().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((shim().servers().length > 0 || shim().keepers().length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(shim().servers()).toEqual([]);
+    expect(shim().keepers()).toEqual([]);
     // What stays is one warm spare for the next container, and its socket (an idle spare
     // exits on its own: shim-spare.test.ts).
     expect(shim().spares().length).toBeLessThanOrEqual(1);
@@ -72,26 +73,26 @@ describe(`${LOOP} containers in a row`, () => {
     expect(shim().ctr(['task', 'ls']).trim().split('\n')).toHaveLength(1);
   }, 60_000 + LOOP * 5000);
 
-  it('reaps the orphans containers without a pid namespace leave to a long-lived server', async () => {
+  it('reaps the orphans containers without a pid namespace leave to their group\'s keeper', async () => {
     const group = ['--annotation', `io.containerd.ts.v2.group=${containerId('group')}`];
-    const keeper = containerId('keeper');
-    expect((await shim().ctrRun(['run', '-d', '--runtime', TS, ...group, IMAGE, keeper, 'sleep', '1000'])).code).toBe(0);
-    const [server] = shim().servers();
+    const holder = containerId('holder');
+    expect((await shim().ctrRun(['run', '-d', '--runtime', TS, ...group, IMAGE, holder, 'sleep', '1000'])).code).toBe(0);
+    const server = shim().keeperOf(holder);
     expect(server).toBeGreaterThan(0);
     for (let i = 0; i < 5; i++) {
       const id = containerId(`orphans${i}`);
       // In the host's pid namespace, the sleeps outlive their parent and are reparented
-      // to the server (the subreaper); the init's exit kills them, leaving zombies to reap.
+      // to the keeper (the subreaper); the init's exit kills them, leaving zombies to reap.
       const r = await shim().run(TS, id, ['sh', '-c', 'sleep 100 & sleep 100 & echo spawned'], { flags: [...group, '--with-ns', `pid:/proc/${process.pid}/ns/pid`] });
       expect(r.stdout).toBe('spawned\n');
     }
     const deadline = Date.now() + 5000;
     while (zombieChildrenOf([server as number]).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     expect(zombieChildrenOf([server as number])).toEqual([]);
-    expect(shim().servers()).toEqual([server]);
-    shim().ctr(['task', 'kill', '-s', 'SIGKILL', keeper]);
-    await shim().waitEvent(keeper, '/tasks/exit');
-    shim().ctr(['task', 'delete', keeper]);
-    shim().ctr(['container', 'rm', keeper]);
+    expect(shim().keeperOf(holder)).toBe(server);
+    shim().ctr(['task', 'kill', '-s', 'SIGKILL', holder]);
+    await shim().waitEvent(holder, '/tasks/exit');
+    shim().ctr(['task', 'delete', holder]);
+    shim().ctr(['container', 'rm', holder]);
   });
 });

@@ -1,8 +1,6 @@
-// Raw fds as Node streams. Pipes and fifos become net.Sockets, so reads and writes go through
-// libuv's event loop: blocking reads in the thread pool would stall every other container
-// of the server once four of them wait.
+// Raw fds of the brain's: closing them quietly, and opening a client's fifo without waiting
+// for the other side (the keeper copies through them; cpp/keeper/io.h).
 import { closeSync, constants, openSync } from 'node:fs';
-import net from 'node:net';
 
 export function closeQuietly(fd: number | undefined): void {
   if (fd === undefined || fd < 0) return;
@@ -13,18 +11,6 @@ export function closeQuietly(fd: number | undefined): void {
   }
 }
 
-export function readStream(fd: number): net.Socket {
-  const s = new net.Socket({ fd, readable: true, writable: false, allowHalfOpen: true });
-  s.on('error', () => undefined);
-  return s;
-}
-
-export function writeStream(fd: number): net.Socket {
-  const s = new net.Socket({ fd, readable: false, writable: true });
-  s.on('error', () => undefined);
-  return s;
-}
-
 /** Opens a fifo for reading without waiting for a writer. */
 export function openFifoReader(path: string): number {
   return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -33,26 +19,4 @@ export function openFifoReader(path: string): number {
 /** Opens a fifo for writing; someone (usually ourselves) must hold a reader, or this fails with ENXIO. */
 export function openFifoWriter(path: string): number {
   return openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
-}
-
-/** Resolves when a readable stream has ended (EOF read, or closed), or after ms, whichever
- *  is first. Only the readable side counts: a read-only net.Socket reports its writable
- *  side finished from the start. */
-export function ended(stream: NodeJS.ReadableStream, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const s = stream as net.Socket;
-    if (s.destroyed || s.readableEnded) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      s.off('end', done);
-      s.off('close', done);
-      resolve();
-    }
-    s.once('end', done);
-    s.once('close', done);
-  });
 }

@@ -1,8 +1,13 @@
-// One keeper attached to this brain: its channel, and the containerd connections it relays,
-// each a RelayedSocket the group's ttrpc server serves like any socket.
-import type { Hello, KeeperMessage } from '../../gen/tsrun/keeper/v1/keeper_pb.js';
+// One keeper attached to this brain: its channel, the containerd connections it relays (each
+// a RelayedSocket the group's ttrpc server serves like any socket), the calls the brain makes
+// of it (spawn, claim, stdio), the exits it reports, and what the brain commits back: exits
+// handled and the events they caused, batched per turn of the event loop so that one
+// message carries both (a brain dying in between leaves all of it or none).
+import type { Event, Hello, KeeperMessage, Reply } from '../../gen/tsrun/keeper/v1/keeper_pb.js';
+import { Internal, SystemError } from '../../errors.js';
+import type { ProcessExit } from '../../native/index.js';
 import { closeQuietly } from '../io/fds.js';
-import { KeeperChannel } from './channel.js';
+import { KeeperChannel, type BrainMessageInit } from './channel.js';
 import { RelayedSocket } from './relayed-socket.js';
 
 /** The keeper channel versions this brain speaks (cpp/keeper/wire.h kVersion). */
@@ -17,9 +22,30 @@ export interface LinkHandlers {
   lost(why: string): void;
 }
 
+/** A process's end as the keeper saw it, and when. */
+export interface KeeperExit extends ProcessExit {
+  at: Date;
+}
+
+/** A call's answer: the reply and its fds by slot (-1: none), which become the caller's. */
+export interface Answer {
+  reply: Reply;
+  fds: number[];
+}
+
+type CallCase = 'spawn' | 'claim' | 'ioOpen' | 'ioClose';
+type CallValue<C extends CallCase> = Extract<BrainMessageInit['kind'], { case: C }>['value'];
+
 export class KeeperLink {
   readonly #channel: KeeperChannel;
   readonly #sockets = new Map<number, RelayedSocket>();
+  readonly #calls = new Map<bigint, { resolve: (a: Answer) => void; reject: (e: Error) => void }>();
+  readonly #exits = new Map<number, KeeperExit>();
+  readonly #waiting = new Map<number, Array<(e: KeeperExit) => void>>();
+  #acks: number[] = [];
+  #events: Array<Omit<Event, '$typeName'>> = [];
+  #commitQueued = false;
+  #nextCall = 1n;
   #hello: Hello | undefined;
   #closed = false;
 
@@ -42,8 +68,10 @@ export class KeeperLink {
     this.#channel.send({ kind: { case: 'welcome', value: { version: KEEPER_VERSION } } });
   }
 
-  /** The group is over: the keeper removes its socket, and exits once the connections close. */
+  /** The group is over: the keeper removes its socket, and exits once the connections close
+   *  and its events are out. */
   end(): void {
+    this.#flushCommit();
     this.#channel.send({ kind: { case: 'end', value: {} } });
   }
 
@@ -53,6 +81,68 @@ export class KeeperLink {
     this.#channel.close();
     for (const s of this.#sockets.values()) s.destroy();
     this.#sockets.clear();
+    const gone = new Internal('the group\'s keeper is gone');
+    for (const c of this.#calls.values()) c.reject(gone);
+    this.#calls.clear();
+  }
+
+  /** Makes a call; its reply's fds come back by slot. Fails with the keeper's errno. */
+  call<C extends CallCase>(kind: C, value: Omit<CallValue<C>, 'call'>, fds: number[] = []): Promise<Answer> {
+    if (this.#closed) return Promise.reject(new Internal('the group\'s keeper is gone'));
+    const call = this.#nextCall++;
+    const answer = new Promise<Answer>((resolve, reject) => this.#calls.set(call, { resolve, reject }));
+    // Commits made before a call go before it: a spawn follows the acks and events of its turn.
+    this.#flushCommit();
+    this.#channel.send({ kind: { case: kind, value: { ...value, call } } as BrainMessageInit['kind'] }, fds);
+    return answer;
+  }
+
+  send(kind: BrainMessageInit['kind']): void {
+    this.#channel.send({ kind });
+  }
+
+  /** Resolves with pid's exit once the keeper reports it (drained). */
+  exit(pid: number): Promise<KeeperExit> {
+    const known = this.#exits.get(pid);
+    if (known) return Promise.resolve(known);
+    return new Promise((resolve) => {
+      const list = this.#waiting.get(pid) ?? [];
+      list.push(resolve);
+      this.#waiting.set(pid, list);
+    });
+  }
+
+  /** pid's exit, if the keeper has reported it. */
+  exitNow(pid: number): KeeperExit | undefined {
+    return this.#exits.get(pid);
+  }
+
+  /** pid's exit is handled: the keeper forgets it with this turn's commit. */
+  ack(pid: number): void {
+    this.#exits.delete(pid);
+    this.#acks.push(pid);
+    this.#queueCommit();
+  }
+
+  /** An event for the keeper to publish, in order, with this turn's commit. */
+  publish(event: Omit<Event, '$typeName'>): void {
+    this.#events.push(event);
+    this.#queueCommit();
+  }
+
+  #queueCommit(): void {
+    if (this.#commitQueued) return;
+    this.#commitQueued = true;
+    queueMicrotask(() => this.#flushCommit());
+  }
+
+  #flushCommit(): void {
+    this.#commitQueued = false;
+    if (this.#acks.length === 0 && this.#events.length === 0) return;
+    const value = { acks: this.#acks, events: this.#events };
+    this.#acks = [];
+    this.#events = [];
+    this.#channel.send({ kind: { case: 'commit', value } });
   }
 
   #message(kind: KeeperMessage['kind'], fds: number[]): void {
@@ -73,10 +163,38 @@ export class KeeperLink {
       case 'connEnded':
         this.#sockets.get(kind.value.conn)?.peerEnded();
         break;
+      case 'reply':
+        this.#reply(kind.value, fds);
+        return;
+      case 'exit': {
+        const e = kind.value;
+        const exit: KeeperExit = { reaped: true, pid: e.pid, code: e.code, signal: e.signal, at: new Date(Number(e.atNs / 1_000_000n)) };
+        this.#exits.set(e.pid, exit);
+        const waiting = this.#waiting.get(e.pid) ?? [];
+        this.#waiting.delete(e.pid);
+        for (const resolve of waiting) resolve(exit);
+        break;
+      }
       default:
         break; // a later keeper's message this brain does not know
     }
     for (const fd of fds) closeQuietly(fd);
+  }
+
+  #reply(reply: Reply, fds: number[]): void {
+    const call = this.#calls.get(reply.call);
+    const bySlot = reply.fds.map((slot) => (slot >= 0 ? (fds[slot] ?? -1) : -1));
+    if (!call) {
+      for (const fd of fds) closeQuietly(fd);
+      return;
+    }
+    this.#calls.delete(reply.call);
+    if (reply.errno !== 0) {
+      for (const fd of fds) closeQuietly(fd);
+      call.reject(new SystemError(reply.message || `keeper: errno ${reply.errno}`, { errno: reply.errno }));
+      return;
+    }
+    call.resolve({ reply, fds: bySlot });
   }
 
   #open(conn: number): void {

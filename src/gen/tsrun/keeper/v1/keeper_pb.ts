@@ -2,8 +2,10 @@
 //
 // The keeper is containerd-shim-ts-v2 in its `keep` role (cpp/keeper): one small native
 // process per group (a pod), holding what the group's containers need to outlive a brain:
-// the group's listening socket and containerd's connections. The brain is the Node shim
-// server (src/shim): the Task API and everything behind it, for every group of a namespace.
+// the group's listening socket and containerd's connections, the containers' processes
+// (it is their parent and subreaper, and starts tsrun-init for the brain), their stdio, and
+// the task events not yet published. The brain is the Node shim server (src/shim): the Task
+// API and everything behind it, for every group of a namespace.
 //
 // On the unix stream socket between them, each message is a 4-byte big-endian length, a
 // 4-byte big-endian count of the fds that come with it (SCM_RIGHTS, sent with the message's
@@ -16,15 +18,15 @@
 // @generated from file tsrun/keeper/v1/keeper.proto (package tsrun.keeper.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file tsrun/keeper/v1/keeper.proto.
  */
 export const file_tsrun_keeper_v1_keeper: GenFile = /*@__PURE__*/
-  fileDesc("Chx0c3J1bi9rZWVwZXIvdjEva2VlcGVyLnByb3RvEg90c3J1bi5rZWVwZXIudjEibgoFR3JvdXASEQoJbmFtZXNwYWNlGAEgASgJEgoKAmlkGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSFgoOcHVibGlzaF9iaW5hcnkYBCABKAkSDgoGc29ja2V0GAUgASgJEg0KBWRlYnVnGAYgASgIInUKBUhlbGxvEg8KB3ZlcnNpb24YASABKA0SEgoKa2VlcGVyX3BpZBgCIAEoDRIlCgVncm91cBgDIAEoCzIWLnRzcnVuLmtlZXBlci52MS5Hcm91cBITCgtjb25uZWN0aW9ucxgEIAMoDRILCgNsb2cYBSABKAgiGgoHV2VsY29tZRIPCgd2ZXJzaW9uGAEgASgNIhoKCkNvbm5PcGVuZWQSDAoEY29ubhgBIAEoDSIZCglDb25uRW5kZWQSDAoEY29ubhgBIAEoDSIjCgVGcmFtZRIMCgRjb25uGAEgASgNEgwKBGRhdGEYAiABKAwiGQoJQ2xvc2VDb25uEgwKBGNvbm4YASABKA0iBQoDRW5kIs8BCg1LZWVwZXJNZXNzYWdlEicKBWhlbGxvGAEgASgLMhYudHNydW4ua2VlcGVyLnYxLkhlbGxvSAASMgoLY29ubl9vcGVuZWQYAiABKAsyGy50c3J1bi5rZWVwZXIudjEuQ29ubk9wZW5lZEgAEjAKCmNvbm5fZW5kZWQYAyABKAsyGi50c3J1bi5rZWVwZXIudjEuQ29ubkVuZGVkSAASJwoFZnJhbWUYBCABKAsyFi50c3J1bi5rZWVwZXIudjEuRnJhbWVIAEIGCgRraW5kIsMBCgxCcmFpbk1lc3NhZ2USKwoHd2VsY29tZRgBIAEoCzIYLnRzcnVuLmtlZXBlci52MS5XZWxjb21lSAASJwoFZnJhbWUYAiABKAsyFi50c3J1bi5rZWVwZXIudjEuRnJhbWVIABIwCgpjbG9zZV9jb25uGAMgASgLMhoudHNydW4ua2VlcGVyLnYxLkNsb3NlQ29ubkgAEiMKA2VuZBgEIAEoCzIULnRzcnVuLmtlZXBlci52MS5FbmRIAEIGCgRraW5kYgZwcm90bzM");
+  fileDesc("Chx0c3J1bi9rZWVwZXIvdjEva2VlcGVyLnByb3RvEg90c3J1bi5rZWVwZXIudjEibgoFR3JvdXASEQoJbmFtZXNwYWNlGAEgASgJEgoKAmlkGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSFgoOcHVibGlzaF9iaW5hcnkYBCABKAkSDgoGc29ja2V0GAUgASgJEg0KBWRlYnVnGAYgASgIInUKBUhlbGxvEg8KB3ZlcnNpb24YASABKA0SEgoKa2VlcGVyX3BpZBgCIAEoDRIlCgVncm91cBgDIAEoCzIWLnRzcnVuLmtlZXBlci52MS5Hcm91cBITCgtjb25uZWN0aW9ucxgEIAMoDRILCgNsb2cYBSABKAgiGgoHV2VsY29tZRIPCgd2ZXJzaW9uGAEgASgNIhoKCkNvbm5PcGVuZWQSDAoEY29ubhgBIAEoDSIZCglDb25uRW5kZWQSDAoEY29ubhgBIAEoDSIjCgVGcmFtZRIMCgRjb25uGAEgASgNEgwKBGRhdGEYAiABKAwiGQoJQ2xvc2VDb25uEgwKBGNvbm4YASABKA0iBQoDRW5kIj0KBVNwYXduEgwKBGNhbGwYASABKAQSDAoEYXJndhgCIAMoCRILCgNlbnYYAyADKAkSCwoDZmRzGAQgAygFIi4KBUNsYWltEgwKBGNhbGwYASABKAQSCwoDcGlkGAIgASgNEgoKAmlvGAMgASgNIl8KBVJlcGx5EgwKBGNhbGwYASABKAQSDQoFZXJybm8YAiABKAUSDwoHbWVzc2FnZRgDIAEoCRILCgNwaWQYBCABKA0SDgoGZXhpdGVkGAUgASgIEgsKA2ZkcxgGIAMoBSJACgRFeGl0EgsKA3BpZBgBIAEoDRIMCgRjb2RlGAIgASgFEg4KBnNpZ25hbBgDIAEoBRINCgVhdF9ucxgEIAEoAyI0CgVFdmVudBINCgV0b3BpYxgBIAEoCRIPCgdmb3J3YXJkGAIgASgMEgsKA2FueRgDIAEoDCI+CgZDb21taXQSDAoEYWNrcxgBIAMoDRImCgZldmVudHMYAiADKAsyFi50c3J1bi5rZWVwZXIudjEuRXZlbnQicAoGT3V0cHV0EioKBGtpbmQYASABKA4yHC50c3J1bi5rZWVwZXIudjEuT3V0cHV0LktpbmQiOgoES2luZBIICgROT05FEAASCAoERklMRRABEggKBEZJRk8QAhIICgRTQU1FEAMSCgoGRFJJVkVSEAQiPQoGRHJpdmVyEgwKBHBhdGgYASABKAkSDAoEYXJncxgCIAMoCRILCgNlbnYYAyADKAkSCgoCdjIYBCABKAgivgEKBklvT3BlbhIMCgRjYWxsGAEgASgEEgoKAmlvGAIgASgNEhAKCHRlcm1pbmFsGAMgASgIEg0KBXN0ZGluGAQgASgIEicKBnN0ZG91dBgFIAEoCzIXLnRzcnVuLmtlZXBlci52MS5PdXRwdXQSJwoGc3RkZXJyGAYgASgLMhcudHNydW4ua2VlcGVyLnYxLk91dHB1dBInCgZkcml2ZXIYByABKAsyFy50c3J1bi5rZWVwZXIudjEuRHJpdmVyIiMKB0lvQ2xvc2USDAoEY2FsbBgBIAEoBBIKCgJpbxgCIAEoDSIzCgZSZXNpemUSCgoCaW8YASABKA0SDQoFd2lkdGgYAiABKA0SDgoGaGVpZ2h0GAMgASgNIhgKCkNsb3NlU3RkaW4SCgoCaW8YASABKA0inwIKDUtlZXBlck1lc3NhZ2USJwoFaGVsbG8YASABKAsyFi50c3J1bi5rZWVwZXIudjEuSGVsbG9IABIyCgtjb25uX29wZW5lZBgCIAEoCzIbLnRzcnVuLmtlZXBlci52MS5Db25uT3BlbmVkSAASMAoKY29ubl9lbmRlZBgDIAEoCzIaLnRzcnVuLmtlZXBlci52MS5Db25uRW5kZWRIABInCgVmcmFtZRgEIAEoCzIWLnRzcnVuLmtlZXBlci52MS5GcmFtZUgAEicKBXJlcGx5GAUgASgLMhYudHNydW4ua2VlcGVyLnYxLlJlcGx5SAASJQoEZXhpdBgGIAEoCzIVLnRzcnVuLmtlZXBlci52MS5FeGl0SABCBgoEa2luZCL5AwoMQnJhaW5NZXNzYWdlEisKB3dlbGNvbWUYASABKAsyGC50c3J1bi5rZWVwZXIudjEuV2VsY29tZUgAEicKBWZyYW1lGAIgASgLMhYudHNydW4ua2VlcGVyLnYxLkZyYW1lSAASMAoKY2xvc2VfY29ubhgDIAEoCzIaLnRzcnVuLmtlZXBlci52MS5DbG9zZUNvbm5IABIjCgNlbmQYBCABKAsyFC50c3J1bi5rZWVwZXIudjEuRW5kSAASJwoFc3Bhd24YBSABKAsyFi50c3J1bi5rZWVwZXIudjEuU3Bhd25IABInCgVjbGFpbRgGIAEoCzIWLnRzcnVuLmtlZXBlci52MS5DbGFpbUgAEikKBmNvbW1pdBgHIAEoCzIXLnRzcnVuLmtlZXBlci52MS5Db21taXRIABIqCgdpb19vcGVuGAggASgLMhcudHNydW4ua2VlcGVyLnYxLklvT3BlbkgAEiwKCGlvX2Nsb3NlGAkgASgLMhgudHNydW4ua2VlcGVyLnYxLklvQ2xvc2VIABIpCgZyZXNpemUYCiABKAsyFy50c3J1bi5rZWVwZXIudjEuUmVzaXplSAASMgoLY2xvc2Vfc3RkaW4YCyABKAsyGy50c3J1bi5rZWVwZXIudjEuQ2xvc2VTdGRpbkgAQgYKBGtpbmRiBnByb3RvMw");
 
 /**
  * What `start` knew of the group when it forked the keeper.
@@ -234,6 +236,443 @@ export const EndSchema: GenMessage<End> = /*@__PURE__*/
   messageDesc(file_tsrun_keeper_v1_keeper, 7);
 
 /**
+ * Starts tsrun-init: the message's fds are the executable (a sealed memfd the brain holds)
+ * and what the process gets. The keeper is its parent, and the parent of the process it
+ * starts (CLONE_PARENT); it reports the bootstrap's exit like a claimed process's.
+ *
+ * @generated from message tsrun.keeper.v1.Spawn
+ */
+export type Spawn = Message<"tsrun.keeper.v1.Spawn"> & {
+  /**
+   * @generated from field: uint64 call = 1;
+   */
+  call: bigint;
+
+  /**
+   * @generated from field: repeated string argv = 2;
+   */
+  argv: string[];
+
+  /**
+   * @generated from field: repeated string env = 3;
+   */
+  env: string[];
+
+  /**
+   * fd i of the process is the message's fds[fds[i]] (0 is the executable), or /dev/null for -1
+   *
+   * @generated from field: repeated int32 fds = 4;
+   */
+  fds: number[];
+};
+
+/**
+ * Describes the message tsrun.keeper.v1.Spawn.
+ * Use `create(SpawnSchema)` to create a new message.
+ */
+export const SpawnSchema: GenMessage<Spawn> = /*@__PURE__*/
+  messageDesc(file_tsrun_keeper_v1_keeper, 8);
+
+/**
+ * The brain takes a child of the keeper's (a bootstrap's CLONE_PARENT child) as its own:
+ * its exit is reported, once the output of io (0 = none) has been drained. The reply brings
+ * a pidfd, or says the process has exited already (its Exit follows).
+ *
+ * @generated from message tsrun.keeper.v1.Claim
+ */
+export type Claim = Message<"tsrun.keeper.v1.Claim"> & {
+  /**
+   * @generated from field: uint64 call = 1;
+   */
+  call: bigint;
+
+  /**
+   * @generated from field: uint32 pid = 2;
+   */
+  pid: number;
+
+  /**
+   * @generated from field: uint32 io = 3;
+   */
+  io: number;
+};
+
+/**
+ * Describes the message tsrun.keeper.v1.Claim.
+ * Use `create(ClaimSchema)` to create a new message.
+ */
+export const ClaimSchema: GenMessage<Claim> = /*@__PURE__*/
+  messageDesc(file_tsrun_keeper_v1_keeper, 9);
+
+/**
+ * The answer to a call. errno 0 is success; fds map slots to the message's fds (-1: none).
+ *
+ * @generated from message tsrun.keeper.v1.Reply
+ */
+export type Reply = Message<"tsrun.keeper.v1.Reply"> & {
+  /**
+   * @generated from field: uint64 call = 1;
+   */
+  call: bigint;
+
+  /**
+   * @generated from field: int32 errno = 2;
+   */
+  errno: number;
+
+  /**
+   * @generated from field: string message = 3;
+   */
+  message: string;
+
+  /**
+   * @generated from field: uint32 pid = 4;
+   */
+  pid: number;
+
+  /**
+   * @generated from field: bool exited = 5;
+   */
+  exited: boolean;
+
+  /**
+   * @generated from field: repeated int32 fds = 6;
+   */
+  fds: number[];
+};
+
+/**
+ * Describes the message tsrun.keeper.v1.Reply.
+ * Use `create(ReplySchema)` to create a new message.
+ */
+export const ReplySchema: GenMessage<Reply> = /*@__PURE__*/
+  messageDesc(file_tsrun_keeper_v1_keeper, 10);
+
+/**
+ * A spawned or claimed process has exited (and its output is drained). Sent again to each
+ * brain that attaches until a Commit acknowledges it.
+ *
+ * @generated from message tsrun.keeper.v1.Exit
+ */
+export type Exit = Message<"tsrun.keeper.v1.Exit"> & {
+  /**
+   * @generated from field: uint32 pid = 1;
+   */
+  pid: number;
+
+  /**
+   * the exit status, or 0 when killed
+   *
+   * @generated from field: int32 code = 2;
+   */
+  code: number;
+
+  /**
+   * the signal that killed it, or 0
+   *
+   * @generated from field: int32 signal = 3;
+   */
+  signal: number;
+
+  /**
+   * when the keeper reaped it (Unix time, ns)
+   *
+   * @generated from field: int64 at_ns = 4;
+   */
+  atNs: bigint;
+};
+
+/**
+ * Describes the message tsrun.keeper.v1.Exit.
+ * Use `create(ExitSchema)` to create a new message.
+ */
+export const ExitSchema: GenMessage<Exit> = /*@__PURE__*/
+  messageDesc(file_tsrun_keeper_v1_keeper, 11);
+
+/**
+ * A task event, encoded by the brain: the keeper publishes it, in order, retried until
+ * containerd takes it.
+ *
+ * @generated from message tsrun.keeper.v1.Event
+ */
+export type Event = Message<"tsrun.keeper.v1.Event"> & {
+  /**
+   * @generated from field: string topic = 1;
+   */
+  topic: string;
+
+  /**
+   * containerd.services.events.ttrpc.v1.ForwardRequest, for Events.Forward at TTRPC_ADDRESS
+   *
+   * @generated from field: bytes forward = 2;
+   */
+  forward: Uint8Array;
+
+  /**
+   * the event's google.protobuf.Any, for the publish binary (no TTRPC_ADDRESS)
+   *
+   * @generated from field: bytes any = 3;
+   */
+  any: Uint8Array;
+};
+
+/**
+ * Describes the message tsrun.keeper.v1.Event.
+ * Use `create(EventSchema)` to create a new message.
+ */
+export const EventSchema: GenMessage<Event> = /*@__PURE__*/
+  messageDesc(file_tsrun_keeper_v1_keeper, 12);
+
+/**
+ * What the brain did in one go: exits it has handled and the events they caused, as one
+ * message, so that a brain dying half-way leaves either all of it or none.
+ *
+ * @generated from message tsrun.keeper.v1.Commit
+ */
+export type Commit = Message<"tsrun.keeper.v1.Commit"> & {
+  /**
+   * @generated from field: repeated uint32 acks = 1;
+   */
+  acks: number[];
+
+  /**
+   * @generated from field: repeated tsrun.keeper.v1.Event events = 2;
+   */
+  events: Event[];
+};
+
+/**
+ * Describes the message tsrun.keeper.v1.Commit.
+ * Use `create(CommitSchema)` to create a new message.
+ */
+export const CommitSchema: GenMessage<Commit> = /*@__PURE__*/
+  messageDesc(file_tsrun_keeper_v1_keeper, 13);
+
+/**
+ * Where one output stream goes.
+ *
+ * @generated from message tsrun.keeper.v1.Output
+ */
+export type Output = Message<"tsrun.keeper.v1.Output"> & {
+  /**
+   * @generated from field: tsrun.keeper.v1.Output.Kind kind = 1;
+   */
+  kind: Output_Kind;
+};
+
+/**
+ * Describes the message tsrun.keeper.v1.Output.
+ * Use `create(OutputSchema)` to create a new message.
+ */
+export const OutputSchema: GenMessage<Output> = /*@__PURE__*/
+  messageDesc(file_tsrun_keeper_v1_keeper, 14);
+
+/**
+ * @generated from enum tsrun.keeper.v1.Output.Kind
+ */
+export enum Output_Kind {
+  /**
+   * @generated from enum value: NONE = 0;
+   */
+  NONE = 0,
+
+  /**
+   * a file: one fd
+   *
+   * @generated from enum value: FILE = 1;
+   */
+  FILE = 1,
+
+  /**
+   * the client's fifo: the writer, and a reader held so the writer never meets EPIPE
+   *
+   * @generated from enum value: FIFO = 2;
+   */
+  FIFO = 2,
+
+  /**
+   * stderr only: where stdout goes
+   *
+   * @generated from enum value: SAME = 3;
+   */
+  SAME = 3,
+
+  /**
+   * the logging driver
+   *
+   * @generated from enum value: DRIVER = 4;
+   */
+  DRIVER = 4,
+}
+
+/**
+ * Describes the enum tsrun.keeper.v1.Output.Kind.
+ */
+export const Output_KindSchema: GenEnum<Output_Kind> = /*@__PURE__*/
+  enumDesc(file_tsrun_keeper_v1_keeper, 14, 0);
+
+/**
+ * A binary:// logging driver for the keeper to start: it gets the read ends of the stdout and
+ * stderr pipes as fds 3 and 4 and a ready pipe as fd 5, and env alone as its environment.
+ *
+ * @generated from message tsrun.keeper.v1.Driver
+ */
+export type Driver = Message<"tsrun.keeper.v1.Driver"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: repeated string args = 2;
+   */
+  args: string[];
+
+  /**
+   * @generated from field: repeated string env = 3;
+   */
+  env: string[];
+
+  /**
+   * binary-v2://: ready only once it writes a byte to fd 5
+   *
+   * @generated from field: bool v2 = 4;
+   */
+  v2: boolean;
+};
+
+/**
+ * Describes the message tsrun.keeper.v1.Driver.
+ * Use `create(DriverSchema)` to create a new message.
+ */
+export const DriverSchema: GenMessage<Driver> = /*@__PURE__*/
+  messageDesc(file_tsrun_keeper_v1_keeper, 15);
+
+/**
+ * The stdio of one process (io > 0, chosen by the brain). The message's fds, in order: the
+ * stdin fifo's reader and a writer held until CloseStdin (when stdin), then stdout's and
+ * stderr's (a FILE one, a FIFO two). The reply's fds are what the process gets: stdin,
+ * stdout, stderr (-1: /dev/null) and, for a terminal, the console socket tsrun-init sends
+ * the pty master to.
+ *
+ * @generated from message tsrun.keeper.v1.IoOpen
+ */
+export type IoOpen = Message<"tsrun.keeper.v1.IoOpen"> & {
+  /**
+   * @generated from field: uint64 call = 1;
+   */
+  call: bigint;
+
+  /**
+   * @generated from field: uint32 io = 2;
+   */
+  io: number;
+
+  /**
+   * @generated from field: bool terminal = 3;
+   */
+  terminal: boolean;
+
+  /**
+   * @generated from field: bool stdin = 4;
+   */
+  stdin: boolean;
+
+  /**
+   * @generated from field: tsrun.keeper.v1.Output stdout = 5;
+   */
+  stdout?: Output | undefined;
+
+  /**
+   * @generated from field: tsrun.keeper.v1.Output stderr = 6;
+   */
+  stderr?: Output | undefined;
+
+  /**
+   * @generated from field: tsrun.keeper.v1.Driver driver = 7;
+   */
+  driver?: Driver | undefined;
+};
+
+/**
+ * Describes the message tsrun.keeper.v1.IoOpen.
+ * Use `create(IoOpenSchema)` to create a new message.
+ */
+export const IoOpenSchema: GenMessage<IoOpen> = /*@__PURE__*/
+  messageDesc(file_tsrun_keeper_v1_keeper, 16);
+
+/**
+ * Everything of io goes: copies stop, destinations are flushed (bounded), the driver is
+ * asked to finish; the reply comes once it has.
+ *
+ * @generated from message tsrun.keeper.v1.IoClose
+ */
+export type IoClose = Message<"tsrun.keeper.v1.IoClose"> & {
+  /**
+   * @generated from field: uint64 call = 1;
+   */
+  call: bigint;
+
+  /**
+   * @generated from field: uint32 io = 2;
+   */
+  io: number;
+};
+
+/**
+ * Describes the message tsrun.keeper.v1.IoClose.
+ * Use `create(IoCloseSchema)` to create a new message.
+ */
+export const IoCloseSchema: GenMessage<IoClose> = /*@__PURE__*/
+  messageDesc(file_tsrun_keeper_v1_keeper, 17);
+
+/**
+ * @generated from message tsrun.keeper.v1.Resize
+ */
+export type Resize = Message<"tsrun.keeper.v1.Resize"> & {
+  /**
+   * @generated from field: uint32 io = 1;
+   */
+  io: number;
+
+  /**
+   * @generated from field: uint32 width = 2;
+   */
+  width: number;
+
+  /**
+   * @generated from field: uint32 height = 3;
+   */
+  height: number;
+};
+
+/**
+ * Describes the message tsrun.keeper.v1.Resize.
+ * Use `create(ResizeSchema)` to create a new message.
+ */
+export const ResizeSchema: GenMessage<Resize> = /*@__PURE__*/
+  messageDesc(file_tsrun_keeper_v1_keeper, 18);
+
+/**
+ * CloseIO: the held stdin writer goes, so the process reads EOF once the client closes too.
+ *
+ * @generated from message tsrun.keeper.v1.CloseStdin
+ */
+export type CloseStdin = Message<"tsrun.keeper.v1.CloseStdin"> & {
+  /**
+   * @generated from field: uint32 io = 1;
+   */
+  io: number;
+};
+
+/**
+ * Describes the message tsrun.keeper.v1.CloseStdin.
+ * Use `create(CloseStdinSchema)` to create a new message.
+ */
+export const CloseStdinSchema: GenMessage<CloseStdin> = /*@__PURE__*/
+  messageDesc(file_tsrun_keeper_v1_keeper, 19);
+
+/**
  * @generated from message tsrun.keeper.v1.KeeperMessage
  */
 export type KeeperMessage = Message<"tsrun.keeper.v1.KeeperMessage"> & {
@@ -264,6 +703,18 @@ export type KeeperMessage = Message<"tsrun.keeper.v1.KeeperMessage"> & {
      */
     value: Frame;
     case: "frame";
+  } | {
+    /**
+     * @generated from field: tsrun.keeper.v1.Reply reply = 5;
+     */
+    value: Reply;
+    case: "reply";
+  } | {
+    /**
+     * @generated from field: tsrun.keeper.v1.Exit exit = 6;
+     */
+    value: Exit;
+    case: "exit";
   } | { case: undefined; value?: undefined };
 };
 
@@ -272,7 +723,7 @@ export type KeeperMessage = Message<"tsrun.keeper.v1.KeeperMessage"> & {
  * Use `create(KeeperMessageSchema)` to create a new message.
  */
 export const KeeperMessageSchema: GenMessage<KeeperMessage> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 8);
+  messageDesc(file_tsrun_keeper_v1_keeper, 20);
 
 /**
  * @generated from message tsrun.keeper.v1.BrainMessage
@@ -305,6 +756,48 @@ export type BrainMessage = Message<"tsrun.keeper.v1.BrainMessage"> & {
      */
     value: End;
     case: "end";
+  } | {
+    /**
+     * @generated from field: tsrun.keeper.v1.Spawn spawn = 5;
+     */
+    value: Spawn;
+    case: "spawn";
+  } | {
+    /**
+     * @generated from field: tsrun.keeper.v1.Claim claim = 6;
+     */
+    value: Claim;
+    case: "claim";
+  } | {
+    /**
+     * @generated from field: tsrun.keeper.v1.Commit commit = 7;
+     */
+    value: Commit;
+    case: "commit";
+  } | {
+    /**
+     * @generated from field: tsrun.keeper.v1.IoOpen io_open = 8;
+     */
+    value: IoOpen;
+    case: "ioOpen";
+  } | {
+    /**
+     * @generated from field: tsrun.keeper.v1.IoClose io_close = 9;
+     */
+    value: IoClose;
+    case: "ioClose";
+  } | {
+    /**
+     * @generated from field: tsrun.keeper.v1.Resize resize = 10;
+     */
+    value: Resize;
+    case: "resize";
+  } | {
+    /**
+     * @generated from field: tsrun.keeper.v1.CloseStdin close_stdin = 11;
+     */
+    value: CloseStdin;
+    case: "closeStdin";
   } | { case: undefined; value?: undefined };
 };
 
@@ -313,5 +806,5 @@ export type BrainMessage = Message<"tsrun.keeper.v1.BrainMessage"> & {
  * Use `create(BrainMessageSchema)` to create a new message.
  */
 export const BrainMessageSchema: GenMessage<BrainMessage> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 9);
+  messageDesc(file_tsrun_keeper_v1_keeper, 21);
 
