@@ -47,6 +47,11 @@ export function formatLine(format: LogFormat, level: LogLevel, msg: string, time
 export class Logger {
   constructor(readonly options: LoggerOptions) {}
 
+  /** --debug: debug lines are written. */
+  get debugging(): boolean {
+    return this.options.debug;
+  }
+
   /** True when log lines go to stderr (then an error is not printed a second time). */
   get toStderr(): boolean {
     return this.options.file === undefined;

@@ -12,6 +12,7 @@ namespace {
 
 int g_sync_fd = -1;
 bool g_text = false;
+bool g_debug = false;
 
 const char* const kStepNames[] = {
 #define STEP(id, name) name,
@@ -65,6 +66,18 @@ void send(sync::RecordKind kind, Step step, int err, int index, int64_t value, c
 }  // namespace
 
 void set_sync_fd(int fd) { g_sync_fd = fd; }
+void set_debug(bool on) { g_debug = on; }
+
+void debug(Step step, const char* fmt, ...) {
+  // after READY the channel is closed: nothing to say, and nobody to say it to
+  if (!g_debug || (g_sync_fd < 0 && !g_text)) return;
+  char detail[sizeof(sync::Record::detail)];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(detail, sizeof(detail), fmt, ap);
+  va_end(ap);
+  send(sync::RecordKind::Debug, step, 0, -1, ::getpid(), detail);
+}
 void set_text_mode() { g_text = true; }
 int sync_fd() { return g_sync_fd; }
 

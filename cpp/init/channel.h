@@ -23,6 +23,10 @@ int sync_fd();
 [[noreturn]] void fail(Step step, int err, int index, const char* fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+// With the plan's debug on, says what tsrun-init does next (a DEBUG record, not answered).
+void set_debug(bool on);
+void debug(Step step, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+
 void send_child_pid(int64_t pid);
 void send_ready();
 // Asks the parent to write our uid/gid maps and waits until it has.

@@ -101,26 +101,34 @@ void join_container(const plan::Plan& p) {
 // Shared by the container's init and by exec'd processes, once they are in the container.
 // `state` is the container state for startContainer hooks (empty when there are none).
 [[noreturn]] void finish_and_exec(const plan::Plan& p, const std::string& state) {
+  debug(Step::OOM_SCORE_ADJ, "process settings: oom_score_adj, scheduler, io priority");
   apply_process_settings(p);  // may need CAP_SYS_NICE, CAP_SYS_RESOURCE: before they go
   if (p.process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
     fail(Step::NO_NEW_PRIVS, errno, -1, "prctl");
   }
+  debug(Step::RLIMIT, "%zu rlimits", p.process.rlimits.size());
   set_rlimits(p.process);
   apply_personality(p);
   // Seccomp goes in as late as it can, so that the profile need not allow our own set-up;
   // without no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it must precede the
   // capability drop (runc's order in standard_init_linux.go). Either way the filter sees
   // what follows it: the sync socket, the exec fifo, startContainer hooks and execve.
+  if (!p.process.no_new_privileges && p.has_seccomp) debug(Step::SECCOMP, "load the seccomp filter (before the capabilities go)");
   if (!p.process.no_new_privileges) apply_seccomp(p);
   std::vector<std::string> env = p.process.env;
+  debug(Step::USER, "identity: uid %u, gid %u, cwd %s, capabilities", p.process.uid, p.process.gid, p.process.cwd.c_str());
   finalize_identity(p, &env);
   set_cpu_affinity(p.cpus_final);
+  debug(Step::LOOKUP, "look up %s", p.process.args.at(0).c_str());
   std::string path = lookup_executable(p.process, env);
   apply_exec_labels(p);
+  if (p.process.no_new_privileges && p.has_seccomp) debug(Step::SECCOMP, "load the seccomp filter (no_new_privs)");
   if (p.process.no_new_privileges) apply_seccomp(p);
 
+  debug(Step::SYNC, p.fifo_fd >= 0 ? "ready: %s, waiting on the exec fifo" : "ready: exec %s", path.c_str());
   send_ready();
   ::close(sync_fd());
+  set_sync_fd(-1);
   int fifo = p.fifo_fd >= 0 ? wait_for_start(p) : -1;
   run_start_hooks(p.start_container_hooks, state, fifo);
   exec_process(path, p.process, env);
@@ -149,22 +157,29 @@ void new_session(const plan::Plan& p) {
 
 [[noreturn]] void container_init(const plan::Plan& p, const std::vector<int>& idmapped_trees, int go_fd) {
   wait_for_bootstrap(go_fd);
+  debug(Step::SETSID, "container init: new session");
   new_session(p);
   bool new_mount_ns = has_ns(p, NsType::Mount);
+  if (p.new_keyring) debug(Step::KEYRING, "join a new session keyring");
   if (p.new_keyring) join_session_keyring(p, has_ns(p, NsType::User));
 
+  debug(Step::ROOTFS_BIND, "prepare the rootfs %s", p.rootfs.c_str());
   prepare_root(p, new_mount_ns);
+  debug(Step::MOUNT, "%zu rootfs operations (mounts, devices, symlinks)", p.rootfs_ops.size());
   run_rootfs_ops(p, idmapped_trees);
   // Hooks see the mounts but still the host's root, as the spec orders them.
   std::string state;
   if (p.hooks_sync) {
+    debug(Step::HOOKS, "ask the runtime for its create hooks, then run %zu createContainer hooks", p.create_container_hooks.size());
     state = request_hooks();
     // runc runs createContainer hooks from the rootfs: `touch ./etc/x` writes into it
     if (!p.create_container_hooks.empty() && ::chdir(p.rootfs.c_str()) < 0) fail(Step::HOOKS, errno, -1, "chdir %s", p.rootfs.c_str());
     run_hooks(p.create_container_hooks, state);
   }
+  debug(p.no_pivot ? Step::CHROOT : Step::PIVOT_ROOT, p.no_pivot ? "enter the rootfs (chroot)" : "enter the rootfs (pivot_root)");
   enter_root(p, new_mount_ns);
   if (p.process.terminal) setup_console(p, true);
+  if (new_mount_ns) debug(Step::READONLY_PATH, "finish the rootfs: read-only, %zu read-only and %zu masked paths", p.readonly_paths.size(), p.masked_paths.size());
   if (new_mount_ns) finalize_rootfs(p);
   ::umask(p.process.umask >= 0 ? static_cast<mode_t>(p.process.umask) : 022);
   set_names(p);
@@ -177,6 +192,7 @@ void new_session(const plan::Plan& p) {
 // cgroups already; what remains is its own console, session keyring and identity.
 [[noreturn]] void exec_init(const plan::Plan& p, int go_fd) {
   wait_for_bootstrap(go_fd);
+  debug(Step::SETSID, "exec'd process: new session");
   new_session(p);
   if (p.new_keyring) join_session_keyring(p, has_ns(p, NsType::User));
   if (p.process.terminal) setup_console(p, false);
@@ -190,12 +206,16 @@ void new_session(const plan::Plan& p) {
   std::string why;
   if (!plan::decode(bytes.data(), bytes.size(), &p, &why)) fail(Step::PLAN, EINVAL, -1, "%s", why.c_str());
   if (p.process.args.empty()) fail(Step::PLAN, EINVAL, -1, "no process args");
+  set_debug(p.debug);
+  debug(Step::PLAN, "bootstrap: plan of %zu bytes for %s", bytes.size(), p.mode == plan::Mode::Exec ? "exec" : "create");
 
   set_cpu_affinity(p.cpus_initial);
   std::vector<int> idmapped_trees;
   if (p.mode == plan::Mode::Exec) {
+    debug(Step::SETNS, "join the container's namespaces");
     join_container(p);
   } else {
+    debug(Step::UNSHARE, "%zu namespaces: join those given by path, make the rest", p.namespaces.size());
     // Before our own user namespace: id-mapping host mounts needs the host's.
     idmapped_trees = prepare_idmapped_mounts(p);
     enter_namespaces(p);
@@ -205,6 +225,7 @@ void new_session(const plan::Plan& p) {
   if (::pipe2(go, O_CLOEXEC) < 0) fail(Step::CLONE, errno, -1, "pipe");
   // CLONE_PARENT makes the container's init a child of the runtime, not of this process,
   // which exits next: the runtime (or the shim, as subreaper) can wait for it directly.
+  debug(Step::CLONE, "clone the %s", p.mode == plan::Mode::Exec ? "process" : "container's init");
   pid_t pid = sys::clone3_fork(CLONE_PARENT);
   if (pid < 0) fail(Step::CLONE, errno, -1, "clone");
   if (pid == 0) {

@@ -2,6 +2,8 @@
 // flags and calls into the library (src/api); exit.ts turns whatever fails into runc's exit
 // code.
 import { Command, CommanderError, Option } from 'commander';
+import { closeSync, openSync } from 'node:fs';
+import { Internal, SystemError } from '../errors.js';
 import { Logger, setLogger } from '../log.js';
 import { defaultStateRoot, parseRootlessFlag } from '../api/info.js';
 import { createCommand } from './commands/create.js';
@@ -26,6 +28,18 @@ import { err, out } from './output.js';
 import { versionText } from './version.js';
 
 function loggerFor(g: GlobalOptions): Logger {
+  // runc opens --log when it starts, whether or not anything is logged, and fails without it
+  if (g.log !== undefined) {
+    try {
+      closeSync(openSync(g.log, 'a', 0o644));
+    } catch (e) {
+      // runc's words: "open /no/such/dir/log: no such file or directory"
+      const err = e as NodeJS.ErrnoException;
+      const why = /^[A-Z]+: (.*?), \w+ '/.exec(err.message)?.[1] ?? err.code ?? err.message;
+      if (!err.errno) throw new Internal(`open ${g.log}: ${why}`, { field: '--log' }, { cause: e });
+      throw new SystemError(`open ${g.log}: ${why}`, { errno: Math.abs(err.errno), syscall: 'open', path: g.log, field: '--log' }, { cause: e });
+    }
+  }
   return new Logger({ file: g.log, format: g.logFormat === 'json' ? 'json' : 'text', debug: g.debug ?? false });
 }
 
@@ -116,7 +130,13 @@ export async function main(argv: string[]): Promise<number> {
       } catch {
         // a bad global flag: the error at hand is reported to stderr
       }
-      setLogger(loggerFor(p.opts<GlobalOptions>()));
+      try {
+        setLogger(loggerFor(p.opts<GlobalOptions>()));
+      } catch (logError) {
+        // the log itself cannot be opened: that is the error to tell, on stderr
+        setLogger(new Logger({ format: 'text', debug: false }));
+        return report(logError);
+      }
     }
     return report(e);
   }

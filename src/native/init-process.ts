@@ -16,7 +16,9 @@ export type InitRecord =
   /** run prestart and createRuntime hooks, then hooksDone(state) */
   | { kind: 'hooks' }
   /** the process's seccomp listener, as numbered in the process; answer with seccompDone() */
-  | { kind: 'seccomp-fd'; fd: number };
+  | { kind: 'seccomp-fd'; fd: number }
+  /** with the plan's debug: what tsrun-init (pid in its own pid namespace) does next */
+  | { kind: 'debug'; pid: number; step: string; detail: string };
 
 let sealed: number | undefined;
 
@@ -187,6 +189,8 @@ export class InitProcess {
         return { kind: rec.kind };
       case 'error':
         return { kind: 'error', error: this.errorOf(rec) };
+      case 'debug':
+        return { kind: 'debug', pid: Number(rec.value), step: STEP_NAMES[rec.step] ?? `step ${rec.step}`, detail: rec.detail };
     }
   }
 

@@ -2,7 +2,7 @@
 // `npm run gen:wire`. test/unit/native/wire-fresh.test.ts fails when this file is stale.
 
 /** The first 8 hex digits of the SHA-256 of the three descriptions; a plan starts with it. */
-export const WIRE_HASH = 0x1c5a1f0f;
+export const WIRE_HASH = 0x12002de5;
 
 /** The steps of container set-up, indexed as a sync record's step field. */
 export const STEP_NAMES = ['sync', 'plan', 'fds', 'setns', 'unshare', 'user namespace', 'clone', 'setsid', 'session keyring', 'rootfs propagation', 'rootfs bind', 'mount', 'device', 'symlink', 'pivot_root', 'chroot', 'console', 'readonly rootfs', 'sethostname', 'setdomainname', 'readonly path', 'masked path', 'rlimit', 'no_new_privs', 'close fds', 'cwd', 'capability bounding set', 'user', 'capabilities', 'exec lookup', 'exec fifo', 'exec', 'hooks', 'time offsets', 'sysctl', 'oom_score_adj', 'personality', 'scheduler', 'io priority', 'cpu affinity', 'security label', 'mount attributes', 'seccomp', 'seccomp notify'] as const;
@@ -65,6 +65,11 @@ export const RecordKind = {
   Hooks: 'hooks',
   /** value: the seccomp listener fd, as numbered in the process; answered */
   SeccompFd: 'seccomp-fd',
+  /**
+   * with --debug (the plan's debug): step, detail say what tsrun-init does next; value: its
+   * pid in its own pid namespace. Not answered.
+   */
+  Debug: 'debug',
 } as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
 
@@ -255,6 +260,8 @@ export interface Plan {
   apparmorProfile: string;
   selinuxLabel: string;
   seccomp: PlanSeccomp | null;
+  /** --debug: a DEBUG record before each step of set-up */
+  debug: boolean;
 }
 
 export interface SyncRecord {
@@ -281,7 +288,7 @@ export const ENUMS = {
   OpKind: { size: 1, codes: { 'mount': 1, 'bind': 2, 'mknod': 3, 'bind-device': 4, 'symlink': 5 } },
   DevType: { size: 1, codes: { '': 0, 'c': 99, 'b': 98, 'p': 112 } },
   Mode: { size: 1, codes: { 'create': 0, 'exec': 1 } },
-  RecordKind: { size: 4, codes: { 'child-pid': 1, 'ready': 2, 'error': 3, 'userns': 4, 'hooks': 5, 'seccomp-fd': 6 } },
+  RecordKind: { size: 4, codes: { 'child-pid': 1, 'ready': 2, 'error': 3, 'userns': 4, 'hooks': 5, 'seccomp-fd': 6, 'debug': 7 } },
   MessageKind: { size: 4, codes: { 'plan': 1313624148, 'maps-done': 1, 'hooks-done': 2, 'seccomp-done': 3 } },
 } as const;
 
@@ -426,6 +433,7 @@ export const RECORDS = {
     { name: 'apparmorProfile', type: 'str' },
     { name: 'selinuxLabel', type: 'str' },
     { name: 'seccomp', type: { record: 'Seccomp' }, optional: true },
+    { name: 'debug', type: 'bool' },
   ],
 } satisfies Record<RecordName, WireField[]>;
 

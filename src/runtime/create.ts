@@ -16,6 +16,7 @@ import { joinRootless, makeRootless, mountSources } from '../cgroups/rootless.js
 import { cgroupPaths, ownCgroupPaths } from '../cgroups/paths.js';
 import { systemdCgroupPaths } from '../cgroups/systemd/paths.js';
 import { FailedPrecondition, HookFailed, Internal, InvalidArgument, SystemError, type TsrunError } from '../errors.js';
+import { logger } from '../log.js';
 import { utcTimestamp } from '../log.js';
 import { mkfifo, openPath, unixConnect } from '../native/index.js';
 import { loadBundle, type Bundle } from './bundle.js';
@@ -124,6 +125,7 @@ export async function createInit(store: StateStore, opts: CreateOptions): Promis
   const fds: number[] = [];
   try {
     store.reserve(opts.id);
+    logger.debug(`create ${opts.id}: bundle ${bundle.dir}, rootfs ${bundle.rootfs}`);
     cleanup.push('remove state directory', () => store.remove(opts.id));
     mkfifo(store.fifoPath(opts.id), 0o622);
     const fifoFd = openPath(store.fifoPath(opts.id));
@@ -144,6 +146,7 @@ export async function createInit(store: StateStore, opts: CreateOptions): Promis
     // Pushed first: a create that fails half-way leaves no directory behind either.
     cleanup.push('remove cgroups', () => cgroup.destroy());
     try {
+      logger.debug(`create ${opts.id}: cgroups ${[...Object.values(paths.v1), ...(paths.unified ? [paths.unified] : [])].join(' ')}`);
       cgroup.create({ resources, devices, rootless });
     } catch (err) {
       throw qualifyCgroupError(err);
@@ -221,6 +224,7 @@ export async function createInit(store: StateStore, opts: CreateOptions): Promis
       config: bundle.raw,
     });
     store.save(container.state);
+    logger.debug(`create ${opts.id}: created; pid ${pid} waits on the exec fifo`);
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     cleanup.release();
     return { container, pidfd };

@@ -62,6 +62,7 @@ export async function destroy(container: Container, hookCwd?: string): Promise<v
   }
   removeRdt(container.state.rdt);
   container.store.remove(container.id);
+  logger.debug(`delete ${container.id}: cgroups and state removed`);
   if (container.hasHooks('poststop')) await runHooksWarning(container.config(), 'poststop', container.hookState('stopped'), hookCwd);
 }
 
@@ -81,6 +82,7 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
   if ((status === 'running' || status === 'paused') && !force) {
     throw new FailedPrecondition(`cannot delete container ${id} that is not stopped: ${status}`, { containerId: id });
   }
+  logger.debug(`delete ${id}: ${status}${status !== 'stopped' ? `, kill pid ${container.state.pid}` : ''}`);
   if (status !== 'stopped') await killInit(container);
   await destroy(container, hookCwd);
 }

@@ -16,6 +16,7 @@ import { closeSync } from 'node:fs';
 import { cgroupManager } from '../cgroups/factory.js';
 import { subCgroupPaths } from '../cgroups/sub-paths.js';
 import { FailedPrecondition, Internal, SystemError, withContext } from '../errors.js';
+import { logger } from '../log.js';
 import { errnoText, unixConnect } from '../native/index.js';
 import type { ProcessSpec } from '../oci/spec.js';
 import { Cleanup } from './cleanup.js';
@@ -66,6 +67,7 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
   const listener = seccompListener(config);
   const cgroup = opts.subCgroups?.length ? cgroupManager(subCgroupPaths(container.state.cgroupPaths, opts.subCgroups)) : container.cgroup();
 
+  logger.debug(`exec ${container.id}: ${JSON.stringify(proc.args ?? [])} into the namespaces of pid ${container.state.pid}`);
   const cleanup = new Cleanup();
   const fds: number[] = [];
   try {

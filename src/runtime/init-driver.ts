@@ -11,6 +11,7 @@
 import { closeSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { Internal, type TsrunError } from '../errors.js';
+import { logger } from '../log.js';
 import { InitProcess, pidfdSendSignal, type Plan, type StartInitOptions } from '../native/index.js';
 import type { Cleanup } from './cleanup.js';
 import { describeExit, type Spawner } from './spawner.js';
@@ -74,7 +75,9 @@ export class InitDriver {
 
   /** Sends the plan, with fields learnt only after the start (rootless cgroups). */
   sendPlan(later: Partial<Plan> = {}): void {
-    this.init.sendPlan(later);
+    // with --debug, tsrun-init reports its steps (DEBUG records), which go to the log as ours
+    this.init.sendPlan({ ...later, debug: logger.debugging });
+    logger.debug(`${this.subject}: plan sent to tsrun-init (bootstrap pid ${this.init.bootstrapPid})`);
   }
 
   /** Stops set-up from outside: the bootstrap and the process (when there is one) die. */
@@ -93,23 +96,31 @@ export class InitDriver {
       switch (rec.kind) {
         case 'error':
           throw rec.error;
+        case 'debug':
+          logger.debug(`tsrun-init[${rec.pid}]: ${rec.detail}`);
+          break;
         case 'ready':
           if (!this.#claimed) throw new Internal('tsrun-init was ready before it said which process it started');
+          logger.debug(`${this.subject}: pid ${this.#pid} is ready`);
           return { pid: this.#pid, pidfd: this.#pidfd };
         case 'child-pid':
+          logger.debug(`${this.subject}: tsrun-init started pid ${rec.pid}`);
           await this.#claim(rec.pid);
           break;
         case 'userns':
           if (!handlers.userns) throw new Internal('tsrun-init made a user namespace nobody asked for');
+          logger.debug(`${this.subject}: write the user namespace's maps of pid ${rec.pid}`);
           await handlers.userns(rec.pid);
           this.init.mapsWritten();
           break;
         case 'hooks':
           if (!handlers.hooks) throw new Internal('tsrun-init asked for hooks nobody gave');
+          logger.debug(`${this.subject}: prestart and createRuntime hooks`);
           this.init.hooksDone(await handlers.hooks(this.#pid));
           break;
         case 'seccomp-fd':
           if (!handlers.seccomp) throw new Internal('tsrun-init reported a seccomp listener nobody asked for');
+          logger.debug(`${this.subject}: hand the seccomp listener to the agent`);
           handlers.seccomp(this.#pid, this.#pidfd, rec.fd);
           this.init.seccompDone();
           break;

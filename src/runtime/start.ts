@@ -9,6 +9,7 @@
 // through /proc.
 import { closeSync, constants, openSync, readSync, rmSync } from 'node:fs';
 import { FailedPrecondition, HookFailed } from '../errors.js';
+import { logger } from '../log.js';
 import { cancelWatch, whenReadable } from '../native/index.js';
 import { deleteContainer } from './delete.js';
 import type { Container } from './container.js';
@@ -57,6 +58,7 @@ export async function start(container: Container): Promise<void> {
   const pidfd = container.openInit();
   if (pidfd === null) throw new FailedPrecondition('cannot start a container that has stopped', { containerId: container.id });
   const fifo = container.fifoPath;
+  logger.debug(`start ${container.id}: open the exec fifo, releasing pid ${container.state.pid}`);
   try {
     const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     let read: { data: Buffer; died: boolean };
@@ -85,5 +87,6 @@ export async function start(container: Container): Promise<void> {
   } finally {
     closeSync(pidfd);
   }
+  logger.debug(`start ${container.id}: running`);
   if (container.hasHooks('poststart')) await runHooksWarning(container.config(), 'poststart', container.hookState('running'));
 }

@@ -38,5 +38,6 @@ export function emptyPlan(containerID: string, process: PlanProcess): Plan {
     apparmorProfile: '',
     selinuxLabel: '',
     seccomp: null,
+    debug: false,
   };
 }
