@@ -21,6 +21,7 @@
 #include "../plan/plan.h"
 #include "../sys/syscalls.h"
 #include "channel.h"
+#include "bind-sources.h"
 #include "extras.h"
 #include "idmap.h"
 #include "paths.h"
@@ -155,7 +156,8 @@ void new_session(const plan::Plan& p) {
   }
 }
 
-[[noreturn]] void container_init(const plan::Plan& p, const std::vector<int>& idmapped_trees, int go_fd) {
+[[noreturn]] void container_init(const plan::Plan& p, const std::vector<int>& idmapped_trees, const std::vector<int>& bind_sources,
+                                 int go_fd) {
   wait_for_bootstrap(go_fd);
   debug(Step::SETSID, "container init: new session");
   new_session(p);
@@ -166,7 +168,7 @@ void new_session(const plan::Plan& p) {
   debug(Step::ROOTFS_BIND, "prepare the rootfs %s", p.rootfs.c_str());
   prepare_root(p, new_mount_ns);
   debug(Step::MOUNT, "%zu rootfs operations (mounts, devices, symlinks)", p.rootfs_ops.size());
-  run_rootfs_ops(p, idmapped_trees);
+  run_rootfs_ops(p, idmapped_trees, bind_sources);
   // Hooks see the mounts but still the host's root, as the spec orders them.
   std::string state;
   if (p.hooks_sync) {
@@ -210,7 +212,7 @@ void new_session(const plan::Plan& p) {
   debug(Step::PLAN, "bootstrap: plan of %zu bytes for %s", bytes.size(), p.mode == plan::Mode::Exec ? "exec" : "create");
 
   set_cpu_affinity(p.cpus_initial);
-  std::vector<int> idmapped_trees;
+  std::vector<int> idmapped_trees, bind_sources;
   if (p.mode == plan::Mode::Exec) {
     debug(Step::SETNS, "join the container's namespaces");
     join_container(p);
@@ -218,7 +220,9 @@ void new_session(const plan::Plan& p) {
     debug(Step::UNSHARE, "%zu namespaces: join those given by path, make the rest", p.namespaces.size());
     // Before our own user namespace: id-mapping host mounts needs the host's.
     idmapped_trees = prepare_idmapped_mounts(p);
+    BindSources sources = BindSources::start(p, idmapped_trees);
     enter_namespaces(p);
+    bind_sources = sources.collect(p);
   }
 
   int go[2];
@@ -231,7 +235,7 @@ void new_session(const plan::Plan& p) {
   if (pid == 0) {
     ::close(go[1]);
     if (p.mode == plan::Mode::Exec) exec_init(p, go[0]);
-    container_init(p, idmapped_trees, go[0]);
+    container_init(p, idmapped_trees, bind_sources, go[0]);
   }
   send_child_pid(pid);
   ::close(go[1]);

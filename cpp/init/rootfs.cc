@@ -102,12 +102,15 @@ void check_not_in_proc(int dest, const RootfsOp& op, int index) {
   fail(Step::MOUNT, EPERM, index, "%s cannot be mounted because it is inside /proc", op.dest.c_str());
 }
 
-// An id-mapped tree prepared by the bootstrap (idmap.cc), -1 for a plain bind.
-void do_bind(int root_fd, const RootfsOp& op, int index, int idmapped_tree = -1) {
+// An id-mapped tree prepared by the bootstrap (idmap.cc), -1 for a plain bind; the source
+// opened by the bootstrap (open_bind_sources), -1 to resolve op.source here.
+void do_bind(int root_fd, const RootfsOp& op, int index, int idmapped_tree = -1, int source_fd = -1) {
   struct stat st;
-  if (::stat(op.source.c_str(), &st) < 0) {
+  if ((source_fd >= 0 ? ::fstat(source_fd, &st) : ::stat(op.source.c_str(), &st)) < 0) {
     fail(Step::MOUNT, errno, index, "bind source %s", op.source.c_str());
   }
+  // the magic link reaches the file without searching the directories above it again
+  std::string source = source_fd >= 0 ? proc_fd(source_fd) : op.source;
   Fd dest = S_ISDIR(st.st_mode) ? mkdir_all_in_root(root_fd, op.dest, 0755)
                                 : ensure_file_in_root(root_fd, op.dest, 0755);
   if (!dest.ok()) fail(Step::MOUNT, errno, index, "create mount point %s", op.dest.c_str());
@@ -118,9 +121,10 @@ void do_bind(int root_fd, const RootfsOp& op, int index, int idmapped_tree = -1)
       fail(Step::MOUNT, errno, index, "attach id-mapped %s on %s", op.source.c_str(), op.dest.c_str());
     }
     ::close(idmapped_tree);
-  } else if (mount_at(op.source.c_str(), dest.get(), "bind", MS_BIND | (op.flags & MS_REC), nullptr) < 0) {
+  } else if (mount_at(source.c_str(), dest.get(), "bind", MS_BIND | (op.flags & MS_REC), nullptr) < 0) {
     fail(Step::MOUNT, errno, index, "bind %s on %s", op.source.c_str(), op.dest.c_str());
   }
+  if (source_fd >= 0) ::close(source_fd);
   // A bind ignores every flag but MS_REC; the others need a remount of the new mount.
   if (op.flags & ~static_cast<uint64_t>(MS_BIND | MS_REC | MS_REMOUNT)) {
     Fd top = open_in_root(root_fd, op.dest);
@@ -364,7 +368,7 @@ void prepare_root(const plan::Plan& p, bool new_mount_ns) {
   }
 }
 
-void run_rootfs_ops(const plan::Plan& p, const std::vector<int>& idmapped_trees) {
+void run_rootfs_ops(const plan::Plan& p, const std::vector<int>& idmapped_trees, const std::vector<int>& bind_sources) {
   Fd root(::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root.ok()) fail(Step::MOUNT, errno, -1, "open rootfs %s", p.rootfs.c_str());
   for (size_t i = 0; i < p.rootfs_ops.size(); i++) {
@@ -372,7 +376,9 @@ void run_rootfs_ops(const plan::Plan& p, const std::vector<int>& idmapped_trees)
     int index = static_cast<int>(i);
     switch (op.kind) {
       case OpKind::Mount: do_mount(root.get(), op, index); break;
-      case OpKind::Bind: do_bind(root.get(), op, index, idmapped_trees.empty() ? -1 : idmapped_trees[i]); break;
+      case OpKind::Bind:
+        do_bind(root.get(), op, index, idmapped_trees.empty() ? -1 : idmapped_trees[i], bind_sources.empty() ? -1 : bind_sources[i]);
+        break;
       case OpKind::Mknod: do_mknod(root.get(), op, index); break;
       case OpKind::BindDevice: do_bind_device(root.get(), op, index); break;
       case OpKind::Symlink: do_symlink(root.get(), op, index); break;
