@@ -76,6 +76,14 @@ export default defineConfig([
     plugins: [lazyChildProcess],
     output: { file: 'dist/bundle/tsrun.cjs', format: 'cjs', sourcemap: false, minify: true, charset: 'ascii', comments: false },
   },
+  // The CLI server (src/server): started once per user and kept, so neither minified for
+  // start-up nor code-cached; a bundle of its own, so that the CLI's does not carry it.
+  {
+    input: 'dist/server/entry.js',
+    platform: 'node',
+    plugins: [lazyChildProcess],
+    output: { file: 'dist/bundle/tsrun-server.cjs', format: 'cjs', sourcemap: false, minify: true, charset: 'ascii', comments: false },
+  },
   {
     input: 'dist/shim/main.js',
     platform: 'node',

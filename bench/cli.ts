@@ -1,6 +1,7 @@
 // (d) `tsrun run` vs `runc run` vs `crun run` of one bundle, each run and timed from the
-// bench's shell as a user runs it (target: tsrun run <= runc run); `node -e 0` beside, for
-// what a Node start costs here.
+// bench's shell as a user runs it (target: tsrun run <= runc run), served by the warm CLI
+// server as callers are; beside it, the same in a Node of its own (TSRUN_SERVER=0), and
+// `node -e 0`, what a Node start costs here.
 //
 // crun 1.8 refuses this machine's hybrid cgroup layout, so it runs in a private mount
 // namespace where /sys/fs/cgroup/unified is unmounted (`unshare -m`, whose cost is measured
@@ -38,6 +39,7 @@ export async function cliSection(shell: Shell, rounds: number): Promise<Section>
       [
         { name: 'node -e 0', once: () => shell.time(['node', '-e', '0']) },
         { name: 'tsrun run', once: () => shell.time([tsrun, '--root', `${work}/tsrun`, 'run', '--bundle', b, id()]) },
+        { name: 'tsrun run, in Node (TSRUN_SERVER=0)', once: () => shell.time([tsrun, '--root', `${work}/tsrun`, 'run', '--bundle', b, id()], { TSRUN_SERVER: '0' }) },
         { name: 'runc run', once: () => shell.time(['runc', '--root', `${work}/runc`, 'run', '--bundle', b, id()]) },
         { name: 'unshare -m true', once: () => shell.time(['unshare', '-m', 'true']) },
         { name: 'crun run (in unshare -m)', once: () => shell.time(['unshare', '-m', 'sh', '-c', crunScript, id()]) },

@@ -62,7 +62,7 @@ function makeBundle(dir: string, name: string, seccomp: Profile | undefined): st
   const bundle = path.join(dir, name);
   mkdirSync(bundle);
   execFileSync('cp', ['-a', rootfsFixture, path.join(bundle, 'rootfs')]);
-  execFileSync(process.execPath, [tsrunBin, 'spec', '-b', bundle]);
+  execFileSync(tsrunBin, ['spec', '-b', bundle]);
   const file = path.join(bundle, 'config.json');
   const config = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   config.process.terminal = false;

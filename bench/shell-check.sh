@@ -103,26 +103,34 @@ cp -a "$REPO/.cache/fixtures/busybox/rootfs" "$W/bundle/rootfs"
 n=0
 next() { n=$((n + 1)); ID=sc-$$-$n; }
 CASES=()
-case_() { CASES+=("$1"); }
-case_ "(a) ctr run --rm, ts";                   c_0() { next; "${CTR[@]}" run --rm --runtime io.containerd.ts.v2 $IMAGE "$ID" true; }
-case_ "(a) ctr run --rm, runc";                 c_1() { next; "${CTR[@]}" run --rm --runtime io.containerd.runc.v2 $IMAGE "$ID" true; }
-case_ "node -e 0";                              c_2() { node -e 0; }
-case_ "tsrun run";                              c_3() { next; "$TSRUN" --root "$W/tsrun-root" run --bundle "$W/bundle" "$ID"; }
-case_ "runc run";                               c_4() { next; runc --root "$W/runc-root" run --bundle "$W/bundle" "$ID"; }
-case_ "(h) ctr run --rm, runc shim, --runc-binary tsrun"
-c_5() { next; "${CTR[@]}" run --rm --runtime io.containerd.runc.v2 --runc-binary "$TSRUN" --runc-root "$W/h-tsrun" $IMAGE "$ID" true; }
-case_ "(h) ctr run --rm, runc shim, --runc-binary runc"
-c_6() { next; "${CTR[@]}" run --rm --runtime io.containerd.runc.v2 --runc-binary runc --runc-root "$W/h-runc" $IMAGE "$ID" true; }
+FUNCS=()
+case_() { CASES+=("$1"); FUNCS+=("$2"); }
+a_ts() { next; "${CTR[@]}" run --rm --runtime io.containerd.ts.v2 $IMAGE "$ID" true; }
+a_runc() { next; "${CTR[@]}" run --rm --runtime io.containerd.runc.v2 $IMAGE "$ID" true; }
+d_node() { node -e 0; }
+d_tsrun() { next; "$TSRUN" --root "$W/tsrun-root" run --bundle "$W/bundle" "$ID"; }
+d_runc() { next; runc --root "$W/runc-root" run --bundle "$W/bundle" "$ID"; }
+h_tsrun() { next; "${CTR[@]}" run --rm --runtime io.containerd.runc.v2 --runc-binary "$TSRUN" --runc-root "$W/h-tsrun" $IMAGE "$ID" true; }
+h_runc() { next; "${CTR[@]}" run --rm --runtime io.containerd.runc.v2 --runc-binary runc --runc-root "$W/h-runc" $IMAGE "$ID" true; }
+g_tsrun() { "${PODMAN[@]}" run --rm --runtime "$TSRUN" --cgroup-parent "/$NS/$PODMAN_CG" $IMAGE true; }
+g_runc() { "${PODMAN[@]}" run --rm --runtime /usr/sbin/runc --cgroup-parent "/$NS/$PODMAN_CG" $IMAGE true; }
+case_ "(a) ctr run --rm, ts" a_ts
+case_ "(a) ctr run --rm, runc" a_runc
+case_ "node -e 0" d_node
+case_ "tsrun run" d_tsrun
+case_ "runc run" d_runc
+case_ "(h) ctr run --rm, runc shim, --runc-binary tsrun" h_tsrun
+case_ "(h) ctr run --rm, runc shim, --runc-binary runc" h_runc
 if [ ${#PODMAN[@]} -gt 0 ]; then
-  case_ "(g) podman run --rm, tsrun";           c_7() { "${PODMAN[@]}" run --rm --runtime "$TSRUN" --cgroup-parent "/$NS/$PODMAN_CG" $IMAGE true; }
-  case_ "(g) podman run --rm, runc";            c_8() { "${PODMAN[@]}" run --rm --runtime /usr/sbin/runc --cgroup-parent "/$NS/$PODMAN_CG" $IMAGE true; }
+  case_ "(g) podman run --rm, tsrun" g_tsrun
+  case_ "(g) podman run --rm, runc" g_runc
 fi
 
 declare -A SAMPLES
 for ((r = 0; r < WARMUP + ROUNDS; r++)); do
   for i in "${!CASES[@]}"; do
     s=${EPOCHREALTIME/./}
-    if ! "c_$i" </dev/null >/dev/null 2>"$W/stderr"; then
+    if ! "${FUNCS[$i]}" </dev/null >/dev/null 2>"$W/stderr"; then
       echo "shell-check: ${CASES[$i]} failed: $(cat "$W/stderr")" >&2
       exit 1
     fi

@@ -12,7 +12,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 async function warmAndWrite() {
-  const { load, cacheFile } = require('../bin/tsrun');
+  const { load, cacheFile } = require('../bin/tsrun.cjs');
   const { main, script, key } = load();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-code-cache-'));
   try {

@@ -8,7 +8,7 @@ work=$(mktemp -d /tmp/tsrun-demo.XXXXXX)
 root="$work/state"
 id="tsrun-demo-$$"
 cleanup() {
-  node bin/tsrun --root "$root" delete --force "$id" >/dev/null 2>&1 || true
+  bin/tsrun --root "$root" delete --force "$id" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -16,7 +16,7 @@ trap cleanup EXIT
 bundle="$work/bundle"
 mkdir -p "$bundle"
 cp -a .cache/fixtures/busybox/rootfs "$bundle/rootfs"
-node bin/tsrun spec --bundle "$bundle"
+bin/tsrun spec --bundle "$bundle"
 # runc spec's default asks for a terminal and an interactive shell; the demo runs a command.
 jq '.process.terminal = false
   | .process.args = ["sh", "-c", "echo \"hello from $(hostname), pid $$, uid $(id -u)\"; echo; echo mounts:; cat /proc/self/mounts | cut -d\" \" -f2,3 | sed \"s/^/  /\""]
@@ -24,5 +24,5 @@ jq '.process.terminal = false
 mv "$bundle/config.json.new" "$bundle/config.json"
 
 echo "\$ tsrun run --bundle $bundle $id"
-node bin/tsrun --root "$root" run --bundle "$bundle" "$id"
+bin/tsrun --root "$root" run --bundle "$bundle" "$id"
 echo "(exit code $?)"

@@ -101,6 +101,9 @@ export class Unavailable extends kindOf('Unavailable') {}
 export class Unimplemented extends kindOf('Unimplemented') {}
 export class Timeout extends kindOf('Timeout') {}
 export class Internal extends kindOf('Internal') {}
+/** What only tsrun's own process can do for its caller (proxy its terminal): the CLI server
+ *  hands such a call back to the caller's client, which runs it in a Node of its own. */
+export class NeedsOwnProcess extends kindOf('Unavailable') {}
 
 export class HookFailed extends TsrunError {
   declare readonly field: string;

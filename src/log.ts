@@ -2,7 +2,8 @@
 //   time="2026-01-02T15:04:05Z" level=error msg="container does not exist"
 // and JSON lines like {"level":"error","msg":"...","time":"2026-01-02T15:04:05Z"}, the form
 // go-runc parses from `--log <bundle>/log.json` to show containerd's user our last error.
-import { appendFileSync } from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { appendFileSync, writeSync } from 'node:fs';
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
@@ -12,6 +13,8 @@ const order: Record<LogLevel, number> = { debug: 0, info: 1, warning: 2, error: 
 export interface LoggerOptions {
   /** A file to append to; stderr when absent. */
   file?: string;
+  /** the fd lines go to when there is no file (2: this process's stderr) */
+  stderrFd?: number;
   format: LogFormat;
   debug: boolean;
 }
@@ -62,7 +65,7 @@ export class Logger {
     const line = formatLine(this.options.format, level, msg) + '\n';
     try {
       if (this.options.file !== undefined) appendFileSync(this.options.file, line);
-      else process.stderr.write(line);
+      else writeSync(this.options.stderrFd ?? 2, line);
     } catch {
       // A log that cannot be written must not turn a result into a failure.
     }
@@ -83,8 +86,35 @@ export class Logger {
 }
 
 /** Until the CLI has read its flags, and for library use: text to stderr. */
-export let logger = new Logger({ format: 'text', debug: false });
+let processLogger = new Logger({ format: 'text', debug: false });
+
+// A command the CLI server runs for a caller logs where that caller's flags say, beside
+// others it runs at the same time: within withLoggerScope, setLogger and logger are the
+// scope's own.
+const scope = new AsyncLocalStorage<{ logger: Logger }>();
+
+const current = (): Logger => scope.getStore()?.logger ?? processLogger;
+
+export const logger = {
+  debug: (msg: string): void => current().debug(msg),
+  info: (msg: string): void => current().info(msg),
+  warn: (msg: string): void => current().warn(msg),
+  error: (msg: string): void => current().error(msg),
+  get toStderr(): boolean {
+    return current().toStderr;
+  },
+  get debugging(): boolean {
+    return current().debugging;
+  },
+};
 
 export function setLogger(l: Logger): void {
-  logger = l;
+  const s = scope.getStore();
+  if (s) s.logger = l;
+  else processLogger = l;
+}
+
+/** Runs fn with a logger of its own, first l. */
+export function withLoggerScope<T>(l: Logger, fn: () => T): T {
+  return scope.run({ logger: l }, fn);
 }

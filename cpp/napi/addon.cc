@@ -20,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_spare(env, exports);
   register_channel(env, exports);
   register_dbus(env, exports);
+  register_cli_server(env, exports);
 
   return exports;
 }

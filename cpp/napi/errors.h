@@ -46,5 +46,6 @@ void register_seccomp_agent(Napi::Env env, Napi::Object exports);
 void register_shim(Napi::Env env, Napi::Object exports);
 void register_channel(Napi::Env env, Napi::Object exports);
 void register_dbus(Napi::Env env, Napi::Object exports);
+void register_cli_server(Napi::Env env, Napi::Object exports);
 
 }  // namespace tsrun::napi

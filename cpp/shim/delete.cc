@@ -44,7 +44,8 @@ uint32_t init_pid(const std::string& state_file) {
 
 // `tsrun --root <root> delete --force <id>`, its output on our stderr (containerd logs it).
 void tsrun_delete(const std::string& root, const std::string& id) {
-  std::vector<std::string> args = {node_executable(), package_root() + "/bin/tsrun", "--root", root, "delete", "--force", id};
+  // bin/tsrun: the native client, served by the warm CLI server (or running Node itself).
+  std::vector<std::string> args = {package_root() + "/bin/tsrun", "--root", root, "delete", "--force", id};
   std::vector<char*> argv = c_strings(args);
   pid_t pid = ::fork();
   if (pid < 0) {

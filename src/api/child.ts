@@ -10,9 +10,10 @@ import { closeSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { finished } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
-import { exitCodeOf, pidfdSendSignal, waitExit, type ProcessExit } from '../native/index.js';
+import { exitCodeOf, pidfdSendSignal, type ProcessExit } from '../native/index.js';
 import type { StdioStreams } from './stdio.js';
 import type { Terminal } from './terminal.js';
+import { invocation } from '../runtime/invocation.js';
 
 export interface Exit {
   /**
@@ -101,7 +102,8 @@ export abstract class Child {
     const pidfd = this.#pidfd;
     if (pidfd === null) return { exitCode: null };
     try {
-      return exitOf(await waitExit(pidfd));
+      // its exit as its parent reaps it: this program, or the client of the CLI server's caller
+      return exitOf(await invocation().spawner.exit(this.pid, pidfd));
     } finally {
       this.#closePidfd();
     }

@@ -8,6 +8,7 @@ import { closeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { InvalidArgument } from '../errors.js';
 import { net as netModule, pipe } from '../native/index.js';
+import { invocation } from '../runtime/invocation.js';
 
 export type StdioKind = 'pipe' | 'inherit' | 'ignore';
 export type StdioSlot = StdioKind | number;
@@ -58,7 +59,8 @@ export class Stdio {
     }
     switch (slot) {
       case 'inherit':
-        return index;
+        // this program's own: the caller's when the CLI server runs a call for it
+        return invocation().stdio[index] ?? index;
       case 'ignore':
         return DEV_NULL;
       case 'pipe': {

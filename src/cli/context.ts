@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { Runtime, type RuntimeOptions } from '../api/runtime.js';
 import { InvalidArgument } from '../errors.js';
+import { callerPath } from '../api/invocation.js';
 
 export interface GlobalOptions {
   root: string;
@@ -29,7 +30,7 @@ export function runtimeOf(cmd: Command): Runtime {
   return new Runtime({
     // The default root is the library's own default, which an unprivileged caller's first
     // call makes (or is refused with the reason).
-    root: top(cmd).getOptionValueSource('root') === 'default' ? undefined : g.root,
+    root: top(cmd).getOptionValueSource('root') === 'default' ? undefined : callerPath(g.root),
     systemdCgroup: g.systemdCgroup ?? false,
     rootless: g.rootless as RuntimeOptions['rootless'],
   });

@@ -3,8 +3,9 @@
 // code.
 import { Command, CommanderError, Option } from 'commander';
 import { closeSync, openSync } from 'node:fs';
-import { Internal, SystemError } from '../errors.js';
+import { Internal, NeedsOwnProcess, SystemError } from '../errors.js';
 import { Logger, setLogger } from '../log.js';
+import { callerPath, invocation } from '../api/invocation.js';
 import { defaultStateRoot, parseRootlessFlag } from '../api/info.js';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
@@ -29,9 +30,10 @@ import { versionText } from './version.js';
 
 function loggerFor(g: GlobalOptions): Logger {
   // runc opens --log when it starts, whether or not anything is logged, and fails without it
-  if (g.log !== undefined) {
+  const file = g.log === undefined ? undefined : callerPath(g.log);
+  if (file !== undefined) {
     try {
-      closeSync(openSync(g.log, 'a', 0o644));
+      closeSync(openSync(file, 'a', 0o644));
     } catch (e) {
       // runc's words: "open /no/such/dir/log: no such file or directory"
       const err = e as NodeJS.ErrnoException;
@@ -40,7 +42,7 @@ function loggerFor(g: GlobalOptions): Logger {
       throw new SystemError(`open ${g.log}: ${why}`, { errno: Math.abs(err.errno), syscall: 'open', path: g.log, field: '--log' }, { cause: e });
     }
   }
-  return new Logger({ file: g.log, format: g.logFormat === 'json' ? 'json' : 'text', debug: g.debug ?? false });
+  return new Logger({ file, stderrFd: invocation().stdio[2], format: g.logFormat === 'json' ? 'json' : 'text', debug: g.debug ?? false });
 }
 
 function program(setExitCode: (code: number) => void, onLogger: () => void): Command {
@@ -119,6 +121,8 @@ export async function main(argv: string[]): Promise<number> {
     await p.parseAsync(argv);
     return code;
   } catch (e) {
+    // Only the CLI server sees this (its caller's client then runs the call itself).
+    if (e instanceof NeedsOwnProcess) throw e;
     if (e instanceof CommanderError && (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')) {
       return 0;
     }
@@ -134,7 +138,7 @@ export async function main(argv: string[]): Promise<number> {
         setLogger(loggerFor(p.opts<GlobalOptions>()));
       } catch (logError) {
         // the log itself cannot be opened: that is the error to tell, on stderr
-        setLogger(new Logger({ format: 'text', debug: false }));
+        setLogger(new Logger({ format: 'text', debug: false, stderrFd: invocation().stdio[2] }));
         return report(logError);
       }
     }

@@ -1,6 +1,7 @@
 // Writing to stdout and stderr by fd. Node's process.stdout would switch a pipe to
 // non-blocking mode, and that flag lives on the open file, which containers share with us.
 import { writeSync } from 'node:fs';
+import { invocation } from '../api/invocation.js';
 
 function writeAll(fd: number, text: string): void {
   const buf = Buffer.from(text);
@@ -16,5 +17,5 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
-export const out = (text: string): void => writeAll(1, text);
-export const err = (text: string): void => writeAll(2, text);
+export const out = (text: string): void => writeAll(invocation().stdio[1], text);
+export const err = (text: string): void => writeAll(invocation().stdio[2], text);

@@ -10,6 +10,7 @@ export * from './lazy.js';
 export { errnoText, initPath, buildDir } from './addon.js';
 export * from './cgroup.js';
 export * from './dbus.js';
+export * from './cli-server.js';
 
 export type ProcessExit = RawExit;
 

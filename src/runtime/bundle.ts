@@ -5,6 +5,7 @@ import { InvalidArgument, NotFound } from '../errors.js';
 import { parseGoJson } from '../oci/go-json.js';
 import type { Config } from '../oci/spec.js';
 import { parseConfig } from '../oci/validate.js';
+import { callerPath } from './invocation.js';
 
 export interface Bundle {
   /** absolute and resolved */
@@ -19,7 +20,7 @@ export interface Bundle {
 export function loadBundle(dirArg: string): Bundle {
   let dir: string;
   try {
-    dir = realpathSync(dirArg);
+    dir = realpathSync(callerPath(dirArg));
   } catch {
     throw new NotFound(`bundle ${JSON.stringify(dirArg)} does not exist`, { field: '--bundle', path: dirArg });
   }

@@ -33,7 +33,8 @@ import { buildPlan, refuseUnbuilt } from './plan/index.js';
 import { seccompListener } from './plan/seccomp.js';
 import { readProcStat } from './proc.js';
 import { handOverListener } from './seccomp-agent.js';
-import { here, type Spawner } from './spawner.js';
+import { callerPath, invocation } from './invocation.js';
+import type { Spawner } from './spawner.js';
 import { userName, validateId, type StateStore } from './state-store.js';
 
 export interface CreateOptions {
@@ -61,7 +62,7 @@ export interface CreateOptions {
 
 /** Writes the pid file as runc does: a temporary name, then a rename. */
 export function writePidFile(file: string, pid: number): void {
-  const abs = path.resolve(file);
+  const abs = callerPath(file);
   const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}`);
   writeFileSync(tmp, String(pid));
   renameSync(tmp, abs);
@@ -120,17 +121,20 @@ export async function createInit(store: StateStore, opts: CreateOptions): Promis
   const devices = deviceRules(config);
   const listener = seccompListener(config);
 
-  const spawner = opts.spawner ?? here;
+  const inv = invocation();
+  const spawner = opts.spawner ?? inv.spawner;
   const cleanup = new Cleanup();
   const fds: number[] = [];
   try {
     store.reserve(opts.id);
     logger.debug(`create ${opts.id}: bundle ${bundle.dir}, rootfs ${bundle.rootfs}`);
     cleanup.push('remove state directory', () => store.remove(opts.id));
+    // Were the server running this for a caller lost from here on, the caller takes it back.
+    inv.undoIfLost?.(['--root', store.root, 'delete', '--force', opts.id]);
     mkfifo(store.fifoPath(opts.id), 0o622);
     const fifoFd = openPath(store.fifoPath(opts.id));
     fds.push(fifoFd);
-    const consoleFd = opts.consoleSocket ? unixConnect(opts.consoleSocket) : opts.consoleSocketFd;
+    const consoleFd = opts.consoleSocket ? unixConnect(callerPath(opts.consoleSocket)) : opts.consoleSocketFd;
     if (opts.consoleSocket && consoleFd !== undefined) fds.push(consoleFd);
 
     store.saveClaims(opts.id, { cgroupPaths: paths });
@@ -156,7 +160,7 @@ export async function createInit(store: StateStore, opts: CreateOptions): Promis
 
     const driver = await InitDriver.start(
       spawner,
-      { plan, stdio: opts.stdio ?? [0, 1, 2], preserveFds: Array.from({ length: preserveFds }, (_, i) => 3 + i), fifoFd, consoleSocketFd: consoleFd },
+      { plan, stdio: opts.stdio ?? [...inv.stdio], preserveFds: Array.from({ length: preserveFds }, (_, i) => inv.fd(3 + i)), fifoFd, consoleSocketFd: consoleFd },
       cleanup,
       'container',
     );

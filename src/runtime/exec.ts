@@ -27,7 +27,8 @@ import { currentCaller, refuseAdditionalGids } from './rootless.js';
 import { buildExecPlan } from './plan/exec.js';
 import { seccompListener } from './plan/seccomp.js';
 import { handOverListener } from './seccomp-agent.js';
-import { here, type Spawner } from './spawner.js';
+import { callerPath, invocation } from './invocation.js';
+import type { Spawner } from './spawner.js';
 
 export interface ExecOptions {
   process: ProcessSpec;
@@ -74,12 +75,13 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
     const initFd = container.openInit();
     if (initFd === null) throw new FailedPrecondition('cannot exec in a stopped container', { containerId: container.id });
     fds.push(initFd);
-    const consoleFd = opts.consoleSocket ? unixConnect(opts.consoleSocket) : opts.consoleSocketFd;
+    const consoleFd = opts.consoleSocket ? unixConnect(callerPath(opts.consoleSocket)) : opts.consoleSocketFd;
     if (opts.consoleSocket && consoleFd !== undefined) fds.push(consoleFd);
     const preserveFds = opts.preserveFds ?? 0;
+    const inv = invocation();
     const driver = await InitDriver.start(
-      opts.spawner ?? here,
-      { plan, stdio: opts.stdio ?? [0, 1, 2], preserveFds: Array.from({ length: preserveFds }, (_, i) => 3 + i), consoleSocketFd: consoleFd, joinFd: initFd },
+      opts.spawner ?? inv.spawner,
+      { plan, stdio: opts.stdio ?? [...inv.stdio], preserveFds: Array.from({ length: preserveFds }, (_, i) => inv.fd(3 + i)), consoleSocketFd: consoleFd, joinFd: initFd },
       cleanup,
       'process',
     );

@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FailedPrecondition, InvalidArgument, withContext } from '../errors.js';
 import type { Config, IdMappingSpec } from '../oci/spec.js';
+import { invocation } from './invocation.js';
 import { DEFAULT_ROOT } from './state-store.js';
 
 export interface Caller {
@@ -29,11 +30,13 @@ export function inUserNamespace(uidMap: () => string = () => readFileSync('/proc
   return text.trim().split(/\s+/).join(' ') !== '0 0 4294967295';
 }
 
-let current: Caller | undefined;
+let inUserNs: boolean | undefined;
 
+/** Whoever this command runs for: this process, or the caller the CLI server serves (same
+ *  user and namespaces, its own environment). */
 export function currentCaller(): Caller {
-  current ??= { euid: process.geteuid?.() ?? 0, inUserNamespace: inUserNamespace(), env: process.env };
-  return current;
+  inUserNs ??= inUserNamespace();
+  return { euid: process.geteuid?.() ?? 0, inUserNamespace: inUserNs, env: invocation().env };
 }
 
 /** runc's shouldHonorXDGRuntimeDir: unprivileged, or root in a user namespace not called "root". */

@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { FailedPrecondition, InvalidArgument, withContext } from '../errors.js';
 import { childProcess } from '../native/index.js';
 import type { IdMappingSpec } from '../oci/spec.js';
+import { invocation } from './invocation.js';
 import { describeSubordinateIds, findInPath } from './subid.js';
 
 export interface MapWriter {
@@ -20,7 +21,7 @@ export interface MapWriter {
 }
 
 function currentWriter(): MapWriter {
-  return { euid: process.geteuid?.() ?? 0, egid: process.getegid?.() ?? 0, path: process.env.PATH };
+  return { euid: process.geteuid?.() ?? 0, egid: process.getegid?.() ?? 0, path: invocation().env.PATH };
 }
 
 function lines(maps: readonly IdMappingSpec[]): string {

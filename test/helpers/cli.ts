@@ -54,7 +54,7 @@ export function runCommand(cmd: string, args: string[], opts: RunOptions = {}): 
 }
 
 export function tsrun(root: string, args: string[], opts: RunOptions = {}): Promise<Result> {
-  return runCommand(process.execPath, [tsrunBin, '--root', root, ...args], opts);
+  return runCommand(tsrunBin, ['--root', root, ...args], opts);
 }
 
 export function runc(root: string, args: string[], opts: RunOptions = {}): Promise<Result> {

@@ -23,6 +23,16 @@ export function leftoverMounts(under: string): string[] {
     .filter((m) => m === under || m.startsWith(under + '/'));
 }
 
+/** Whether pid is a warm CLI server (src/server): the user's, kept between calls, not a
+ *  leftover of any one of them. */
+export function isCliServer(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim() === 'tsrun-server';
+  } catch {
+    return false;
+  }
+}
+
 /** Live processes whose command line mentions the text (e.g. a unique marker). */
 export function processesWith(text: string): number[] {
   const pids: number[] = [];

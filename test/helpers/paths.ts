@@ -16,7 +16,10 @@ function findRepoRoot(from: string): string {
 }
 
 export const repoRoot = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
+/** What callers run: the native client, which hands calls to the warm CLI server (or runs bin/tsrun.cjs). */
 export const tsrunBin = path.join(repoRoot, 'bin', 'tsrun');
+/** tsrun in a Node of its own, for tests of the CLI process itself (its system calls, its fork-safety). */
+export const tsrunNodeBin = path.join(repoRoot, 'bin', 'tsrun.cjs');
 export const fixtureRootfs = path.join(repoRoot, '.cache', 'fixtures', 'busybox', 'rootfs');
 /** Every cgroup a test creates lives under this parent, in every hierarchy. */
 export const TEST_CGROUP_PARENT = 'tsrun-test';

@@ -21,6 +21,7 @@ export function hostBinaryIds(): Map<string, string> {
   const files = [
     process.execPath,
     path.join(repoRoot, 'build', 'Release', 'tsrun-init'),
+    path.join(repoRoot, 'build', 'Release', 'tsrun'),
     path.join(repoRoot, 'build', 'Release', 'containerd-shim-ts-v2'),
     execFileSync('which', ['runc'], { encoding: 'utf8' }).trim(),
   ];

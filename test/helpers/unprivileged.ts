@@ -160,7 +160,7 @@ export class UnprivilegedUser {
 
   /** tsrun as this user, with its default --root unless args give one. */
   tsrun(args: string[], opts: RunOptions & { extraEnv?: Record<string, string | undefined> } = {}): Promise<Result> {
-    return this.run(process.execPath, [tsrunBin, ...args], opts);
+    return this.run(tsrunBin, args, opts);
   }
 
   runc(args: string[], opts: RunOptions & { extraEnv?: Record<string, string | undefined> } = {}): Promise<Result> {

@@ -222,7 +222,7 @@ describe('OOM', () => {
     const b = bundle('oom', ['/usr/local/bin/probe', 'memhog', '64']);
     b.edit((c) => (c.linux.resources = { ...c.linux.resources, memory: { limit: 16 * MiB, swap: 16 * MiB } }));
     await ok(b, ['create', '--bundle', b.dir, b.id]);
-    const events = runCommand(process.execPath, [tsrunBin, '--root', b.root, 'events', '--interval', '100ms', b.id], { timeoutMs: 20_000 });
+    const events = runCommand(tsrunBin, ['--root', b.root, 'events', '--interval', '100ms', b.id], { timeoutMs: 20_000 });
     await sleep(300);
     await ok(b, ['start', b.id]);
     for (let i = 0; i < 100 && (await status(b)) !== 'stopped'; i++) await sleep(50);

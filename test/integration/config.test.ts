@@ -317,7 +317,7 @@ describe('terminal', () => {
     const b = bundle('tty', ['sh', '-c', 'tty; stty size; echo in'], (c) => (c.process.terminal = true));
     const script = (cmd: string): string =>
       execFileSync('script', ['-qec', `stty rows 33 cols 77; ${cmd}; echo exit=$?`, '/dev/null']).toString().replace(/\r|\0|\^@/g, '');
-    const ours = script(`node ${path.resolve('bin/tsrun')} --root ${b.root} run --bundle ${b.dir} ${b.id}`);
+    const ours = script(`${path.resolve('bin/tsrun')} --root ${b.root} run --bundle ${b.dir} ${b.id}`);
     // What runc 1.1.5 prints for the same bundle (it loses the race for the pty now and then,
     // so it is not run here each time).
     expect(ours).toBe('/dev/pts/0\n33 77\nin\nexit=0\n');

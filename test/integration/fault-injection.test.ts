@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TestBundle } from '../helpers/bundle.js';
 import { errorOf, runCommand, tsrun } from '../helpers/cli.js';
 import { leftoverCgroups, leftoverMounts, processesWith } from '../helpers/leaks.js';
-import { TEST_CGROUP_PARENT, tsrunBin } from '../helpers/paths.js';
+import { TEST_CGROUP_PARENT, tsrunNodeBin } from '../helpers/paths.js';
 
 const POINTS = process.env.FAULT_POINTS ?? '3';
 const SEED = Number(process.env.FAULT_SEED ?? 0xfa17);
@@ -37,7 +37,7 @@ const random = prng(SEED);
 async function traced(root: string, args: string[], log: string, at?: string): Promise<string> {
   const [name, nth] = at?.split(':') ?? [];
   const inject = at === undefined ? [] : ['-e', `inject=${name}:signal=KILL:when=${nth}`];
-  await runCommand('strace', ['-qq', '-o', log, '-e', `trace=${SYSCALLS}`, ...inject, process.execPath, tsrunBin, '--root', root, ...args], { timeoutMs: 60_000 });
+  await runCommand('strace', ['-qq', '-o', log, '-e', `trace=${SYSCALLS}`, ...inject, process.execPath, tsrunNodeBin, '--root', root, ...args], { timeoutMs: 60_000 });
   return readFileSync(log, 'utf8');
 }
 

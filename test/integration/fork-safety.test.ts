@@ -7,14 +7,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { TestBundle } from '../helpers/bundle.js';
-import { tsrunBin } from '../helpers/paths.js';
+import { tsrunNodeBin } from '../helpers/paths.js';
 
 const b = new TestBundle('forksafety', ['true']);
 afterAll(() => b.remove());
 
 it('the spawned child runs only fcntl, dup2 and execveat before it becomes tsrun-init', () => {
   const log = path.join(b.dir, 'strace.log');
-  execFileSync('strace', ['-f', '-qq', '-o', log, process.execPath, tsrunBin, '--root', b.root, 'run', '--bundle', b.dir, b.id]);
+  execFileSync('strace', ['-f', '-qq', '-o', log, process.execPath, tsrunNodeBin, '--root', b.root, 'run', '--bundle', b.dir, b.id]);
   const lines = readFileSync(log, 'utf8').split('\n');
   const clone = lines.find((l) => /clone3?\(.*CLONE_VFORK/.test(l));
   expect(clone).toBeDefined();

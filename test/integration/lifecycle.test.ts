@@ -101,7 +101,8 @@ describe('lifecycle', () => {
     const b = bundle('fwd', ['/bin/sh', '-c', 'trap "exit 42" TERM; while true; do sleep 0.05; done']);
     const running = tsrun(b.root, ['run', '--bundle', b.dir, b.id]);
     await until(async () => (await tsrun(b.root, ['state', b.id])).stdout.includes('"running"'), 'running');
-    // the tsrun process itself: our direct child is node running bin/tsrun
+    // the tsrun process itself: our direct child, bin/tsrun (it passes the signal on to the
+    // server serving the call, or, run cold, is node running bin/tsrun.cjs)
     const list = (await import('node:child_process')).execFileSync('pgrep', ['-f', `run --bundle ${b.dir} ${b.id}`]).toString().trim().split('\n');
     for (const pid of list) process.kill(Number(pid), 'SIGTERM');
     expect((await running).code).toBe(42);

@@ -23,7 +23,7 @@ const V1_ROOT = path.join(stateDir, 'v1');
 afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
 const shim = shimContainerdForFile({
-  // bin/tsrun starts with `#!/usr/bin/env node`: the shims must find this node.
+  // bin/tsrun runs node (its server, or bin/tsrun.cjs cold) from PATH when not the one that built it.
   pathPrefix: [path.dirname(process.execPath)],
   extraConfig: ['[plugins."io.containerd.runtime.v1.linux"]', `  runtime = ${JSON.stringify(tsrunBin)}`, `  runtime_root = ${JSON.stringify(V1_ROOT)}`].join('\n'),
 });

@@ -101,7 +101,7 @@ describe('containerd 1.6 seccomp profiles', () => {
   ];
 
   it('ctr run --seccomp under tsrun: unshare, mount and keyctl get EPERM', () => {
-    const out = ctrRun(wrapper('tsrun', [process.execPath, tsrunBin]), ['--seccomp'], ['/usr/local/bin/probe', 'syscall', ...CALLS]);
+    const out = ctrRun(wrapper('tsrun', [tsrunBin]), ['--seccomp'], ['/usr/local/bin/probe', 'syscall', ...CALLS]);
     expect(out.split('\n').filter(Boolean)).toEqual(REFUSED);
     const viaRunc = ctrRun(wrapper('runc', ['runc']), ['--seccomp'], ['/usr/local/bin/probe', 'syscall', ...CALLS]);
     expect(out).toBe(viaRunc);
@@ -112,7 +112,7 @@ describe('containerd 1.6 seccomp profiles', () => {
     const p = dockerStyle();
     expect(p.syscalls.length).toBeGreaterThan(300);
     writeFileSync(profile, JSON.stringify(p));
-    const out = ctrRun(wrapper('tsrun', [process.execPath, tsrunBin]), ['--seccomp', '--seccomp-profile', profile], ['/usr/local/bin/probe', 'syscall', ...CALLS, '--', 'socket', '40', '1', '0']);
+    const out = ctrRun(wrapper('tsrun', [tsrunBin]), ['--seccomp', '--seccomp-profile', profile], ['/usr/local/bin/probe', 'syscall', ...CALLS, '--', 'socket', '40', '1', '0']);
     // ...and AF_VSOCK sockets, which moby's profile filters by argument
     expect(out.split('\n').filter(Boolean)).toEqual([...REFUSED, 'syscall socket = -1 EPERM']);
   });

@@ -33,7 +33,7 @@ afterAll(async () => {
 
 function command(rt: Runtime): string[] {
   const root = `/run/${rt}-sd`;
-  return rt === 'runc' ? ['runc', '--root', root, '--systemd-cgroup'] : [process.execPath, tsrunBin, '--root', root, '--systemd-cgroup'];
+  return rt === 'runc' ? ['runc', '--root', root, '--systemd-cgroup'] : [tsrunBin, '--root', root, '--systemd-cgroup'];
 }
 
 /** Runs the runtime in the node; stdio goes to a file, so a detached container holds no pipe of ours. */

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { invocation } from '../../api/invocation.js';
 import { runtimeOf } from '../context.js';
 
 export function deleteCommand(): Command {
@@ -7,7 +8,7 @@ export function deleteCommand(): Command {
     .argument('<container-id>')
     .option('-f, --force', 'kill a running container first; succeed if it does not exist')
     .action(async (id: string, flags: { force?: boolean }, cmd: Command) => {
-      // poststop hooks run in our cwd, as runc's delete runs them
-      await runtimeOf(cmd).delete(id, { force: flags.force ?? false, hooksCwd: process.cwd() });
+      // poststop hooks run in our caller's cwd, as runc's delete runs them
+      await runtimeOf(cmd).delete(id, { force: flags.force ?? false, hooksCwd: invocation().cwd });
     });
 }

@@ -1,12 +1,13 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { ProcessInput } from '../../api/index.js';
-import { InvalidArgument, messageOf } from '../../errors.js';
+import { InvalidArgument, messageOf, NeedsOwnProcess } from '../../errors.js';
 import { parseGoJson } from '../../oci/go-json.js';
 import { parseCount, runtimeOf } from '../context.js';
 import { processFromFlags } from '../exec-process.js';
 import { withExitCode } from '../exit.js';
 import { TtyProxy } from '../tty-proxy.js';
+import { callerPath, invocation } from '../../api/invocation.js';
 
 interface Flags {
   process?: string;
@@ -60,7 +61,7 @@ export function execCommand(setExitCode: (code: number) => void): Command {
         let process: unknown;
         if (f.process) {
           await rt.state(id); // an unknown container is named before the file, as runc does
-          const text = readFileSync(f.process, 'utf8');
+          const text = readFileSync(callerPath(f.process), 'utf8');
           try {
             process = parseGoJson(text);
           } catch (err) {
@@ -75,6 +76,8 @@ export function execCommand(setExitCode: (code: number) => void): Command {
           process = processFromFlags(base, { ...f, caps: f.cap, args: command, noNewPrivs });
         }
         // Without a console socket, a foreground exec with a terminal gets ours, as with runc.
+        const ownTerminal = (process as { terminal?: boolean }).terminal === true && !f.consoleSocket && !f.detach;
+        if (ownTerminal && !invocation().local) throw new NeedsOwnProcess('the terminal of a foreground exec is proxied by its own process', {});
         const p = await rt.exec(id, process as ProcessInput, {
           stdio: 'inherit',
           pidFile: f.pidFile,
