@@ -70,7 +70,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 [metrics]
   address = ""
 EOF
-PATH="$REPO/bin:$PATH" TSRUN_SHIM_ROOT="$W/shim/ts" TSRUN_SHIM_SOCKET_DIR="$W/shim/s" \
+PATH="$REPO/bin:$PATH:$REPO/build/Release" TSRUN_SHIM_ROOT="$W/shim/ts" TSRUN_SHIM_SOCKET_DIR="$W/shim/s" \
   containerd --config "$W/config.toml" --log-level warn >"$W/containerd.log" 2>&1 &
 CTD_PID=$!
 CTR=(ctr --address "$W/ctd.sock" -n $NS)
@@ -107,6 +107,7 @@ FUNCS=()
 case_() { CASES+=("$1"); FUNCS+=("$2"); }
 a_ts() { next; "${CTR[@]}" run --rm --runtime io.containerd.ts.v2 $IMAGE "$ID" true; }
 a_runc() { next; "${CTR[@]}" run --rm --runtime io.containerd.runc.v2 $IMAGE "$ID" true; }
+a_floor() { next; "${CTR[@]}" run --rm --runtime io.containerd.floor.v2 $IMAGE "$ID" true; }
 d_node() { node -e 0; }
 d_tsrun() { next; "$TSRUN" --root "$W/tsrun-root" run --bundle "$W/bundle" "$ID"; }
 d_runc() { next; runc --root "$W/runc-root" run --bundle "$W/bundle" "$ID"; }
@@ -116,6 +117,7 @@ g_tsrun() { "${PODMAN[@]}" run --rm --runtime "$TSRUN" --cgroup-parent "/$NS/$PO
 g_runc() { "${PODMAN[@]}" run --rm --runtime /usr/sbin/runc --cgroup-parent "/$NS/$PODMAN_CG" $IMAGE true; }
 case_ "(a) ctr run --rm, ts" a_ts
 case_ "(a) ctr run --rm, runc" a_runc
+case_ "(a) ctr run --rm, floor shim" a_floor
 case_ "node -e 0" d_node
 case_ "tsrun run" d_tsrun
 case_ "runc run" d_runc

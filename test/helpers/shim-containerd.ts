@@ -15,6 +15,8 @@ export const NAMESPACE = TEST_CGROUP_PARENT;
 export const IMAGE = 'tsrun.test/busybox:latest';
 export const TS = 'io.containerd.ts.v2';
 export const RUNC = 'io.containerd.runc.v2';
+/** test/floor-shim: answers every Task call at once, runs nothing (the bench's floor) */
+export const FLOOR = 'io.containerd.floor.v2';
 export const imageArchive = path.join(repoRoot, '.cache', 'fixtures', 'busybox-image.tar');
 /** The launcher binary as ps shows a keeper's argv[0]. */
 const launcherPath = realpathSync(path.join(repoRoot, 'bin', 'containerd-shim-ts-v2'));
@@ -125,7 +127,8 @@ export async function startShimContainerd(
   try {
     ctd = await startContainerd({
       ...options,
-      pathPrefix: [path.join(repoRoot, 'bin'), ...(options.pathPrefix ?? [])],
+      // build/Release: containerd-shim-floor-v2, for whoever asks for the floor shim.
+      pathPrefix: [path.join(repoRoot, 'bin'), ...(options.pathPrefix ?? []), path.join(repoRoot, 'build', 'Release')],
       env: { ...options.env, TSRUN_SHIM_ROOT: stateRoot, TSRUN_SHIM_SOCKET_DIR: socketDir, ...options.shimEnv },
     });
   } catch (err) {
