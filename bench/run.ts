@@ -8,6 +8,7 @@
 //   (e) shim PSS, 1 and 10 containers: default, namespace grouping, a process per group
 //   (f) seccomp compile + load, ttrpc round trips
 //   (g) podman run --rm, --runtime tsrun vs runc   (h) ctr run --rm via runc's shim, --runc-binary tsrun vs runc
+//   (i) docker run --rm, --runtime tsrun vs runc
 //   (x) bench/shell-check.sh: the rows of (a), (d), (g), (h) timed from bash alone, beside ours
 //
 // Every timed command runs from one bash the bench drives (bench/shell.ts), as from a user's
@@ -34,7 +35,7 @@ import { crossCheckSection } from './cross-check.js';
 import { ttrpcSection } from './ttrpc.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
-const WANTED = process.env.BENCH_SECTIONS ?? 'abcdefghx';
+const WANTED = process.env.BENCH_SECTIONS ?? 'abcdefghix';
 if (!(ROUNDS >= 1)) throw new Error(`BENCH_ROUNDS must be a positive number, not ${process.env.BENCH_ROUNDS}`);
 if (process.getuid?.() !== 0) throw new Error('the benchmark runs containers: run it as root');
 
@@ -53,11 +54,11 @@ const envs: ShimContainerd[] = [];
 const shell = new Shell();
 try {
   const wants = (s: string): boolean => WANTED.includes(s);
-  if (wants('a') || wants('b') || wants('c') || wants('e') || wants('g') || wants('h')) {
+  if (wants('a') || wants('b') || wants('c') || wants('e') || wants('g') || wants('h') || wants('i')) {
     const shim = await startShimContainerd();
     envs.push(shim);
     if (wants('a') || wants('b') || wants('c')) sections.push(await shimSection(shim, shell, ROUNDS));
-    if (wants('g') || wants('h')) sections.push(await cliPathSection(shim, shell, ROUNDS));
+    if (wants('g') || wants('h') || wants('i')) sections.push(await cliPathSection(shim, shell, ROUNDS));
     if (wants('e')) {
       const grouped = await startShimContainerd({ shimEnv: { TSRUN_SHIM_GROUPING: 'namespace' } });
       envs.push(grouped);

@@ -8,8 +8,8 @@
 #   bench/shell-check.sh --tsv [rounds]    name<TAB>median<TAB>min<TAB>max, for npm run bench
 #
 # Run as root, from a clean environment if you want a user's: env -i HOME=/root PATH=... works.
-# Everything it starts or makes (containerd, shim servers, podman storage, cgroups under
-# tsrun-test/) is removed on exit, whatever happens.
+# Everything it starts or makes (containerd, shim servers, podman storage, a dockerd and its
+# containerd, cgroups under tsrun-test/) is removed on exit, whatever happens.
 set -uo pipefail
 
 TSV=0
@@ -24,6 +24,7 @@ IMAGE=tsrun.test/busybox:latest
 
 W=$(mktemp -d /tmp/tsrun-shellcheck-XXXXXX)
 CTD_PID=
+DK_PID=
 cleanup() {
   set +e
   if [ -n "$CTD_PID" ]; then
@@ -40,13 +41,20 @@ cleanup() {
       [ "$p" != $$ ] && kill -9 "$p" 2>/dev/null
     done
   fi
+  if [ -n "$DK_PID" ]; then
+    kill "$DK_PID" 2>/dev/null
+    wait "$DK_PID" 2>/dev/null
+    for p in $(grep -l -s -F "$W/" /proc/[0-9]*/cmdline | cut -d/ -f3); do
+      [ "$p" != $$ ] && kill -9 "$p" 2>/dev/null
+    done
+  fi
   if [ -d "$W/podman" ]; then
     "${PODMAN[@]}" rm --all --force --time 0 >/dev/null 2>&1
     "${PODMAN[@]}" system reset --force >/dev/null 2>&1
   fi
   grep -F " $W/" /proc/self/mountinfo | cut -d' ' -f5 | sort -r | while read -r m; do umount -l "$m"; done
   for h in /sys/fs/cgroup/*/; do
-    for d in "$h$NS/$PODMAN_CG/conmon" "$h$NS/$PODMAN_CG" "$h$NS/sc-run"; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+    for d in "$h$NS/$PODMAN_CG/conmon" "$h$NS/$PODMAN_CG" "$h$NS/$PODMAN_CG-dk" "$h$NS/sc-run"; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
   done
   rm -rf "$W"
 }
@@ -95,6 +103,20 @@ EOF
   "${PODMAN[@]}" load --quiet --input "$REPO/.cache/fixtures/busybox-image.tar" >/dev/null
 fi
 
+# docker, as test/helpers/docker.ts makes it: tsrun in daemon.json's runtimes.
+DOCKER=()
+if command -v dockerd >/dev/null && command -v docker >/dev/null; then
+  mkdir -p "$W/dk"
+  echo "{\"runtimes\": {\"tsrun\": {\"path\": \"$TSRUN\"}}}" > "$W/dk/daemon.json"
+  dockerd --config-file "$W/dk/daemon.json" --data-root "$W/dk/data" --exec-root "$W/dk/x" --pidfile "$W/dk/docker.pid" \
+    --host "unix://$W/dk/docker.sock" --bridge none --iptables=false --ip-masq=false --ip-forward=false \
+    --cgroup-parent "/$NS/$PODMAN_CG-dk" --storage-driver overlay2 >"$W/dk/log" 2>&1 &
+  DK_PID=$!
+  DOCKER=(docker -H "unix://$W/dk/docker.sock")
+  for _ in $(seq 240); do "${DOCKER[@]}" version >/dev/null 2>&1 && break; sleep 0.25; done
+  tar -C "$REPO/.cache/fixtures/busybox/rootfs" -c . | "${DOCKER[@]}" import - $IMAGE >/dev/null
+fi
+
 # A bundle for `run`, the bench's (d).
 mkdir -p "$W/bundle"
 cp -a "$REPO/.cache/fixtures/busybox/rootfs" "$W/bundle/rootfs"
@@ -115,6 +137,8 @@ h_tsrun() { next; "${CTR[@]}" run --rm --runtime io.containerd.runc.v2 --runc-bi
 h_runc() { next; "${CTR[@]}" run --rm --runtime io.containerd.runc.v2 --runc-binary runc --runc-root "$W/h-runc" $IMAGE "$ID" true; }
 g_tsrun() { "${PODMAN[@]}" run --rm --runtime "$TSRUN" --cgroup-parent "/$NS/$PODMAN_CG" $IMAGE true; }
 g_runc() { "${PODMAN[@]}" run --rm --runtime /usr/sbin/runc --cgroup-parent "/$NS/$PODMAN_CG" $IMAGE true; }
+i_tsrun() { "${DOCKER[@]}" run --rm --network none --runtime tsrun $IMAGE true; }
+i_runc() { "${DOCKER[@]}" run --rm --network none --runtime runc $IMAGE true; }
 case_ "(a) ctr run --rm, ts" a_ts
 case_ "(a) ctr run --rm, runc" a_runc
 case_ "(a) ctr run --rm, floor shim" a_floor
@@ -126,6 +150,10 @@ case_ "(h) ctr run --rm, runc shim, --runc-binary runc" h_runc
 if [ ${#PODMAN[@]} -gt 0 ]; then
   case_ "(g) podman run --rm, tsrun" g_tsrun
   case_ "(g) podman run --rm, runc" g_runc
+fi
+if [ ${#DOCKER[@]} -gt 0 ]; then
+  case_ "(i) docker run --rm, tsrun" i_tsrun
+  case_ "(i) docker run --rm, runc" i_runc
 fi
 
 declare -A SAMPLES

@@ -23,9 +23,12 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 # tsrun and its tests); podman, conmon: podman driving tsrun with --runtime (rootless podman's
 # tests; rootful podman's test and the CLI path's bench rows);
 # catatonit: the pause process rootless podman keeps its user namespace in; rootlesskit: the user
-# and mount namespaces rootless containerd runs in (the shim's rootless tests).
+# and mount namespaces rootless containerd runs in (the shim's rootless tests); docker.io: dockerd
+# with tsrun in daemon.json's runtimes (its test and bench row run a private engine of their own;
+# on a machine with systemd the package also enables a system docker.service).
 PACKAGES=(build-essential cmake pkg-config libseccomp-dev libsystemd-dev protobuf-compiler busybox-static jq runc crun containerd
-  iproute2 util-linux procps tini strace containernetworking-plugins systemd dbus uidmap podman conmon catatonit rootlesskit)
+  iproute2 util-linux procps tini strace containernetworking-plugins systemd dbus uidmap podman conmon catatonit rootlesskit
+  docker.io)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
