@@ -57,7 +57,7 @@ export abstract class TsrunError extends Error {
 
   /** "what: message", a new error of this class and details, this one as its cause. */
   within(what: string): this {
-    return this.restated(`${what}: ${this.message}`, { field: this.field, reason: undefined });
+    return this.#restated(`${what}: ${this.message}`, { field: this.field, reason: undefined });
   }
 
   /**
@@ -68,10 +68,10 @@ export abstract class TsrunError extends Error {
   under(root: string): this {
     if (this.field === undefined || this.reason === undefined) return this;
     const field = `${root}.${this.field}`;
-    return this.restated(`${field}: ${this.reason}`, { field, reason: this.reason });
+    return this.#restated(`${field}: ${this.reason}`, { field, reason: this.reason });
   }
 
-  private restated(message: string, change: { field?: string; reason?: string }): this {
+  #restated(message: string, change: { field?: string; reason?: string }): this {
     const Class = this.constructor as Restate<this>;
     return new Class(message, { ...this, ...change } as never, { cause: this });
   }

@@ -2,9 +2,10 @@
 // TypeScript layers (and their unit tests) import the native layer without a native build.
 // Every call goes through `call`, which turns the addon's errno errors into SystemError;
 // the addon throws TypeError only for bugs.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { FailedPrecondition, SystemError } from '../errors.js';
+import { FailedPrecondition, messageOf, SystemError } from '../errors.js';
 import { packageRoot } from '../package.js';
 
 export interface RawExit {
@@ -50,24 +51,49 @@ export interface Addon {
   busWaitJob(bus: number, job: string, timeoutMs: number): string;
 }
 
+/** Where a build from source puts the native core (the repository's, or one at install). */
 export const buildDir = path.join(packageRoot, 'build', 'Release');
-export const initPath = path.join(buildDir, 'tsrun-init');
+/** Where the package ships it prebuilt, for this platform (scripts/pack-native.mjs). */
+export const prebuiltDir = path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);
 
+const ADDON = 'tsrun_native.node';
 const require = createRequire(import.meta.url);
-const addonPath = path.join(buildDir, 'tsrun_native.node');
 let loaded: Addon | undefined;
+let loadedFrom: string | undefined;
+
+/** The directory the native core comes from: a build from source first, else the prebuilt one. */
+export function nativeDir(): string {
+  if (loadedFrom) return loadedFrom;
+  return [buildDir, prebuiltDir].find((dir) => existsSync(path.join(dir, ADDON))) ?? buildDir;
+}
+
+/** tsrun-init, beside the addon it goes with. */
+export function initPath(): string {
+  return path.join(nativeDir(), 'tsrun-init');
+}
 
 function addon(): Addon {
   if (loaded) return loaded;
   // The unit tests run with the addon off (vitest.config.ts), so that a test needing it fails
   // there as it would in a clone without a native build.
   if (process.env.TSRUN_ADDON === 'off') throw new FailedPrecondition('the native core is off (TSRUN_ADDON=off): a test that needs it belongs in test/native');
-  try {
-    loaded = require(addonPath) as Addon;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
-    throw new FailedPrecondition(`the native core is not built (${addonPath}): run npm run build:native`, { path: addonPath }, { cause: err });
+  const dir = nativeDir();
+  const file = path.join(dir, ADDON);
+  if (!existsSync(file)) {
+    throw new FailedPrecondition(
+      `the native core is not built: neither ${buildDir} nor a prebuilt one for ${process.platform}-${process.arch} (${prebuiltDir}) is there; ` +
+        'build it from source with `npm rebuild tsrun` (needs cmake, a C++ compiler, pkg-config, libseccomp-dev and libsystemd-dev), or `npm run build:native` in the repository',
+      { path: file },
+    );
   }
+  try {
+    loaded = require(file) as Addon;
+  } catch (err) {
+    // There but not loadable here: another architecture, an older glibc, no libseccomp.so.2.
+    const why = messageOf(err).split('\n')[0];
+    throw new FailedPrecondition(`the native core ${file} does not load here (${why}): build it from source with \`npm rebuild tsrun\``, { path: file }, { cause: err });
+  }
+  loadedFrom = dir;
   return loaded;
 }
 

@@ -24,7 +24,7 @@ let sealed: number | undefined;
 
 /** The sealed memfd copy of tsrun-init, made once per process. */
 export function sealedInit(): number {
-  sealed ??= call((a) => a.sealExecutable(initPath, 'tsrun-init'));
+  sealed ??= call((a) => a.sealExecutable(initPath(), 'tsrun-init'));
   return sealed;
 }
 
