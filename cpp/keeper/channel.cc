@@ -49,7 +49,7 @@ void Channel::fail() {
 }
 
 void Channel::send(std::string message, std::vector<int> fds) {
-  if (fd_ < 0 || fds.size() > kMaxFds) {
+  if (fd_ < 0 || write_broken_ || fds.size() > kMaxFds) {
     close_all(&fds);
     return;
   }
@@ -82,8 +82,14 @@ void Channel::write_some() {
     if (n > 0) close_all(&o.fds);  // the brain has its own copies now
     if (n < 0 && errno == EAGAIN) break;
     if (n <= 0) {
-      fail();
-      return;
+      // The brain has closed its end. What it sent before that is still to be read (its
+      // last words: a group's End): the reader finds the end of it, and the channel fails
+      // then, not now.
+      for (auto& q : out_) close_all(&q.fds);
+      out_.clear();
+      queued_ = 0;
+      write_broken_ = true;
+      break;
     }
     o.off += static_cast<size_t>(n);
     queued_ -= static_cast<size_t>(n);

@@ -52,6 +52,7 @@ class Channel {
   std::deque<int> in_fds_;
   std::deque<Out> out_;
   size_t queued_ = 0;
+  bool write_broken_ = false;
 };
 
 }  // namespace tsrun::keeper
