@@ -15,6 +15,8 @@
 
 #include "../shim/brain.h"
 #include "../shim/common.h"
+#include "../shim/proto.h"
+#include "../shim/ttrpc_frame.h"
 #include "channel.h"
 #include "events.h"
 #include "io.h"
@@ -33,13 +35,20 @@ constexpr int kBrainFd = 4;
 constexpr int64_t kWelcomeMs = 30000;
 // How long the end of a group waits for the brain to close containerd's connections.
 constexpr int64_t kEndMs = 5000;
-// Brains that may close on the keeper before one takes the group, and the pause before the
-// next (times the attempt).
-constexpr int kAttachAttempts = 5;
+// The pause before looking for the next brain: doubled at each failure, up to the most.
 constexpr int64_t kRetryMs = 100;
+constexpr int64_t kRetryMaxMs = 2000;
+// How long a request waits for a brain to answer it before it is answered Unavailable.
+constexpr int64_t kNoBrainMs = 60000;
 
 void log_line(const std::string& message) {
   shim::write_all(2, "containerd-shim-ts-v2 keeper[" + std::to_string(::getpid()) + "]: " + message + "\n");
+}
+
+bool debugging = false;
+
+void debug_line(const std::string& message) {
+  if (debugging) log_line(message);
 }
 
 class Keeper {
@@ -66,9 +75,9 @@ class Keeper {
     }
     relay_ = std::make_unique<Relay>(&loop_, kListenFd,
                                      Relay::Callbacks{
-                                         [this](uint32_t conn) { to_brain(wire::conn_opened(conn)); },
-                                         [this](uint32_t conn, std::string_view f) { to_brain(wire::frame(conn, f)); },
-                                         [this](uint32_t conn) { to_brain(wire::conn_ended(conn)); },
+                                         [this](uint32_t conn) { to_brain(Held{wire::conn_opened(conn), conn, {}, now_ms()}); },
+                                         [this](uint32_t conn, std::string_view f) { to_brain(Held{wire::frame(conn, f), conn, std::string(f), now_ms()}); },
+                                         [this](uint32_t conn) { to_brain(Held{wire::conn_ended(conn), conn, {}, now_ms()}); },
                                      });
     // Started without a brain (by hand): find one, or start it.
     int brain = ::fcntl(kBrainFd, F_GETFD) < 0 ? connect_brain() : kBrainFd;
@@ -87,7 +96,8 @@ class Keeper {
     int log = ::fcntl(2, F_DUPFD_CLOEXEC, 3);
     std::vector<int> fds;
     if (log >= 0) fds.push_back(log);
-    brain_->send(wire::hello(static_cast<uint32_t>(::getpid()), group_, relay_->connections(), log >= 0), std::move(fds));
+    brain_->send(wire::hello(static_cast<uint32_t>(::getpid()), group_, relay_->connections(), log >= 0, records_), std::move(fds));
+    debug_line("hello to a brain, with " + std::to_string(records_.size()) + " journal lines");
     welcome_timer_ = loop_.after(kWelcomeMs, [this] { brain_lost("the brain did not take the group in time"); });
   }
 
@@ -106,13 +116,50 @@ class Keeper {
     return fd;
   }
 
-  // Until the brain has taken the group, what containerd sends waits here, in order.
-  void to_brain(std::string message) {
+  // What containerd sent: a connection opened or ended, or a frame (with its connection,
+  // and the frame itself, for the request to be known in flight).
+  struct Held {
+    std::string message;
+    uint32_t conn = 0;
+    std::string frame;
+    int64_t at = now_ms();
+  };
+
+  // Until a brain has taken the group, what containerd sends waits here, in order.
+  void to_brain(Held h) {
     if (welcomed_ && brain_ && brain_->open()) {
-      brain_->send(std::move(message));
+      send_held(std::move(h));
     } else {
-      held_.push_back(std::move(message));
+      held_.push_back(std::move(h));
+      watch_held();
     }
+  }
+
+  void send_held(Held h) {
+    if (!h.frame.empty()) relay_->sent(h.conn, h.frame);
+    brain_->send(std::move(h.message));
+  }
+
+  // A request no brain answers within kNoBrainMs is answered Unavailable: never a hang.
+  void watch_held() {
+    if (held_timer_ != 0) return;
+    held_timer_ = loop_.after(1000, [this] {
+      held_timer_ = 0;
+      if (welcomed_) return;
+      int64_t cutoff = now_ms() - kNoBrainMs;
+      for (auto it = held_.begin(); it != held_.end();) {
+        ttrpc::Header h{};
+        if (!it->frame.empty()) h = ttrpc::header_of(it->frame.data());
+        if (it->at < cutoff && !it->frame.empty() && h.type == ttrpc::kTypeRequest) {
+          relay_->write(it->conn, ttrpc::frame(h.stream, ttrpc::kTypeResponse,
+                                               shim::proto::error_response(ttrpc::kCodeUnavailable, "no shim brain answers: " + why_)));
+          it = held_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      if (!held_.empty()) watch_held();
+    });
   }
 
   static Publisher::Config publisher_config(const shim::Args& a) {
@@ -146,9 +193,11 @@ class Keeper {
         uint32_t version = 0;
         wire::decode_welcome(m.body, &version);
         welcomed_ = true;
+        debug_line("welcomed");
+        retry_ms_ = kRetryMs;
         loop_.cancel(welcome_timer_);
         while (!held_.empty()) {
-          brain_->send(std::move(held_.front()));
+          send_held(std::move(held_.front()));
           held_.pop_front();
         }
         for (const ExitStatus& e : processes_.unacked()) report(e);
@@ -178,6 +227,8 @@ class Keeper {
         }
         for (uint32_t pid : c.acks) processes_.ack(pid);
         for (auto& e : c.events) publisher_.push(std::move(e));
+        for (auto& [key, value] : c.records) records_[key] = std::move(value);
+        for (const auto& key : c.forget) records_.erase(key);
         break;
       }
       case wire::kBrainIoOpen: {
@@ -239,6 +290,7 @@ class Keeper {
   void end() {
     if (ending_) return;
     ending_ = true;
+    debug_line("the group ends");
     remove_socket();
     relay_->stop_accepting();
     publisher_.flush(kEndMs, [this](bool all) {
@@ -261,27 +313,30 @@ class Keeper {
       return;
     }
     loop_.cancel(welcome_timer_);
-    // A brain that never took the group knew nothing of it: the next one takes it, as a
-    // brain on its way out (its last group just ended) closes the connections waiting in
-    // its backlog, ours among them.
-    if (!welcomed_ && attempts_ < kAttachAttempts) {
-      attempts_++;
-      // (The closed channel goes when attach() replaces it: not here, inside its callback.)
-      loop_.after(kRetryMs * attempts_, [this] {
-        int fd = connect_brain();
-        if (fd < 0) {
-          brain_lost("no brain could be reached or started");
-          return;
-        }
-        attach(fd);
-      });
-      return;
+    if (retry_timer_ != 0) return;  // one loss, told twice (a timeout, then the close)
+    why_ = why;
+    if (welcomed_) {
+      // What it was answering: the requests that may run again wait for the next brain,
+      // ahead of what came since; the others are told their outcome is unknown.
+      log_line(why + "; the group waits for the next brain");
+      auto again = relay_->brain_gone(ttrpc::kCodeUnknown,
+                                      "the shim's brain went away while answering: whether the request took effect is unknown");
+      for (auto it = again.rbegin(); it != again.rend(); ++it) held_.push_front(Held{wire::frame(it->first, it->second), it->first, it->second, now_ms()});
+      welcomed_ = false;
+      watch_held();
     }
-    // Until a brain can take a group over (its state is the brain's own), the group goes
-    // with its brain, as it did when one process did both: containerd sees its connections
-    // close and cleans up through `delete`.
-    log_line(why + "; the group ends");
-    finish(1);
+    if (!welcomed_) debug_line(why + " before taking the group; looking for the next brain");
+    // (The closed channel goes when attach() replaces it: not here, inside its callback.)
+    retry_timer_ = loop_.after(retry_ms_, [this] {
+      retry_timer_ = 0;
+      int fd = connect_brain();
+      if (fd < 0) {
+        retry_ms_ = retry_ms_ * 2 > kRetryMaxMs ? kRetryMaxMs : retry_ms_ * 2;
+        brain_lost("no brain could be reached or started");
+        return;
+      }
+      attach(fd);
+    });
   }
 
   // The group's socket file goes with the group, however it ends: a `start` for the group
@@ -311,12 +366,16 @@ class Keeper {
   Publisher publisher_;
   std::unique_ptr<Relay> relay_;
   std::unique_ptr<Channel> brain_;
-  std::deque<std::string> held_;
+  std::deque<Held> held_;
+  wire::Records records_;
+  std::string why_;
+  int64_t retry_ms_ = kRetryMs;
+  uint64_t retry_timer_ = 0;
+  uint64_t held_timer_ = 0;
   bool welcomed_ = false;
   bool ending_ = false;
   bool flushed_ = false;
   bool brain_gone_ = false;
-  int attempts_ = 0;
   uint64_t welcome_timer_ = 0;
   int exit_code_ = 0;
   struct stat socket_file_ {};
@@ -325,6 +384,7 @@ class Keeper {
 }  // namespace
 
 int run_keeper(const shim::Args& args) {
+  debugging = args.debug;
   ::signal(SIGPIPE, SIG_IGN);
   // Nothing of ours may outlive the keeper in an fd it hands a child.
   for (int fd : {kListenFd, kBrainFd}) {

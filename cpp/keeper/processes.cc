@@ -58,6 +58,13 @@ wire::Reply Processes::claim(const wire::Claim& req, std::vector<int>* reply_fds
   }
   // Not reaped, so the pid is still this child's (alive or a zombie): its pidfd is right.
   int pidfd = sys::pidfd_open(pid, 0);
+  bool known = tracked_.count(pid) > 0;
+  if (pidfd < 0 && known && errno == ESRCH) {
+    // A new brain claiming what an earlier one had: reaped, so its exit is reported (or
+    // will be, once its output is drained), to this brain too.
+    r.exited = true;
+    return r;
+  }
   if (pidfd < 0) {
     r.err = errno;
     r.message = "pidfd_open " + std::to_string(pid) + ": " + std::strerror(errno);
@@ -65,7 +72,7 @@ wire::Reply Processes::claim(const wire::Claim& req, std::vector<int>* reply_fds
   }
   r.fds = {0};
   reply_fds->push_back(pidfd);
-  track(pid, req.io);
+  if (!known) track(pid, req.io);
   return r;
 }
 

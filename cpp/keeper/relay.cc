@@ -5,10 +5,31 @@
 
 #include <cerrno>
 
+#include "../shim/pb.h"
 #include "../shim/proto.h"
 #include "../shim/ttrpc_frame.h"
 
 namespace tsrun::keeper {
+namespace {
+
+// The calls that only read, or whose second run changes nothing: a new brain may answer
+// them again.
+bool replayable(std::string_view frame) {
+  std::string_view service, method;
+  bool ok = pb::each_field(frame.substr(ttrpc::kHeader), [&](const pb::Field& f) {
+    if (f.number == 1 && f.type == pb::kBytes) service = f.bytes;
+    if (f.number == 2 && f.type == pb::kBytes) method = f.bytes;
+  });
+  if (!ok) return false;
+  if (service == "containerd.task.v2.Task") {
+    return method == "State" || method == "Wait" || method == "Pids" || method == "Stats" || method == "Connect" ||
+           method == "Shutdown" || method == "ResizePty" || method == "CloseIO";
+  }
+  // tsrun's delete asking the shim to clean up: done twice, it is done.
+  return service == "tsrun.shim.v1.Shim" && method == "Cleanup";
+}
+
+}  // namespace
 
 Relay::Relay(Loop* loop, int listen_fd, Callbacks callbacks) : loop_(loop), listen_fd_(listen_fd), cb_(std::move(callbacks)) {
   if (listen_fd_ >= 0) loop_->add(listen_fd_, EPOLLIN, [this](uint32_t) { accept_all(); });
@@ -123,8 +144,40 @@ void Relay::write(uint32_t id, std::string_view data) {
   auto it = conns_.find(id);
   if (it == conns_.end()) return;
   Conn* c = &it->second;
+  // The brain writes whole frames: each answer ends its request's flight.
+  for (size_t pos = 0; data.size() - pos >= ttrpc::kHeader;) {
+    ttrpc::Header h = ttrpc::header_of(data.data() + pos);
+    if (h.type == ttrpc::kTypeResponse) c->in_flight.erase(h.stream);
+    pos += ttrpc::kHeader + h.length;
+  }
   c->out.append(data.data(), data.size());
   flush(id, c);
+}
+
+void Relay::sent(uint32_t id, std::string_view frame) {
+  auto it = conns_.find(id);
+  if (it == conns_.end() || frame.size() < ttrpc::kHeader) return;
+  ttrpc::Header h = ttrpc::header_of(frame.data());
+  if (h.type != ttrpc::kTypeRequest) return;
+  it->second.in_flight[h.stream] = replayable(frame) ? std::string(frame) : std::string();
+}
+
+std::vector<std::pair<uint32_t, std::string>> Relay::brain_gone(int code, const std::string& message) {
+  std::vector<std::pair<uint32_t, std::string>> again;
+  std::vector<std::pair<uint32_t, uint32_t>> failed;
+  for (auto& [id, c] : conns_) {
+    for (auto f = c.in_flight.begin(); f != c.in_flight.end();) {
+      if (!f->second.empty()) {
+        again.emplace_back(id, f->second);
+        ++f;
+      } else {
+        failed.emplace_back(id, f->first);
+        f = c.in_flight.erase(f);
+      }
+    }
+  }
+  for (auto [id, stream] : failed) write(id, ttrpc::frame(stream, ttrpc::kTypeResponse, shim::proto::error_response(code, message)));
+  return again;
 }
 
 void Relay::close(uint32_t id) {

@@ -5,6 +5,12 @@
 //
 // A frame announcing more than 4 MiB is answered here, as Go's ttrpc answers it (on its
 // stream, ResourceExhausted), and its data is skipped without being buffered.
+//
+// The relay knows which requests have had no answer yet. When the brain dies, those that
+// ask and change nothing (State, Wait, Pids, Stats, Connect...) are kept for the next brain,
+// and the others are answered with an error saying their outcome is unknown: never a hang,
+// never a false success. Wait above all must survive: containerd (and the CRI plugin) hold
+// one per task, and an error there reads as an exit with an unknown status.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -38,6 +44,11 @@ class Relay {
   void close(uint32_t conn);
   /** Closes the listening socket; connections already taken go on. */
   void stop_accepting();
+  /** A request frame containerd sent went to the brain: it is in flight until answered. */
+  void sent(uint32_t conn, std::string_view frame);
+  /** The brain is gone: the requests in flight that may run again, in order, as
+   *  (connection, frame); every other one is answered with code and message. */
+  std::vector<std::pair<uint32_t, std::string>> brain_gone(int code, const std::string& message);
   std::vector<uint32_t> connections() const;
   size_t size() const { return conns_.size(); }
 
@@ -50,6 +61,9 @@ class Relay {
     uint64_t skip = 0;     // data of an oversized frame still to drop
     bool ended = false;    // containerd sent EOF (or the socket broke)
     bool closing = false;  // close once out is written
+    // Requests sent to the brain and not answered, by stream id: the frame when it may run
+    // again, else empty.
+    std::map<uint32_t, std::string> in_flight;
   };
   void accept_all();
   void on_events(uint32_t id, uint32_t events);

@@ -19,7 +19,8 @@ std::string conn_only(int kind, uint32_t conn) {
 
 }  // namespace
 
-std::string hello(uint32_t keeper_pid, const Group& g, const std::vector<uint32_t>& connections, bool log) {
+std::string hello(uint32_t keeper_pid, const Group& g, const std::vector<uint32_t>& connections, bool log,
+                  const Records& records) {
   std::string group;
   pb::put_string(&group, kGroupNamespace, g.ns);
   pb::put_string(&group, kGroupId, g.id);
@@ -37,6 +38,12 @@ std::string hello(uint32_t keeper_pid, const Group& g, const std::vector<uint32_
     pb::put_bytes(&body, kHelloConnections, packed);
   }
   pb::put_bool(&body, kHelloLog, log);
+  for (const auto& [key, value] : records) {
+    std::string r;
+    pb::put_string(&r, kRecordKey, key);
+    pb::put_bytes(&r, kRecordValue, value);
+    pb::put_bytes(&body, kHelloRecords, r);
+  }
   return keeper_message(kKeeperHello, body);
 }
 
@@ -139,6 +146,15 @@ bool decode_commit(std::string_view body, Commit* out) {
            });
       out->events.push_back(std::move(e));
     }
+    if (f.number == kCommitRecords && f.type == pb::kBytes) {
+      std::string key, value;
+      ok = ok && pb::each_field(f.bytes, [&](const pb::Field& g) {
+             if (g.number == kRecordKey && g.type == pb::kBytes) key = std::string(g.bytes);
+             if (g.number == kRecordValue && g.type == pb::kBytes) value = std::string(g.bytes);
+           });
+      out->records[key] = std::move(value);
+    }
+    if (f.number == kCommitForget && f.type == pb::kBytes) out->forget.emplace_back(f.bytes);
   });
   return parsed && ok;
 }

@@ -3,6 +3,7 @@
 // this file and fails on any that differ.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,11 @@ constexpr int kHelloKeeperPid = 2;
 constexpr int kHelloGroup = 3;
 constexpr int kHelloConnections = 4;
 constexpr int kHelloLog = 5;
+constexpr int kHelloRecords = 6;
+
+// Record
+constexpr int kRecordKey = 1;
+constexpr int kRecordValue = 2;
 
 // Welcome
 constexpr int kWelcomeVersion = 1;
@@ -80,6 +86,8 @@ constexpr int kEventForward = 2;
 constexpr int kEventAny = 3;
 constexpr int kCommitAcks = 1;
 constexpr int kCommitEvents = 2;
+constexpr int kCommitRecords = 3;
+constexpr int kCommitForget = 4;
 
 // Output, Driver, IoOpen, IoClose, Resize, CloseStdin
 constexpr int kOutputKind = 1;
@@ -111,7 +119,10 @@ struct Group {
   bool debug = false;
 };
 
-std::string hello(uint32_t keeper_pid, const Group& group, const std::vector<uint32_t>& connections, bool log);
+using Records = std::map<std::string, std::string>;
+
+std::string hello(uint32_t keeper_pid, const Group& group, const std::vector<uint32_t>& connections, bool log,
+                  const Records& records);
 std::string conn_opened(uint32_t conn);
 std::string conn_ended(uint32_t conn);
 std::string frame(uint32_t conn, std::string_view data);
@@ -150,6 +161,8 @@ struct Event {
 struct Commit {
   std::vector<uint32_t> acks;
   std::vector<Event> events;
+  Records records;
+  std::vector<std::string> forget;
 };
 bool decode_commit(std::string_view body, Commit* out);
 

@@ -1,5 +1,7 @@
-// One container of the server's group: its init process, its execs, their stdio, its rootfs
-// mounts and OOM watch, around the runtime's container (created and started in-process).
+// One container of a group: its init and its execs (each a ShimProcess: transition table,
+// stdio, exit, journal line), its rootfs mounts and OOM watch, around the runtime's
+// container (created and started in-process, through the group's keeper). restore() takes
+// a container over from the journal an earlier brain left.
 import { create as createMessage, toBinary } from '@bufbuild/protobuf';
 import { AnySchema, type Any } from '@bufbuild/protobuf/wkt';
 import { constants as os } from 'node:os';
@@ -8,36 +10,37 @@ import type { CreateTaskRequest, ExecProcessRequest } from '../gen/containerd/ta
 import { ProcessDetailsSchema } from '../gen/containerd/runc/v1/options_pb.js';
 import { ProcessInfoSchema, type ProcessInfo } from '../gen/containerd/types/task/task_pb.js';
 import { TaskOOMSchema } from '../gen/containerd/events/task_pb.js';
-import { AlreadyExists, FailedPrecondition, messageOf, NotFound, SystemError, Unimplemented } from '../errors.js';
+import { AlreadyExists, FailedPrecondition, messageOf, NotFound, Unimplemented } from '../errors.js';
 import { logger } from '../log.js';
-import { exitCodeOf, pidfdSendSignal } from '../native/index.js';
-import type { Container } from '../runtime/container.js';
+import { pidfdSendSignal } from '../native/index.js';
+import { Container } from '../runtime/container.js';
 import { createInit } from '../runtime/create.js';
 import { deleteContainer } from '../runtime/delete.js';
 import { startExec } from '../runtime/exec.js';
 import { noCgroupToSignal, signalAll } from '../runtime/kill.js';
 import { hasCgroups } from '../cgroups/rootless.js';
-import type { ProcessSpec } from '../oci/spec.js';
 import { pause, resume } from '../runtime/pause.js';
 import { update } from '../runtime/update.js';
 import { start } from '../runtime/start.js';
 import type { StateStore } from '../runtime/state-store.js';
 import type { EventSink } from './events.js';
 import { ProcessIO } from './io/process-io.js';
+import { containerKey, encodeLine, execKey, type ContainerLine, type ExecLine, type ProcessLine } from './journal.js';
 import type { KeeperExit, KeeperLink } from './keeper/link.js';
 import { closePidfd, keeperSpawner } from './keeper/spawner.js';
 import type { ShimOptions } from './options.js';
-import { Process, type Stdio } from './process.js';
+import type { Stdio } from './process.js';
 import { mountRootfs, unmountAll } from './rootfs.js';
+import { ShimProcess } from './shim-process.js';
 import { execSpec, resourcesSpec } from './specs.js';
 
 const { SIGKILL } = os.signals;
-const { ESRCH } = os.errno;
 
 export interface ContainerDeps {
   namespace: string;
   events: EventSink;
-  /** the group's keeper: the parent of the container's processes, holder of their stdio */
+  /** the group's keeper: the parent of the container's processes, holder of their stdio,
+   *  its events and its journal */
   link: KeeperLink;
   /** what Connect reports as the shim's pid: the group's keeper */
   shimPid: number;
@@ -49,27 +52,16 @@ export interface ExitInfo {
   exitedAt: Date | undefined;
 }
 
-/** A process of ours (the keeper's child): its pidfd for signals (-1 once it had exited by
- *  the time it was claimed), and its exit. */
-interface Running {
-  pidfd: number;
-  /** settles when its exit has been handled (published) */
-  handled: Promise<void>;
-}
-
-interface ExecEntry {
-  proc: Process;
-  io: ProcessIO;
-  spec: ProcessSpec;
-  running?: Running;
-}
+const stdioOf = (r: { stdin: string; stdout: string; stderr: string; terminal: boolean }): Stdio => ({
+  stdin: r.stdin,
+  stdout: r.stdout,
+  stderr: r.stderr,
+  terminal: r.terminal,
+});
 
 export class ShimContainer {
-  readonly init: Process;
-  readonly #execs = new Map<string, ExecEntry>();
-  #running: Running | undefined;
-  /** Set when the init has been reaped: no exec may start any more. */
-  #initReaped = false;
+  readonly init: ShimProcess;
+  readonly #execs = new Map<string, ShimProcess>();
   #stopOomWatch: (() => void) | undefined;
 
   private constructor(
@@ -77,17 +69,21 @@ export class ShimContainer {
     readonly runtime: Container,
     private readonly store: StateStore,
     readonly bundle: string,
-    private readonly io: ProcessIO,
+    io: ProcessIO,
     /** <bundle>/rootfs when we mounted it */
     private readonly mountedRootfs: string | undefined,
     stdio: Stdio,
     private readonly options: ShimOptions,
   ) {
-    this.init = new Process('init', runtime.id, runtime.id, stdio, deps.events);
+    this.init = new ShimProcess(deps, 'init', runtime.id, runtime.id, stdio, io, containerKey(runtime.id), () => this.#lineExtra());
   }
 
   get id(): string {
     return this.runtime.id;
+  }
+
+  #lineExtra(): Omit<ContainerLine, keyof ProcessLine> {
+    return { id: this.id, bundle: this.bundle, ...(this.mountedRootfs ? { mounted: this.mountedRootfs } : {}), options: this.options };
   }
 
   static async create(deps: ContainerDeps, req: CreateTaskRequest, store: StateStore, options: ShimOptions): Promise<ShimContainer> {
@@ -102,6 +98,7 @@ export class ShimContainer {
         }
       }
     };
+    const key = containerKey(req.id);
     try {
       let mounted: string | undefined;
       if (req.rootfs.length > 0) {
@@ -121,6 +118,22 @@ export class ShimContainer {
         gid: options.ioGid,
       });
       undo.push(() => io.close());
+      // A brain that dies from here on leaves its successor what to undo.
+      const line = (pid: number): ContainerLine => ({
+        v: 1,
+        status: 'new',
+        pending: 'create',
+        pid,
+        exitStatus: 0,
+        io: io.id,
+        stdio: stdioOf(req),
+        id: req.id,
+        bundle: req.bundle,
+        ...(mounted ? { mounted } : {}),
+        options,
+      });
+      deps.link.record(key, encodeLine(line(0)));
+      undo.push(() => deps.link.forget(key));
       const { container, pidfd } = await createInit(store, {
         id: req.id,
         bundle: req.bundle,
@@ -129,22 +142,19 @@ export class ShimContainer {
         noPivot: options.noPivot,
         noNewKeyring: options.noNewKeyring,
         systemdCgroup: options.systemdCgroup,
-        spawner: keeperSpawner(deps.link, io.id),
+        spawner: keeperSpawner(deps.link, io.id, (pid) => deps.link.record(key, encodeLine(line(pid)))),
       });
       const pid = container.state.pid;
-      const exit = deps.link.exit(pid);
       undo.push(async () => {
-        signal(pidfd, SIGKILL);
-        await exit;
-        deps.link.ack(pid);
-        closePidfd(pidfd);
+        if (pidfd >= 0) closePidfd(pidfd);
         await deleteContainer(store, req.id, true);
+        // Killed by the delete (its cgroup): its exit is ours to acknowledge.
+        deps.link.ack((await deps.link.exit(pid)).pid);
       });
       io.started();
-      const stdio = { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal };
-      const sc = new ShimContainer(deps, container, store, req.bundle, io, mounted, stdio, options);
-      sc.init.created(container.state.pid, { bundle: req.bundle, rootfs: req.rootfs, checkpoint: req.checkpoint });
-      sc.#running = { pidfd, handled: sc.#handleInitExit(pidfd, exit) };
+      const sc = new ShimContainer(deps, container, store, req.bundle, io, mounted, stdioOf(req), options);
+      sc.init.proc.created(pid, { bundle: req.bundle, rootfs: req.rootfs, checkpoint: req.checkpoint });
+      sc.init.watch(pid, pidfd, (e) => sc.#initExited(e));
       return sc;
     } catch (err) {
       await rollback();
@@ -152,12 +162,85 @@ export class ShimContainer {
     }
   }
 
+  /**
+   * A container an earlier brain left in the journal, taken over: its processes claimed again
+   * from the keeper (their exits, and those that came while no brain ran, follow), and what
+   * was cut short judged from the runtime's state. A create cut short is undone (undefined);
+   * a start cut short happened when the runtime says the container runs; a delete cut short
+   * is finished, and the container stays stopped for containerd to delete it again.
+   */
+  static async restore(deps: ContainerDeps, line: ContainerLine, execs: ExecLine[], store: StateStore): Promise<ShimContainer | undefined> {
+    const io = ProcessIO.adopt(deps.link, line.io);
+    if (line.pending === 'create' || !store.hasDir(line.id)) {
+      await undoCreate(deps, line, execs, store, io);
+      return undefined;
+    }
+    const runtime = Container.load(store, line.id);
+    const sc = new ShimContainer(deps, runtime, store, line.bundle, io, line.mounted, line.stdio, line.options);
+    sc.init.proc.restore({ status: line.status, pid: line.pid, exitStatus: line.exitStatus, exitedAt: line.exitedAt ? new Date(line.exitedAt) : undefined });
+    for (const x of execs) sc.#restoreExec(x);
+    const live = ['created', 'running', 'pausing', 'paused'].includes(line.status);
+    if (live) {
+      const pidfd = await keeperSpawner(deps.link, line.io).claim(line.pid);
+      sc.init.watch(line.pid, pidfd, (e) => sc.#initExited(e));
+      // What the runtime says now settles what the journal could not.
+      const now = runtime.status();
+      if (line.status === 'created' && now === 'running' && sc.init.proc.can('start')) sc.init.proc.transition('start');
+      if (line.status === 'pausing') sc.init.proc.transition(now === 'paused' ? 'paused' : 'pauseFailed');
+      if (sc.init.proc.status === 'running' || sc.init.proc.status === 'paused') sc.#watchOom();
+    }
+    for (const x of sc.#execs.values()) await sc.#reclaimExec(x);
+    if (line.pending === 'delete') {
+      await sc.#teardown();
+      sc.init.pending = undefined;
+    }
+    sc.init.save();
+    return sc;
+  }
+
+  #restoreExec(x: ExecLine): void {
+    const io = ProcessIO.adopt(this.deps.link, x.io);
+    const p = new ShimProcess(this.deps, 'exec', this.id, x.execId, x.stdio, io, execKey(this.id, x.execId), () => ({ containerId: this.id, execId: x.execId, spec: x.spec }), x.spec);
+    p.proc.restore({ status: x.status, pid: x.pid, exitStatus: x.exitStatus, exitedAt: x.exitedAt ? new Date(x.exitedAt) : undefined });
+    if (x.pending === 'start') p.pending = 'start';
+    this.#execs.set(x.execId, p);
+  }
+
+  async #reclaimExec(p: ShimProcess): Promise<void> {
+    if (p.pending === 'start') {
+      // Its start was cut short, after or before tsrun-init said its pid: whatever it
+      // became is stopped, and the exec stays created (containerd was told the start's
+      // outcome is unknown; it deletes the exec, or starts it again).
+      if (p.pid > 0) {
+        // (Its exit comes once this brain has taken the group; it is only acknowledged.)
+        const pid = p.pid;
+        const pidfd = await keeperSpawner(this.deps.link, p.io.id).claim(pid);
+        if (pidfd >= 0) {
+          try {
+            pidfdSendSignal(pidfd, SIGKILL);
+          } catch {
+            // gone already
+          }
+          closePidfd(pidfd);
+        }
+        void this.deps.link.exit(pid).then((e) => this.deps.link.ack(e.pid));
+      }
+      p.proc.restore({ status: 'created', pid: 0, exitStatus: 0, exitedAt: undefined });
+      p.pending = undefined;
+      return;
+    }
+    if (p.proc.status === 'running') {
+      const pidfd = await keeperSpawner(this.deps.link, p.io.id).claim(p.pid);
+      p.watch(p.pid, pidfd, (e) => this.#execExited(p, e));
+    }
+  }
+
   /** The init (execId "") or an exec; NotFound for an unknown exec. */
-  process(execId: string): Process {
+  process(execId: string): ShimProcess {
     if (!execId) return this.init;
     const e = this.#execs.get(execId);
     if (!e) throw new NotFound(`process ${execId} does not exist`, { containerId: this.id });
-    return e.proc;
+    return e;
   }
 
   get ownPidNamespace(): boolean {
@@ -166,8 +249,13 @@ export class ShimContainer {
 
   async start(execId: string): Promise<number> {
     if (execId) return this.#startExec(execId);
-    return this.init.start(async () => {
-      await start(this.runtime);
+    return this.init.proc.start(async () => {
+      this.init.pending = 'start';
+      try {
+        await start(this.runtime);
+      } finally {
+        this.init.pending = undefined;
+      }
       this.#watchOom();
       return this.runtime.state.pid;
     });
@@ -185,25 +273,21 @@ export class ShimContainer {
     }
   }
 
-  async #handleInitExit(pidfd: number, exit: Promise<KeeperExit>): Promise<void> {
-    // The keeper reports it once the init's output is drained.
-    const e = await exit;
-    this.#initReaped = true;
+  /** The keeper reports the init's exit once its output is drained; it is published after
+   *  every exec's. */
+  async #initExited(e: KeeperExit): Promise<void> {
     try {
-      await this.init.startSettled();
+      await this.init.proc.startSettled();
       // Without a pid namespace of its own, the init's death takes nobody with it.
       if (!this.ownPidNamespace) await this.#signalCgroup(SIGKILL);
       for (const x of this.#execs.values()) {
         await x.proc.startSettled();
-        await x.running?.handled;
+        await x.handled;
       }
     } catch (err) {
       logger.warn(`after the exit of ${this.id}: ${messageOf(err)}`);
     }
-    closePidfd(pidfd);
-    // The event and the keeper's leave to forget the exit go in one commit.
-    this.deps.link.ack(e.pid);
-    this.init.exited(exitCodeOf(e), e.at);
+    this.init.exited(e);
   }
 
   async #signalCgroup(sig: number): Promise<void> {
@@ -216,17 +300,16 @@ export class ShimContainer {
       const e = this.#execs.get(execId);
       if (!e) throw new NotFound(`process ${execId} does not exist`, { containerId: this.id });
       if (e.proc.status === 'created') throw new FailedPrecondition(`process ${execId} has not started`, { containerId: this.id });
-      if (!e.running || e.proc.status !== 'running') throw new NotFound('process already finished', { containerId: this.id });
-      signalOrNotFound(e.running.pidfd, sig);
+      if (e.proc.status !== 'running') throw new NotFound('process already finished', { containerId: this.id });
+      e.signalOrNotFound(sig);
       return;
     }
-    const paused = this.init.status === 'paused';
+    const paused = this.init.proc.status === 'paused';
     if (all && !hasCgroups(this.runtime.state.cgroupPaths)) {
       // Rootless without a cgroup: nothing lists the processes, but with a pid namespace of
       // its own they go with the init (the tsrun CLI does the same).
       if (!this.ownPidNamespace) throw noCgroupToSignal(this.id);
-      if (this.#initReaped || !this.#running) return;
-      signalOrNotFound(this.#running.pidfd, sig);
+      if (!this.init.reaped) this.init.signal(sig);
       return;
     }
     if (all) {
@@ -235,33 +318,32 @@ export class ShimContainer {
       if (paused && sig !== SIGKILL) await this.runtime.cgroup().freeze();
       return;
     }
-    if (this.#initReaped || !this.#running) throw new NotFound('process already finished', { containerId: this.id });
-    signalOrNotFound(this.#running.pidfd, sig);
+    this.init.signalOrNotFound(sig);
     // A frozen process dies only once thawed.
     if (paused && sig === SIGKILL) await this.runtime.cgroup().thaw();
   }
 
   async pause(): Promise<void> {
-    this.init.transition('pause');
+    this.init.proc.transition('pause');
     try {
       await pause(this.runtime);
     } catch (err) {
-      if (this.init.can('pauseFailed')) this.init.transition('pauseFailed');
+      if (this.init.proc.can('pauseFailed')) this.init.proc.transition('pauseFailed');
       throw err;
     }
-    if (this.init.can('paused')) this.init.transition('paused');
+    if (this.init.proc.can('paused')) this.init.proc.transition('paused');
   }
 
   async resume(): Promise<void> {
-    if (!this.init.can('resume')) throw new FailedPrecondition(`cannot resume task ${this.id}: it is ${this.init.status}`, { containerId: this.id });
+    if (!this.init.proc.can('resume')) throw new FailedPrecondition(`cannot resume task ${this.id}: it is ${this.init.proc.status}`, { containerId: this.id });
     await resume(this.runtime);
-    if (this.init.can('resume')) this.init.transition('resume');
+    if (this.init.proc.can('resume')) this.init.proc.transition('resume');
   }
 
   /** Every process in the container's cgroup; those of execs say which exec. */
   pids(): ProcessInfo[] {
     const byPid = new Map<number, string>();
-    for (const [id, e] of this.#execs) if (e.proc.pid > 0 && e.proc.status === 'running') byPid.set(e.proc.pid, id);
+    for (const [id, e] of this.#execs) if (e.pid > 0 && e.proc.status === 'running') byPid.set(e.pid, id);
     return this.runtime
       .cgroup()
       .procs()
@@ -281,45 +363,41 @@ export class ShimContainer {
       });
   }
 
-  #ioOf(execId: string): ProcessIO {
-    if (!execId) return this.io;
-    const e = this.#execs.get(execId);
-    if (!e) throw new NotFound(`process ${execId} does not exist`, { containerId: this.id });
-    return e.io;
-  }
-
   closeStdin(execId: string): void {
-    this.#ioOf(execId).closeStdin();
+    this.process(execId).io.closeStdin();
   }
 
   resize(execId: string, width: number, height: number): void {
-    this.#ioOf(execId).resize(width, height);
+    this.process(execId).io.resize(width, height);
   }
 
   /** Delete of the init: the container goes, with everything it had. */
   async delete(): Promise<ExitInfo> {
-    const s = this.init.status;
+    const s = this.init.proc.status;
     if (s === 'running' || s === 'paused' || s === 'pausing') {
       throw new FailedPrecondition(`cannot delete task ${this.id}: it is ${s}`, { containerId: this.id });
     }
-    if (s === 'created' && this.#running && !this.#initReaped) signal(this.#running.pidfd, SIGKILL);
-    await this.#running?.handled;
+    if (s === 'created') this.init.signal(SIGKILL);
+    await this.init.handled;
+    this.init.pending = 'delete';
     await this.#teardown();
-    this.init.transition('delete');
-    return { pid: this.init.pid, exitStatus: this.init.exitStatus, exitedAt: this.init.exitedAt };
+    for (const x of this.#execs.values()) x.forget();
+    const p = this.init.proc;
+    p.transition('delete');
+    return { pid: p.pid, exitStatus: p.exitStatus, exitedAt: p.exitedAt };
   }
 
   /**
-   * containerd lost the server for this container (`delete` while we live): stop whatever
+   * containerd lost the shim for this container (`delete` while we live): stop whatever
    * runs, then delete as usual.
    */
   async forceDelete(): Promise<ExitInfo> {
-    if (!this.#initReaped && this.#running) {
-      if (this.ownPidNamespace) signal(this.#running.pidfd, SIGKILL);
+    if (!this.init.reaped && this.init.proc.status !== 'stopped') {
+      if (this.ownPidNamespace) this.init.signal(SIGKILL);
       else await this.#signalCgroup(SIGKILL);
-      if (this.init.status === 'paused' || this.init.status === 'pausing') await this.runtime.cgroup().thaw();
+      if (this.init.proc.status === 'paused' || this.init.proc.status === 'pausing') await this.runtime.cgroup().thaw();
     }
-    await this.#running?.handled;
+    await this.init.handled;
     return this.delete();
   }
 
@@ -329,7 +407,7 @@ export class ShimContainer {
     try {
       await deleteContainer(this.store, this.id, true);
     } finally {
-      await Promise.all([this.io.close(), ...[...this.#execs.values()].map((e) => e.io.close())]);
+      await Promise.all([this.init.io.close(), ...[...this.#execs.values()].map((e) => e.io.close())]);
       if (this.mountedRootfs) unmountAll(this.mountedRootfs);
     }
   }
@@ -339,14 +417,14 @@ export class ShimContainer {
   abandon(): void {
     this.#stopOomWatch?.();
     this.#stopOomWatch = undefined;
-    if (this.#running) closePidfd(this.#running.pidfd);
-    for (const e of this.#execs.values()) if (e.running) closePidfd(e.running.pidfd);
+    this.init.release();
+    for (const e of this.#execs.values()) e.release();
   }
 
   /** Exec: registers a process to start later (containerd validated the exec id). */
   async exec(req: ExecProcessRequest): Promise<void> {
     if (this.#execs.has(req.execId)) throw new AlreadyExists(`id ${req.execId}`, { containerId: this.id });
-    if (this.#initReaped || this.init.status === 'stopped' || this.init.status === 'deleted') {
+    if (this.init.reaped || this.init.proc.status === 'stopped' || this.init.proc.status === 'deleted') {
       throw new FailedPrecondition(`container ${this.id} init process is not running`, { containerId: this.id });
     }
     const spec = execSpec(req.spec);
@@ -365,55 +443,57 @@ export class ShimContainer {
       await io.close();
       throw new AlreadyExists(`id ${req.execId}`, { containerId: this.id });
     }
-    const stdio = { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal };
-    const proc = new Process('exec', this.id, req.execId, stdio, this.deps.events);
-    this.#execs.set(req.execId, { proc, io, spec });
-    proc.created(0);
+    const p = new ShimProcess(this.deps, 'exec', this.id, req.execId, stdioOf(req), io, execKey(this.id, req.execId), () => ({ containerId: this.id, execId: req.execId, spec }), spec);
+    this.#execs.set(req.execId, p);
+    p.proc.created(0);
   }
 
   async #startExec(execId: string): Promise<number> {
-    const e = this.#execs.get(execId);
-    if (!e) throw new NotFound(`process ${execId} does not exist`, { containerId: this.id });
+    const e = this.process(execId);
     return e.proc.start(async () => {
       // After the init's exit no exec may start: its exit would come after the init's.
-      if (this.#initReaped) throw new FailedPrecondition(`container ${this.id} init process is not running`, { containerId: this.id });
-      if (this.init.status === 'paused' || this.init.status === 'pausing') {
-        throw new FailedPrecondition(`cannot exec in a ${this.init.status} container`, { containerId: this.id });
+      if (this.init.reaped) throw new FailedPrecondition(`container ${this.id} init process is not running`, { containerId: this.id });
+      const initStatus = this.init.proc.status;
+      if (initStatus === 'paused' || initStatus === 'pausing') {
+        throw new FailedPrecondition(`cannot exec in a ${initStatus} container`, { containerId: this.id });
       }
-      const handle = await startExec(this.runtime, {
-        process: e.spec,
-        stdio: e.io.stdio,
-        consoleSocketFd: e.io.consoleSocketFd,
-        spawner: keeperSpawner(this.deps.link, e.io.id),
-      });
-      const exit = this.deps.link.exit(handle.pid);
-      e.io.started();
-      e.running = { pidfd: handle.pidfd, handled: this.#handleExecExit(e, handle.pidfd, exit) };
-      return handle.pid;
+      e.pending = 'start';
+      try {
+        const handle = await startExec(this.runtime, {
+          process: e.spec as NonNullable<typeof e.spec>,
+          stdio: e.io.stdio,
+          consoleSocketFd: e.io.consoleSocketFd,
+          spawner: keeperSpawner(this.deps.link, e.io.id, (pid) => (e.proc.pid = pid)),
+        });
+        e.io.started();
+        e.watch(handle.pid, handle.pidfd, (x) => this.#execExited(e, x));
+        return handle.pid;
+      } catch (err) {
+        e.proc.pid = 0;
+        throw err;
+      } finally {
+        e.pending = undefined;
+      }
     });
   }
 
-  async #handleExecExit(e: ExecEntry, pidfd: number, exit: Promise<KeeperExit>): Promise<void> {
-    const x = await exit;
+  async #execExited(e: ShimProcess, x: KeeperExit): Promise<void> {
     await e.proc.startSettled();
-    closePidfd(pidfd);
-    this.deps.link.ack(x.pid);
-    e.proc.exited(exitCodeOf(x), x.at);
+    e.exited(x);
   }
 
   /** Delete of an exec that has stopped or never started: forgotten, with its result. */
   async deleteExec(execId: string): Promise<ExitInfo> {
-    const e = this.#execs.get(execId);
-    if (!e) throw new NotFound(`process ${execId} does not exist`, { containerId: this.id });
+    const e = this.process(execId);
     e.proc.transition('delete');
     this.#execs.delete(execId);
     await e.io.close();
-    return { pid: e.proc.pid, exitStatus: e.proc.exitStatus, exitedAt: e.proc.exitedAt };
+    return { pid: e.pid, exitStatus: e.proc.exitStatus, exitedAt: e.proc.exitedAt };
   }
 
   /** New resource limits (runc update --resources semantics); containerd's annotations need nothing of us. */
   async update(resources: Any | undefined): Promise<void> {
-    if (this.#initReaped) throw new FailedPrecondition(`cannot update task ${this.id}: it has stopped`, { containerId: this.id });
+    if (this.init.reaped) throw new FailedPrecondition(`cannot update task ${this.id}: it has stopped`, { containerId: this.id });
     update(this.runtime, resourcesSpec(resources));
   }
 
@@ -425,20 +505,17 @@ export class ShimContainer {
   }
 }
 
-function signal(pidfd: number, sig: number): void {
+/** A create cut short by its brain's death: everything it may have made goes (its processes
+ *  with its cgroups, its state, mounts and stdio), and so do its lines. */
+async function undoCreate(deps: ContainerDeps, line: ContainerLine, execs: ExecLine[], store: StateStore, io: ProcessIO): Promise<void> {
+  logger.warn(`container ${line.id}: its create was cut short by the brain's end; undoing it`);
   try {
-    if (pidfd >= 0) pidfdSendSignal(pidfd, sig);
-  } catch {
-    // already gone
-  }
-}
-
-function signalOrNotFound(pidfd: number, sig: number): void {
-  if (pidfd < 0) throw new NotFound('process already finished');
-  try {
-    pidfdSendSignal(pidfd, sig);
+    if (store.hasDir(line.id)) await deleteContainer(store, line.id, true);
   } catch (err) {
-    if (err instanceof SystemError && err.errno === ESRCH) throw new NotFound('process already finished');
-    throw err;
+    logger.warn(`undo create of ${line.id}: ${messageOf(err)}`);
   }
+  if (line.mounted) unmountAll(line.mounted);
+  await io.close();
+  deps.link.forget(containerKey(line.id));
+  for (const x of execs) deps.link.forget(execKey(line.id, x.execId));
 }

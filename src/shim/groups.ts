@@ -4,6 +4,7 @@
 // container. The brain exits with its last group.
 import { openSync } from 'node:fs';
 import type { Hello } from '../gen/tsrun/keeper/v1/keeper_pb.js';
+import { messageOf } from '../errors.js';
 import { logger } from '../log.js';
 import { dup2 } from '../native/index.js';
 import { Server } from '../ttrpc/server.js';
@@ -78,7 +79,15 @@ export class Groups {
     if (!this.#stderr && logFd !== undefined) this.#logTo(group);
     registerTaskService(server, shim);
     registerCleanupService(server, shim);
-    link.welcome();
+    // A group an earlier brain served comes with its journal: taken over before the keeper
+    // relays anything (it holds containerd's requests until the welcome).
+    void shim
+      .adopt(hello.records)
+      .catch((err: unknown) => logger.error(`group ${args.id}: taking it over: ${messageOf(err)}`))
+      .then(() => {
+        logger.debug(`group ${args.id}: taken over, ${shim.size} containers`);
+        link.welcome();
+      });
     logger.debug(`serving group ${args.id} at ${args.socket} (keeper ${hello.keeperPid})`);
     return group;
   }

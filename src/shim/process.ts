@@ -9,7 +9,9 @@
 //         created -delete-> deleted (never started)
 //
 // An exit that arrives while Start is still running is held until Start's transition is
-// made, so TaskStart always comes before TaskExit.
+// made, so TaskStart always comes before TaskExit. Each transition is also the moment the
+// process's line of the group's journal is written (onChange), in the same commit as the
+// event it publishes.
 import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
 import {
   TaskCreateSchema,
@@ -131,8 +133,19 @@ export class Process {
     readonly id: string,
     readonly stdio: Stdio,
     private readonly events: EventSink,
+    /** after each transition (and restore) */
+    private readonly onChange: (p: Process) => void = () => undefined,
   ) {
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
+  }
+
+  /** Takes the state a journal kept (a new brain adopting the group): nothing is published. */
+  restore(state: { status: ProcessStatus; pid: number; exitStatus: number; exitedAt: Date | undefined }): void {
+    this.#status = state.status;
+    this.pid = state.pid;
+    this.exitStatus = state.exitStatus;
+    this.exitedAt = state.exitedAt;
+    if (state.status === 'stopped' || state.status === 'deleted') this.#resolveDone();
   }
 
   get status(): ProcessStatus {
@@ -154,6 +167,7 @@ export class Process {
     this.#status = next;
     const published = PUBLISH[this.kind][event]?.(this);
     if (published) this.events.publish(published.topic, published.schema, published.message);
+    this.onChange(this);
     if (next === 'stopped' || next === 'deleted') this.#resolveDone();
   }
 

@@ -4,11 +4,13 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CreateTaskRequest } from '../gen/containerd/task/v2/shim_pb.js';
-import { AlreadyExists, NotFound } from '../errors.js';
+import { AlreadyExists, messageOf, NotFound } from '../errors.js';
+import { logger } from '../log.js';
 import { deleteContainer } from '../runtime/delete.js';
 import { StateStore } from '../runtime/state-store.js';
 import { ShimContainer, type ContainerDeps, type ExitInfo } from './container.js';
 import { readOptionsFile } from './options-file.js';
+import { readJournal } from './journal.js';
 import { parseOptions } from './options.js';
 
 /** How many deleted containers' results a late `delete` may still ask for. */
@@ -123,6 +125,21 @@ export class Shim {
     this.#containers.delete(id);
     this.#deleted.set(id, result);
     while (this.#deleted.size > REMEMBERED_DELETES) this.#deleted.delete(this.#deleted.keys().next().value as string);
+  }
+
+  /** Takes over the containers the group's journal holds: a brain taking the group over
+   *  from one that died or retired (ShimContainer.restore). */
+  async adopt(records: ReadonlyArray<{ key: string; value: Uint8Array }>): Promise<void> {
+    const { containers, execs, unread } = readJournal(records);
+    for (const key of unread) logger.warn(`journal line ${key}: written by a brain this one cannot read; left alone`);
+    for (const line of containers) {
+      try {
+        const c = await ShimContainer.restore(this.deps, line, execs.get(line.id) ?? [], this.store(line.options.root));
+        if (c) this.#containers.set(line.id, c);
+      } catch (err) {
+        logger.error(`take over container ${line.id}: ${messageOf(err)}`);
+      }
+    }
   }
 
   /** The group's keeper is gone: every container is let go (see ShimContainer.abandon). */

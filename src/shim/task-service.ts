@@ -38,8 +38,8 @@ function empty(_done: void): Record<string, never> {
 
 /** An exec reports its container's pause, as the runc shim's do. */
 function statusOf(c: ShimContainer, execId: string): Status {
-  const own = c.process(execId).status;
-  const init = c.init.status;
+  const own = c.process(execId).proc.status;
+  const init = c.init.proc.status;
   if (execId && (init === 'paused' || init === 'pausing') && own === 'running') return STATUS[init];
   return STATUS[own];
 }
@@ -49,7 +49,7 @@ export function registerTaskService(server: Server, shim: Shim): void {
     state: (req) =>
       answer(() => {
         const c = shim.get(req.id);
-        const p = c.process(req.execId);
+        const p = c.process(req.execId).proc;
         return {
           id: p.id,
           bundle: c.bundle,
@@ -90,7 +90,7 @@ export function registerTaskService(server: Server, shim: Shim): void {
     update: (req) => answer(async () => empty(await shim.get(req.id).update(req.resources))),
     wait: (req) =>
       answer(async () => {
-        const p = shim.get(req.id).process(req.execId);
+        const p = shim.get(req.id).process(req.execId).proc;
         await p.wait();
         return { exitStatus: p.exitStatus, exitedAt: exitTimestamp(p.exitedAt) };
       }),

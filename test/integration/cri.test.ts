@@ -434,6 +434,42 @@ describe('CRI pod flows through the ts handler, compared with runc', () => {
     });
   });
 
+  it('ts pods keep running across the SIGKILL of every shim brain, and ExecSync, stats and stop work after it', { timeout: 120_000 }, async () => {
+    const { cri } = env();
+    const config = sandboxConfig('ts', 'pod', 'brain-killed');
+    const { podSandboxId } = await cri.runtime.runPodSandbox({ config, runtimeHandler: 'ts' });
+    const { containerId } = await cri.runtime.createContainer({ podSandboxId, config: containerConfig('survivor', 'while :; do sleep 0.1; done'), sandboxConfig: config });
+    await cri.runtime.startContainer({ containerId });
+    const pids = [
+      verbose((await cri.runtime.podSandboxStatus({ podSandboxId, verbose: true })).info).pid,
+      verbose((await cri.runtime.containerStatus({ containerId, verbose: true })).info).pid,
+    ];
+    const logFrom = env().shim.ctd.log().length;
+    const brains = env().shim.servers();
+    expect(brains.length).toBeGreaterThan(0);
+    for (const pid of brains) process.kill(pid, 'SIGKILL');
+    const sandbox = (await cri.runtime.podSandboxStatus({ podSandboxId })).status;
+    const status = (await cri.runtime.containerStatus({ containerId })).status;
+    const exec = await cri.runtime.execSync({ containerId, cmd: ['sh', '-c', 'echo still here; exit 4'], timeout: 20n });
+    const stats = (await cri.runtime.containerStats({ containerId })).stats;
+    expect({
+      sandbox: PodSandboxState[sandbox?.state ?? PodSandboxState.SANDBOX_NOTREADY],
+      container: ContainerState[status?.state ?? ContainerState.CONTAINER_UNKNOWN],
+      exec: [new TextDecoder().decode(exec.stdout), exec.exitCode],
+      cpu: (stats?.cpu?.usageCoreNanoSeconds?.value ?? 0n) > 0n,
+      alive: pids.every(isAlive),
+    }).toEqual({ sandbox: 'SANDBOX_READY', container: 'CONTAINER_RUNNING', exec: ['still here\n', 4], cpu: true, alive: true });
+    expect(env().shim.ctd.log().slice(logFrom)).not.toMatch(/shim disconnected/);
+    await cri.runtime.stopContainer({ containerId, timeout: 1n });
+    expect((await cri.runtime.containerStatus({ containerId })).status).toMatchObject({ state: ContainerState.CONTAINER_EXITED, exitCode: 137 });
+    await cri.runtime.stopPodSandbox({ podSandboxId });
+    await cri.runtime.removePodSandbox({ podSandboxId });
+    const deadline = Date.now() + 15_000;
+    while (pids.some(isAlive) && Date.now() < deadline) await sleep(50);
+    expect(pids.filter(isAlive)).toEqual([]);
+    expect(cgroupsUnder(config.linux?.cgroupParent ?? '')).toEqual([]);
+  });
+
   it('leaves nothing behind in the machine: no pod left, the CNI bridge only in containerd\'s namespace', async () => {
     const { cri } = env();
     expect((await cri.runtime.listPodSandbox({})).items).toEqual([]);

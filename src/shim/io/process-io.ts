@@ -120,6 +120,12 @@ export class ProcessIO {
     }
   }
 
+  /** The stdio the keeper holds as io for a process an earlier brain started. */
+  static adopt(link: KeeperLink, id: number): ProcessIO {
+    if (id >= nextIo) nextIo = id + 1;
+    return new ProcessIO(link, id, [-1, -1, -1], undefined);
+  }
+
   /** The process has its ends: ours go, so that its exit is the keeper's EOF. */
   started(): void {
     for (const fd of this.#ends.splice(0)) closeQuietly(fd);

@@ -42,8 +42,11 @@ export class KeeperLink {
   readonly #calls = new Map<bigint, { resolve: (a: Answer) => void; reject: (e: Error) => void }>();
   readonly #exits = new Map<number, KeeperExit>();
   readonly #waiting = new Map<number, Array<(e: KeeperExit) => void>>();
+  /** pids whose exits someone here will handle (spawned, claimed) */
+  readonly #expected = new Set<number>();
   #acks: number[] = [];
   #events: Array<Omit<Event, '$typeName'>> = [];
+  #records = new Map<string, Uint8Array | undefined>();
   #commitQueued = false;
   #nextCall = 1n;
   #hello: Hello | undefined;
@@ -117,10 +120,28 @@ export class KeeperLink {
     return this.#exits.get(pid);
   }
 
+  /** pid's exit will be handled here (it was spawned or claimed through this link). */
+  expect(pid: number): void {
+    this.#expected.add(pid);
+  }
+
   /** pid's exit is handled: the keeper forgets it with this turn's commit. */
   ack(pid: number): void {
     this.#exits.delete(pid);
+    this.#expected.delete(pid);
     this.#acks.push(pid);
+    this.#queueCommit();
+  }
+
+  /** A line of the group's journal, kept by the keeper, written with this turn's commit. */
+  record(key: string, value: Uint8Array): void {
+    this.#records.set(key, value);
+    this.#queueCommit();
+  }
+
+  /** Drops a line of the journal with this turn's commit. */
+  forget(key: string): void {
+    this.#records.set(key, undefined);
     this.#queueCommit();
   }
 
@@ -138,10 +159,17 @@ export class KeeperLink {
 
   #flushCommit(): void {
     this.#commitQueued = false;
-    if (this.#acks.length === 0 && this.#events.length === 0) return;
-    const value = { acks: this.#acks, events: this.#events };
+    if (this.#acks.length === 0 && this.#events.length === 0 && this.#records.size === 0) return;
+    const records: Array<{ key: string; value: Uint8Array }> = [];
+    const forget: string[] = [];
+    for (const [key, value] of this.#records) {
+      if (value === undefined) forget.push(key);
+      else records.push({ key, value });
+    }
+    const value = { acks: this.#acks, events: this.#events, records, forget };
     this.#acks = [];
     this.#events = [];
+    this.#records = new Map();
     this.#channel.send({ kind: { case: 'commit', value } });
   }
 
@@ -169,6 +197,12 @@ export class KeeperLink {
       case 'exit': {
         const e = kind.value;
         const exit: KeeperExit = { reaped: true, pid: e.pid, code: e.code, signal: e.signal, at: new Date(Number(e.atNs / 1_000_000n)) };
+        // One nobody here will handle (an earlier brain's bootstrap, a process it forgot):
+        // the keeper may forget it.
+        if (!this.#expected.has(e.pid) && !this.#waiting.has(e.pid)) {
+          this.ack(e.pid);
+          break;
+        }
         this.#exits.set(e.pid, exit);
         const waiting = this.#waiting.get(e.pid) ?? [];
         this.#waiting.delete(e.pid);
@@ -189,6 +223,8 @@ export class KeeperLink {
       return;
     }
     this.#calls.delete(reply.call);
+    // A spawned process: its exit may be the very next message, before the caller resumes.
+    if (reply.pid) this.#expected.add(reply.pid);
     if (reply.errno !== 0) {
       for (const fd of fds) closeQuietly(fd);
       call.reject(new SystemError(reply.message || `keeper: errno ${reply.errno}`, { errno: reply.errno }));

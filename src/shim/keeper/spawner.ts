@@ -6,7 +6,9 @@ import { closeQuietly } from '../io/fds.js';
 import type { Spawner } from '../../runtime/spawner.js';
 import type { KeeperLink } from './link.js';
 
-export function keeperSpawner(link: KeeperLink, io = 0): Spawner {
+/** onClaim hears of the process's pid as soon as tsrun-init tells it, for the journal: a
+ *  brain that dies before the process is ready leaves the next one a pid to stop. */
+export function keeperSpawner(link: KeeperLink, io = 0, onClaim?: (pid: number) => void): Spawner {
   return {
     spawn: async (req) => {
       // The keeper gets the executable and each distinct fd once; fds[i] names which.
@@ -20,6 +22,8 @@ export function keeperSpawner(link: KeeperLink, io = 0): Spawner {
       return { pid: reply.pid, pidfd: fds[0] ?? -1 };
     },
     claim: async (pid) => {
+      onClaim?.(pid);
+      link.expect(pid);
       const { reply, fds } = await link.call('claim', { pid, io });
       // Exited already: its Exit follows; a pidfd of nothing would be of no use.
       if (reply.exited) return -1;

@@ -138,6 +138,7 @@ describe('the keeper', () => {
     expect(orphan).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 600));
     expect(existsSync(`/proc/${orphan}`)).toBe(false); // reaped, not left a zombie
+    link.expect(orphan);
     const { reply } = await link.call('claim', { pid: orphan, io: 0 });
     expect(reply.exited).toBe(true);
     expect(await link.exit(orphan)).toMatchObject({ pid: orphan, code: 4, signal: 0 });

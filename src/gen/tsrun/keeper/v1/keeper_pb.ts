@@ -26,7 +26,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tsrun/keeper/v1/keeper.proto.
  */
 export const file_tsrun_keeper_v1_keeper: GenFile = /*@__PURE__*/
-  fileDesc("Chx0c3J1bi9rZWVwZXIvdjEva2VlcGVyLnByb3RvEg90c3J1bi5rZWVwZXIudjEibgoFR3JvdXASEQoJbmFtZXNwYWNlGAEgASgJEgoKAmlkGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSFgoOcHVibGlzaF9iaW5hcnkYBCABKAkSDgoGc29ja2V0GAUgASgJEg0KBWRlYnVnGAYgASgIInUKBUhlbGxvEg8KB3ZlcnNpb24YASABKA0SEgoKa2VlcGVyX3BpZBgCIAEoDRIlCgVncm91cBgDIAEoCzIWLnRzcnVuLmtlZXBlci52MS5Hcm91cBITCgtjb25uZWN0aW9ucxgEIAMoDRILCgNsb2cYBSABKAgiGgoHV2VsY29tZRIPCgd2ZXJzaW9uGAEgASgNIhoKCkNvbm5PcGVuZWQSDAoEY29ubhgBIAEoDSIZCglDb25uRW5kZWQSDAoEY29ubhgBIAEoDSIjCgVGcmFtZRIMCgRjb25uGAEgASgNEgwKBGRhdGEYAiABKAwiGQoJQ2xvc2VDb25uEgwKBGNvbm4YASABKA0iBQoDRW5kIj0KBVNwYXduEgwKBGNhbGwYASABKAQSDAoEYXJndhgCIAMoCRILCgNlbnYYAyADKAkSCwoDZmRzGAQgAygFIi4KBUNsYWltEgwKBGNhbGwYASABKAQSCwoDcGlkGAIgASgNEgoKAmlvGAMgASgNIl8KBVJlcGx5EgwKBGNhbGwYASABKAQSDQoFZXJybm8YAiABKAUSDwoHbWVzc2FnZRgDIAEoCRILCgNwaWQYBCABKA0SDgoGZXhpdGVkGAUgASgIEgsKA2ZkcxgGIAMoBSJACgRFeGl0EgsKA3BpZBgBIAEoDRIMCgRjb2RlGAIgASgFEg4KBnNpZ25hbBgDIAEoBRINCgVhdF9ucxgEIAEoAyI0CgVFdmVudBINCgV0b3BpYxgBIAEoCRIPCgdmb3J3YXJkGAIgASgMEgsKA2FueRgDIAEoDCI+CgZDb21taXQSDAoEYWNrcxgBIAMoDRImCgZldmVudHMYAiADKAsyFi50c3J1bi5rZWVwZXIudjEuRXZlbnQicAoGT3V0cHV0EioKBGtpbmQYASABKA4yHC50c3J1bi5rZWVwZXIudjEuT3V0cHV0LktpbmQiOgoES2luZBIICgROT05FEAASCAoERklMRRABEggKBEZJRk8QAhIICgRTQU1FEAMSCgoGRFJJVkVSEAQiPQoGRHJpdmVyEgwKBHBhdGgYASABKAkSDAoEYXJncxgCIAMoCRILCgNlbnYYAyADKAkSCgoCdjIYBCABKAgivgEKBklvT3BlbhIMCgRjYWxsGAEgASgEEgoKAmlvGAIgASgNEhAKCHRlcm1pbmFsGAMgASgIEg0KBXN0ZGluGAQgASgIEicKBnN0ZG91dBgFIAEoCzIXLnRzcnVuLmtlZXBlci52MS5PdXRwdXQSJwoGc3RkZXJyGAYgASgLMhcudHNydW4ua2VlcGVyLnYxLk91dHB1dBInCgZkcml2ZXIYByABKAsyFy50c3J1bi5rZWVwZXIudjEuRHJpdmVyIiMKB0lvQ2xvc2USDAoEY2FsbBgBIAEoBBIKCgJpbxgCIAEoDSIzCgZSZXNpemUSCgoCaW8YASABKA0SDQoFd2lkdGgYAiABKA0SDgoGaGVpZ2h0GAMgASgNIhgKCkNsb3NlU3RkaW4SCgoCaW8YASABKA0inwIKDUtlZXBlck1lc3NhZ2USJwoFaGVsbG8YASABKAsyFi50c3J1bi5rZWVwZXIudjEuSGVsbG9IABIyCgtjb25uX29wZW5lZBgCIAEoCzIbLnRzcnVuLmtlZXBlci52MS5Db25uT3BlbmVkSAASMAoKY29ubl9lbmRlZBgDIAEoCzIaLnRzcnVuLmtlZXBlci52MS5Db25uRW5kZWRIABInCgVmcmFtZRgEIAEoCzIWLnRzcnVuLmtlZXBlci52MS5GcmFtZUgAEicKBXJlcGx5GAUgASgLMhYudHNydW4ua2VlcGVyLnYxLlJlcGx5SAASJQoEZXhpdBgGIAEoCzIVLnRzcnVuLmtlZXBlci52MS5FeGl0SABCBgoEa2luZCL5AwoMQnJhaW5NZXNzYWdlEisKB3dlbGNvbWUYASABKAsyGC50c3J1bi5rZWVwZXIudjEuV2VsY29tZUgAEicKBWZyYW1lGAIgASgLMhYudHNydW4ua2VlcGVyLnYxLkZyYW1lSAASMAoKY2xvc2VfY29ubhgDIAEoCzIaLnRzcnVuLmtlZXBlci52MS5DbG9zZUNvbm5IABIjCgNlbmQYBCABKAsyFC50c3J1bi5rZWVwZXIudjEuRW5kSAASJwoFc3Bhd24YBSABKAsyFi50c3J1bi5rZWVwZXIudjEuU3Bhd25IABInCgVjbGFpbRgGIAEoCzIWLnRzcnVuLmtlZXBlci52MS5DbGFpbUgAEikKBmNvbW1pdBgHIAEoCzIXLnRzcnVuLmtlZXBlci52MS5Db21taXRIABIqCgdpb19vcGVuGAggASgLMhcudHNydW4ua2VlcGVyLnYxLklvT3BlbkgAEiwKCGlvX2Nsb3NlGAkgASgLMhgudHNydW4ua2VlcGVyLnYxLklvQ2xvc2VIABIpCgZyZXNpemUYCiABKAsyFy50c3J1bi5rZWVwZXIudjEuUmVzaXplSAASMgoLY2xvc2Vfc3RkaW4YCyABKAsyGy50c3J1bi5rZWVwZXIudjEuQ2xvc2VTdGRpbkgAQgYKBGtpbmRiBnByb3RvMw");
+  fileDesc("Chx0c3J1bi9rZWVwZXIvdjEva2VlcGVyLnByb3RvEg90c3J1bi5rZWVwZXIudjEibgoFR3JvdXASEQoJbmFtZXNwYWNlGAEgASgJEgoKAmlkGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSFgoOcHVibGlzaF9iaW5hcnkYBCABKAkSDgoGc29ja2V0GAUgASgJEg0KBWRlYnVnGAYgASgIIiQKBlJlY29yZBILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAwinwEKBUhlbGxvEg8KB3ZlcnNpb24YASABKA0SEgoKa2VlcGVyX3BpZBgCIAEoDRIlCgVncm91cBgDIAEoCzIWLnRzcnVuLmtlZXBlci52MS5Hcm91cBITCgtjb25uZWN0aW9ucxgEIAMoDRILCgNsb2cYBSABKAgSKAoHcmVjb3JkcxgGIAMoCzIXLnRzcnVuLmtlZXBlci52MS5SZWNvcmQiGgoHV2VsY29tZRIPCgd2ZXJzaW9uGAEgASgNIhoKCkNvbm5PcGVuZWQSDAoEY29ubhgBIAEoDSIZCglDb25uRW5kZWQSDAoEY29ubhgBIAEoDSIjCgVGcmFtZRIMCgRjb25uGAEgASgNEgwKBGRhdGEYAiABKAwiGQoJQ2xvc2VDb25uEgwKBGNvbm4YASABKA0iBQoDRW5kIj0KBVNwYXduEgwKBGNhbGwYASABKAQSDAoEYXJndhgCIAMoCRILCgNlbnYYAyADKAkSCwoDZmRzGAQgAygFIi4KBUNsYWltEgwKBGNhbGwYASABKAQSCwoDcGlkGAIgASgNEgoKAmlvGAMgASgNIl8KBVJlcGx5EgwKBGNhbGwYASABKAQSDQoFZXJybm8YAiABKAUSDwoHbWVzc2FnZRgDIAEoCRILCgNwaWQYBCABKA0SDgoGZXhpdGVkGAUgASgIEgsKA2ZkcxgGIAMoBSJACgRFeGl0EgsKA3BpZBgBIAEoDRIMCgRjb2RlGAIgASgFEg4KBnNpZ25hbBgDIAEoBRINCgVhdF9ucxgEIAEoAyI0CgVFdmVudBINCgV0b3BpYxgBIAEoCRIPCgdmb3J3YXJkGAIgASgMEgsKA2FueRgDIAEoDCJ4CgZDb21taXQSDAoEYWNrcxgBIAMoDRImCgZldmVudHMYAiADKAsyFi50c3J1bi5rZWVwZXIudjEuRXZlbnQSKAoHcmVjb3JkcxgDIAMoCzIXLnRzcnVuLmtlZXBlci52MS5SZWNvcmQSDgoGZm9yZ2V0GAQgAygJInAKBk91dHB1dBIqCgRraW5kGAEgASgOMhwudHNydW4ua2VlcGVyLnYxLk91dHB1dC5LaW5kIjoKBEtpbmQSCAoETk9ORRAAEggKBEZJTEUQARIICgRGSUZPEAISCAoEU0FNRRADEgoKBkRSSVZFUhAEIj0KBkRyaXZlchIMCgRwYXRoGAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZW52GAMgAygJEgoKAnYyGAQgASgIIr4BCgZJb09wZW4SDAoEY2FsbBgBIAEoBBIKCgJpbxgCIAEoDRIQCgh0ZXJtaW5hbBgDIAEoCBINCgVzdGRpbhgEIAEoCBInCgZzdGRvdXQYBSABKAsyFy50c3J1bi5rZWVwZXIudjEuT3V0cHV0EicKBnN0ZGVychgGIAEoCzIXLnRzcnVuLmtlZXBlci52MS5PdXRwdXQSJwoGZHJpdmVyGAcgASgLMhcudHNydW4ua2VlcGVyLnYxLkRyaXZlciIjCgdJb0Nsb3NlEgwKBGNhbGwYASABKAQSCgoCaW8YAiABKA0iMwoGUmVzaXplEgoKAmlvGAEgASgNEg0KBXdpZHRoGAIgASgNEg4KBmhlaWdodBgDIAEoDSIYCgpDbG9zZVN0ZGluEgoKAmlvGAEgASgNIp8CCg1LZWVwZXJNZXNzYWdlEicKBWhlbGxvGAEgASgLMhYudHNydW4ua2VlcGVyLnYxLkhlbGxvSAASMgoLY29ubl9vcGVuZWQYAiABKAsyGy50c3J1bi5rZWVwZXIudjEuQ29ubk9wZW5lZEgAEjAKCmNvbm5fZW5kZWQYAyABKAsyGi50c3J1bi5rZWVwZXIudjEuQ29ubkVuZGVkSAASJwoFZnJhbWUYBCABKAsyFi50c3J1bi5rZWVwZXIudjEuRnJhbWVIABInCgVyZXBseRgFIAEoCzIWLnRzcnVuLmtlZXBlci52MS5SZXBseUgAEiUKBGV4aXQYBiABKAsyFS50c3J1bi5rZWVwZXIudjEuRXhpdEgAQgYKBGtpbmQi+QMKDEJyYWluTWVzc2FnZRIrCgd3ZWxjb21lGAEgASgLMhgudHNydW4ua2VlcGVyLnYxLldlbGNvbWVIABInCgVmcmFtZRgCIAEoCzIWLnRzcnVuLmtlZXBlci52MS5GcmFtZUgAEjAKCmNsb3NlX2Nvbm4YAyABKAsyGi50c3J1bi5rZWVwZXIudjEuQ2xvc2VDb25uSAASIwoDZW5kGAQgASgLMhQudHNydW4ua2VlcGVyLnYxLkVuZEgAEicKBXNwYXduGAUgASgLMhYudHNydW4ua2VlcGVyLnYxLlNwYXduSAASJwoFY2xhaW0YBiABKAsyFi50c3J1bi5rZWVwZXIudjEuQ2xhaW1IABIpCgZjb21taXQYByABKAsyFy50c3J1bi5rZWVwZXIudjEuQ29tbWl0SAASKgoHaW9fb3BlbhgIIAEoCzIXLnRzcnVuLmtlZXBlci52MS5Jb09wZW5IABIsCghpb19jbG9zZRgJIAEoCzIYLnRzcnVuLmtlZXBlci52MS5Jb0Nsb3NlSAASKQoGcmVzaXplGAogASgLMhcudHNydW4ua2VlcGVyLnYxLlJlc2l6ZUgAEjIKC2Nsb3NlX3N0ZGluGAsgASgLMhsudHNydW4ua2VlcGVyLnYxLkNsb3NlU3RkaW5IAEIGCgRraW5kYgZwcm90bzM");
 
 /**
  * What `start` knew of the group when it forked the keeper.
@@ -79,6 +79,31 @@ export const GroupSchema: GenMessage<Group> = /*@__PURE__*/
   messageDesc(file_tsrun_keeper_v1_keeper, 0);
 
 /**
+ * A line of the brain's journal, kept by the keeper: what a new brain needs to take the
+ * group over (its containers and execs, as the brain wrote them; opaque to the keeper).
+ *
+ * @generated from message tsrun.keeper.v1.Record
+ */
+export type Record = Message<"tsrun.keeper.v1.Record"> & {
+  /**
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * @generated from field: bytes value = 2;
+   */
+  value: Uint8Array;
+};
+
+/**
+ * Describes the message tsrun.keeper.v1.Record.
+ * Use `create(RecordSchema)` to create a new message.
+ */
+export const RecordSchema: GenMessage<Record> = /*@__PURE__*/
+  messageDesc(file_tsrun_keeper_v1_keeper, 1);
+
+/**
  * The keeper's first message to a brain. With `log`, the group's log fifo comes as the one fd.
  *
  * @generated from message tsrun.keeper.v1.Hello
@@ -110,6 +135,13 @@ export type Hello = Message<"tsrun.keeper.v1.Hello"> & {
    * @generated from field: bool log = 5;
    */
   log: boolean;
+
+  /**
+   * the journal a previous brain left (none for a new group)
+   *
+   * @generated from field: repeated tsrun.keeper.v1.Record records = 6;
+   */
+  records: Record[];
 };
 
 /**
@@ -117,7 +149,7 @@ export type Hello = Message<"tsrun.keeper.v1.Hello"> & {
  * Use `create(HelloSchema)` to create a new message.
  */
 export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 1);
+  messageDesc(file_tsrun_keeper_v1_keeper, 2);
 
 /**
  * The brain has taken the group: frames flow from now on.
@@ -136,7 +168,7 @@ export type Welcome = Message<"tsrun.keeper.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 2);
+  messageDesc(file_tsrun_keeper_v1_keeper, 3);
 
 /**
  * containerd opened a connection to the group's socket.
@@ -155,7 +187,7 @@ export type ConnOpened = Message<"tsrun.keeper.v1.ConnOpened"> & {
  * Use `create(ConnOpenedSchema)` to create a new message.
  */
 export const ConnOpenedSchema: GenMessage<ConnOpened> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 3);
+  messageDesc(file_tsrun_keeper_v1_keeper, 4);
 
 /**
  * containerd will send no more on the connection (EOF, or an error reading it).
@@ -174,7 +206,7 @@ export type ConnEnded = Message<"tsrun.keeper.v1.ConnEnded"> & {
  * Use `create(ConnEndedSchema)` to create a new message.
  */
 export const ConnEndedSchema: GenMessage<ConnEnded> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 4);
+  messageDesc(file_tsrun_keeper_v1_keeper, 5);
 
 /**
  * One whole ttrpc frame (header and data): a request from containerd, or the brain's answer.
@@ -198,7 +230,7 @@ export type Frame = Message<"tsrun.keeper.v1.Frame"> & {
  * Use `create(FrameSchema)` to create a new message.
  */
 export const FrameSchema: GenMessage<Frame> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 5);
+  messageDesc(file_tsrun_keeper_v1_keeper, 6);
 
 /**
  * The brain is done with the connection: written out what is queued, the keeper closes it.
@@ -217,7 +249,7 @@ export type CloseConn = Message<"tsrun.keeper.v1.CloseConn"> & {
  * Use `create(CloseConnSchema)` to create a new message.
  */
 export const CloseConnSchema: GenMessage<CloseConn> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 6);
+  messageDesc(file_tsrun_keeper_v1_keeper, 7);
 
 /**
  * The group is over: the keeper removes the group's socket and stops accepting, and exits
@@ -233,7 +265,7 @@ export type End = Message<"tsrun.keeper.v1.End"> & {
  * Use `create(EndSchema)` to create a new message.
  */
 export const EndSchema: GenMessage<End> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 7);
+  messageDesc(file_tsrun_keeper_v1_keeper, 8);
 
 /**
  * Starts tsrun-init: the message's fds are the executable (a sealed memfd the brain holds)
@@ -271,7 +303,7 @@ export type Spawn = Message<"tsrun.keeper.v1.Spawn"> & {
  * Use `create(SpawnSchema)` to create a new message.
  */
 export const SpawnSchema: GenMessage<Spawn> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 8);
+  messageDesc(file_tsrun_keeper_v1_keeper, 9);
 
 /**
  * The brain takes a child of the keeper's (a bootstrap's CLONE_PARENT child) as its own:
@@ -302,7 +334,7 @@ export type Claim = Message<"tsrun.keeper.v1.Claim"> & {
  * Use `create(ClaimSchema)` to create a new message.
  */
 export const ClaimSchema: GenMessage<Claim> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 9);
+  messageDesc(file_tsrun_keeper_v1_keeper, 10);
 
 /**
  * The answer to a call. errno 0 is success; fds map slots to the message's fds (-1: none).
@@ -346,7 +378,7 @@ export type Reply = Message<"tsrun.keeper.v1.Reply"> & {
  * Use `create(ReplySchema)` to create a new message.
  */
 export const ReplySchema: GenMessage<Reply> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 10);
+  messageDesc(file_tsrun_keeper_v1_keeper, 11);
 
 /**
  * A spawned or claimed process has exited (and its output is drained). Sent again to each
@@ -387,7 +419,7 @@ export type Exit = Message<"tsrun.keeper.v1.Exit"> & {
  * Use `create(ExitSchema)` to create a new message.
  */
 export const ExitSchema: GenMessage<Exit> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 11);
+  messageDesc(file_tsrun_keeper_v1_keeper, 12);
 
 /**
  * A task event, encoded by the brain: the keeper publishes it, in order, retried until
@@ -421,11 +453,12 @@ export type Event = Message<"tsrun.keeper.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 12);
+  messageDesc(file_tsrun_keeper_v1_keeper, 13);
 
 /**
- * What the brain did in one go: exits it has handled and the events they caused, as one
- * message, so that a brain dying half-way leaves either all of it or none.
+ * What the brain did in one go: exits it has handled, the events they caused and the
+ * journal lines that say so, as one message, so that a brain dying half-way leaves either
+ * all of it or none.
  *
  * @generated from message tsrun.keeper.v1.Commit
  */
@@ -439,6 +472,18 @@ export type Commit = Message<"tsrun.keeper.v1.Commit"> & {
    * @generated from field: repeated tsrun.keeper.v1.Event events = 2;
    */
   events: Event[];
+
+  /**
+   * @generated from field: repeated tsrun.keeper.v1.Record records = 3;
+   */
+  records: Record[];
+
+  /**
+   * journal lines to drop
+   *
+   * @generated from field: repeated string forget = 4;
+   */
+  forget: string[];
 };
 
 /**
@@ -446,7 +491,7 @@ export type Commit = Message<"tsrun.keeper.v1.Commit"> & {
  * Use `create(CommitSchema)` to create a new message.
  */
 export const CommitSchema: GenMessage<Commit> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 13);
+  messageDesc(file_tsrun_keeper_v1_keeper, 14);
 
 /**
  * Where one output stream goes.
@@ -465,7 +510,7 @@ export type Output = Message<"tsrun.keeper.v1.Output"> & {
  * Use `create(OutputSchema)` to create a new message.
  */
 export const OutputSchema: GenMessage<Output> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 14);
+  messageDesc(file_tsrun_keeper_v1_keeper, 15);
 
 /**
  * @generated from enum tsrun.keeper.v1.Output.Kind
@@ -509,7 +554,7 @@ export enum Output_Kind {
  * Describes the enum tsrun.keeper.v1.Output.Kind.
  */
 export const Output_KindSchema: GenEnum<Output_Kind> = /*@__PURE__*/
-  enumDesc(file_tsrun_keeper_v1_keeper, 14, 0);
+  enumDesc(file_tsrun_keeper_v1_keeper, 15, 0);
 
 /**
  * A binary:// logging driver for the keeper to start: it gets the read ends of the stdout and
@@ -546,7 +591,7 @@ export type Driver = Message<"tsrun.keeper.v1.Driver"> & {
  * Use `create(DriverSchema)` to create a new message.
  */
 export const DriverSchema: GenMessage<Driver> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 15);
+  messageDesc(file_tsrun_keeper_v1_keeper, 16);
 
 /**
  * The stdio of one process (io > 0, chosen by the brain). The message's fds, in order: the
@@ -599,7 +644,7 @@ export type IoOpen = Message<"tsrun.keeper.v1.IoOpen"> & {
  * Use `create(IoOpenSchema)` to create a new message.
  */
 export const IoOpenSchema: GenMessage<IoOpen> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 16);
+  messageDesc(file_tsrun_keeper_v1_keeper, 17);
 
 /**
  * Everything of io goes: copies stop, destinations are flushed (bounded), the driver is
@@ -624,7 +669,7 @@ export type IoClose = Message<"tsrun.keeper.v1.IoClose"> & {
  * Use `create(IoCloseSchema)` to create a new message.
  */
 export const IoCloseSchema: GenMessage<IoClose> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 17);
+  messageDesc(file_tsrun_keeper_v1_keeper, 18);
 
 /**
  * @generated from message tsrun.keeper.v1.Resize
@@ -651,7 +696,7 @@ export type Resize = Message<"tsrun.keeper.v1.Resize"> & {
  * Use `create(ResizeSchema)` to create a new message.
  */
 export const ResizeSchema: GenMessage<Resize> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 18);
+  messageDesc(file_tsrun_keeper_v1_keeper, 19);
 
 /**
  * CloseIO: the held stdin writer goes, so the process reads EOF once the client closes too.
@@ -670,7 +715,7 @@ export type CloseStdin = Message<"tsrun.keeper.v1.CloseStdin"> & {
  * Use `create(CloseStdinSchema)` to create a new message.
  */
 export const CloseStdinSchema: GenMessage<CloseStdin> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 19);
+  messageDesc(file_tsrun_keeper_v1_keeper, 20);
 
 /**
  * @generated from message tsrun.keeper.v1.KeeperMessage
@@ -723,7 +768,7 @@ export type KeeperMessage = Message<"tsrun.keeper.v1.KeeperMessage"> & {
  * Use `create(KeeperMessageSchema)` to create a new message.
  */
 export const KeeperMessageSchema: GenMessage<KeeperMessage> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 20);
+  messageDesc(file_tsrun_keeper_v1_keeper, 21);
 
 /**
  * @generated from message tsrun.keeper.v1.BrainMessage
@@ -806,5 +851,5 @@ export type BrainMessage = Message<"tsrun.keeper.v1.BrainMessage"> & {
  * Use `create(BrainMessageSchema)` to create a new message.
  */
 export const BrainMessageSchema: GenMessage<BrainMessage> = /*@__PURE__*/
-  messageDesc(file_tsrun_keeper_v1_keeper, 21);
+  messageDesc(file_tsrun_keeper_v1_keeper, 22);
 

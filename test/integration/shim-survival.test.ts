@@ -1,0 +1,104 @@
+// A brain's crash loses nothing (issue 11's acceptance). Four containers in three groups: a
+// counter streaming to a file:// log every 20 ms and a sleeper in one pod, a container that
+// exits 7 five seconds after it starts, and another sleeper. Every Node process serving them
+// is SIGKILLed: containerd notices nothing (no "shim disconnected"), the tasks keep running,
+// the counter's log has no gap and no repeat and keeps growing, the exit 7 that came while
+// no brain ran is reported, exec and kill work. A second SIGKILL during an exec: the exec
+// completes or fails, it never hangs. Then one group's keeper is killed: that group is
+// cleaned up as a dead runc shim's would be, and the other groups do not notice.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { until } from '../helpers/runtimes.js';
+import { containerId, IMAGE, shimContainerdForFile, TS } from '../helpers/shim.js';
+
+const shim = shimContainerdForFile({ logLevel: 'debug' });
+
+function tasks(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of shim().ctr(['task', 'ls']).split('\n').slice(1)) {
+    const [id, , status] = line.trim().split(/\s+/);
+    if (id) out.set(id, status ?? '');
+  }
+  return out;
+}
+
+/** The counter's numbers so far: 0, 1, 2... with no gap and no repeat, or it throws. */
+function counted(log: string): number {
+  const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  lines.forEach((l, i) => expect(l, `line ${i} of the counter's log`).toBe(String(i)));
+  return lines.length;
+}
+
+function exitOf(id: string): number | undefined {
+  const e = shim()
+    .events(id)
+    .find((x) => x.topic === '/tasks/exit' && x.payload.id === id);
+  return e ? Number(e.payload.exit_status ?? 0) : undefined;
+}
+
+describe('a brain killed under running containers', () => {
+  it('loses nothing: tasks, output, exits, events, exec, kill; and a dead keeper reaches its own group only', async () => {
+    const pod = containerId('pod');
+    const counter = containerId('counter');
+    const sleeper = containerId('sleeper');
+    const seven = containerId('seven');
+    const alone = containerId('alone');
+    const log = path.join(shim().ctd.dir, `${counter}.log`);
+    const inPod = ['--annotation', `io.kubernetes.cri.sandbox-id=${pod}`];
+    const run = async (id: string, cmd: string[], flags: string[] = []): Promise<void> => {
+      const r = await shim().ctrRun(['run', '-d', '--runtime', TS, ...flags, IMAGE, id, ...cmd]);
+      expect(r.code, r.stderr).toBe(0);
+    };
+    await run(counter, ['sh', '-c', 'i=0; while true; do echo $i; i=$((i+1)); sleep 0.02; done'], [...inPod, '--log-uri', `file://${log}`]);
+    await run(sleeper, ['sleep', '100000'], inPod);
+    await run(alone, ['sleep', '100000']);
+    await run(seven, ['sh', '-c', 'sleep 5; exit 7']);
+    const sevenStarted = Date.now();
+    await until('the counter to count', () => counted(log) > 10);
+    const keepers = [counter, sleeper, seven, alone].map((id) => shim().keeperOf(id));
+    expect(keepers[0]).toBe(keepers[1]);
+    expect(new Set(keepers).size).toBe(3);
+    const logFrom = shim().ctd.log().length;
+
+    // Every Node process serving them, just before the exit 7 is due.
+    await new Promise((r) => setTimeout(r, Math.max(0, 4500 - (Date.now() - sevenStarted))));
+    const brains = shim().servers();
+    expect(brains.length).toBeGreaterThan(0);
+    for (const pid of brains) process.kill(pid, 'SIGKILL');
+    const killedAt = counted(log);
+
+    await until('the exit 7, reported once a brain runs again', () => exitOf(seven) !== undefined, 30_000);
+    expect(exitOf(seven)).toBe(7);
+    const now = tasks();
+    for (const id of [counter, sleeper, alone]) expect(now.get(id), id).toBe('RUNNING');
+    await until('the counter to go on', () => counted(log) > killedAt + 25);
+    const exec = await shim().ctrRun(['task', 'exec', '--exec-id', 'after', alone, 'sh', '-c', 'echo alive; exit 4'], { timeoutMs: 30_000 });
+    expect(exec).toMatchObject({ code: 4, stdout: 'alive\n' });
+    shim().ctr(['task', 'kill', '-s', 'SIGKILL', sleeper]);
+    await until('the sleeper\'s exit', () => exitOf(sleeper) !== undefined);
+    expect(exitOf(sleeper)).toBe(137);
+
+    // A second kill, with an exec on its way: it ends one way or the other, and in time.
+    const slow = shim().ctrRun(['task', 'exec', '--exec-id', 'during', alone, 'sh', '-c', 'sleep 0.5; echo done'], { timeoutMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 150));
+    for (const pid of shim().servers()) process.kill(pid, 'SIGKILL');
+    const during = await slow;
+    console.log(`exec during the second kill: code ${during.code}, ${JSON.stringify(during.stdout)} ${JSON.stringify(during.stderr.trim())}`);
+    expect(during.code, JSON.stringify(during)).not.toBeNull();
+    if (during.code === 0) expect(during.stdout).toBe('done\n');
+    expect(tasks().get(alone)).toBe('RUNNING');
+
+    expect(shim().ctd.log().slice(logFrom)).not.toMatch(/shim disconnected/);
+    for (const id of [counter, alone]) expect(tasks().get(id), id).toBe('RUNNING');
+
+    // One group's keeper dies: containerd cleans that group up; the others go on.
+    process.kill(shim().keeperOf(alone) as number, 'SIGKILL');
+    await until('containerd to clean up the dead keeper\'s group', () => tasks().get(alone) === undefined || tasks().get(alone) === 'STOPPED', 30_000);
+    const before = counted(log);
+    await until('the counter to go on still', () => counted(log) > before + 25);
+    expect(tasks().get(counter)).toBe('RUNNING');
+    const last = await shim().ctrRun(['task', 'exec', '--exec-id', 'last', counter, 'sh', '-c', 'exit 5']);
+    expect(last.code).toBe(5);
+  }, 120_000);
+});
