@@ -5,12 +5,13 @@
 // Node of their own. Each test has a server of its own (TSRUN_SERVER_DIR), so that killing
 // it touches no other test's calls.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestBundle } from '../helpers/bundle.js';
 import { errorOf, runCommand, type Result } from '../helpers/cli.js';
+import { listenersIn } from '../helpers/global-setup.js';
 import { leftoverCgroups, processesWith } from '../helpers/leaks.js';
 import { tsrunBin } from '../helpers/paths.js';
 import { until } from '../helpers/runtimes.js';
@@ -31,25 +32,7 @@ function serverDir(): string {
   return dir;
 }
 
-/** Pids of the processes listening on a socket in dir (the server, normally one). */
-function serverPids(dir: string): number[] {
-  const inodes = new Set(
-    readFileSync('/proc/net/unix', 'utf8')
-      .split('\n')
-      .map((l) => l.trim().split(/\s+/))
-      .filter((f) => f[7]?.startsWith(`${dir}/`) && f[3] === '00010000')
-      .map((f) => `socket:[${f[6]}]`),
-  );
-  const pids: number[] = [];
-  for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      if (readdirSync(`/proc/${p}/fd`).some((fd) => inodes.has(readlinkSync(`/proc/${p}/fd/${fd}`)))) pids.push(Number(p));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
+const serverPids = listenersIn;
 
 function bundle(name: string, args: string[]): TestBundle {
   const b = new TestBundle(name, args);
