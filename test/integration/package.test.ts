@@ -14,12 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBundle } from '../helpers/bundle.js';
 import { leftoverCgroups, leftoverMounts } from '../helpers/leaks.js';
 import { installPackage, packRepository } from '../helpers/package-install.js';
-import { repoRoot } from '../helpers/paths.js';
+import { fixtureRootfs, repoRoot, TEST_CGROUP_PARENT } from '../helpers/paths.js';
 
 const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
 const CONSUMER_TSCONFIG = {
   compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', types: ['node'], outDir: 'out', skipLibCheck: false },
-  files: ['consumer.ts'],
+  files: ['consumer.ts', 'code-runner.ts'],
 };
 
 let dir: string;
@@ -66,6 +66,7 @@ describe('the npm package', () => {
 
   it("a consumer type-checks against the package's declarations (tsc --noEmit), and runs", () => {
     copyFileSync(path.join(repoRoot, 'test', 'package', 'consumer.ts'), path.join(app, 'consumer.ts'));
+    copyFileSync(path.join(repoRoot, 'examples', 'code-runner.ts'), path.join(app, 'code-runner.ts'));
     writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG));
     const check = spawnSync(process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json'], { cwd: app, encoding: 'utf8' });
     expect(check.stdout + check.stderr).toBe('');
@@ -78,8 +79,10 @@ describe('the npm package', () => {
 
     // Checked above; run as JavaScript (Node 20 runs no TypeScript).
     mkdirSync(path.join(app, 'out'));
-    const js = ts.transpileModule(readFileSync(path.join(app, 'consumer.ts'), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
-    writeFileSync(path.join(app, 'out', 'consumer.js'), js);
+    for (const name of ['consumer', 'code-runner']) {
+      const js = ts.transpileModule(readFileSync(path.join(app, `${name}.ts`), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
+      writeFileSync(path.join(app, 'out', `${name}.js`), js);
+    }
     const root = path.join(dir, 'state');
     const params = {
       root,
@@ -115,6 +118,28 @@ describe('the npm package', () => {
       expect(leftoverCgroups(b.id)).toEqual([]);
       expect(leftoverMounts(b.dir)).toEqual([]);
     }
+  });
+
+  it("the example code runner (examples/code-runner.ts, checked above): output, exit code, memory limit, timeout", () => {
+    const r = runScript(
+      app,
+      `import { runSnippet } from './out/code-runner.js';
+       const opts = { rootfs: ${JSON.stringify(fixtureRootfs)}, stateRoot: ${JSON.stringify(path.join(dir, 'runner-state'))}, cgroupParent: '/${TEST_CGROUP_PARENT}' };
+       console.log(JSON.stringify([
+         await runSnippet('echo hello from $(hostname) as $(id -u); echo oops >&2; exit 2', opts),
+         await runSnippet('dd if=/dev/zero of=/dev/null bs=64M count=1', { ...opts, memoryBytes: 32 << 20 }),
+         await runSnippet('echo started; sleep 30', { ...opts, timeoutMs: 300 }),
+         await runSnippet('ping -c1 -W1 1.1.1.1 >/dev/null 2>&1 || echo no network; touch /etc/x 2>/dev/null || echo read-only', opts),
+       ]));`,
+    );
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([
+      { stdout: 'hello from sandbox as 65534\n', stderr: 'oops\n', exitCode: 2, timedOut: false, oomKilled: false },
+      { stdout: '', stderr: '', exitCode: 137, signal: 'SIGKILL', timedOut: false, oomKilled: true },
+      { stdout: 'started\n', stderr: '', exitCode: 137, signal: 'SIGKILL', timedOut: true, oomKilled: false },
+      { stdout: 'no network\nread-only\n', stderr: '', exitCode: 0, timedOut: false, oomKilled: false },
+    ]);
+    expect(readdirSync(path.join(dir, 'runner-state'))).toEqual([]);
   });
 
   it('runs containers with its prebuilt core when npm ran no install step (--ignore-scripts, as npm 12 does unapproved)', () => {
