@@ -9,6 +9,7 @@
 //   (f) seccomp compile + load, ttrpc round trips
 //   (g) podman run --rm, --runtime tsrun vs runc   (h) ctr run --rm via runc's shim, --runc-binary tsrun vs runc
 //   (i) docker run --rm, --runtime tsrun vs runc
+//   (j) the library: containers run, waited for, deleted in-process vs spawning runc (and crun)
 //   (x) bench/shell-check.sh: the rows of (a), (d), (g), (h) timed from bash alone, beside ours
 //
 // Every timed command runs from one bash the bench drives (bench/shell.ts), as from a user's
@@ -16,7 +17,8 @@
 // Run as root, under a subreaper (npm run bench uses tini -s: shim servers outlive the
 // launcher that started them, and this machine's init does not reap; where init reaps, as
 // systemd does, a shell's orphans go there). Environment: BENCH_ROUNDS (default 20; (b)
-// runs a fifth of them, (e) and the seccomp cases their own share), BENCH_SECTIONS (e.g.
+// runs a fifth of them, (e) and the seccomp cases their own share), BENCH_LIBRARY_CONTAINERS
+// (default 50: (j)'s containers of each case), BENCH_SECTIONS (e.g.
 // "ad" to run only some), BENCH_LOAD (n CPU-bound processes beside the whole run, for the
 // ratios under load).
 import { spawn } from 'node:child_process';
@@ -25,6 +27,7 @@ import path from 'node:path';
 import { packageRoot } from '../src/package.js';
 import { startShimContainerd, type ShimContainerd } from '../test/helpers/shim-containerd.js';
 import { cliSection } from './cli.js';
+import { librarySection } from './library.js';
 import { load, machine, ratioTable, type Section } from './lib.js';
 import { memorySection } from './memory.js';
 import { seccompSection } from './seccomp.js';
@@ -35,8 +38,10 @@ import { crossCheckSection } from './cross-check.js';
 import { ttrpcSection } from './ttrpc.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
-const WANTED = process.env.BENCH_SECTIONS ?? 'abcdefghix';
+const WANTED = process.env.BENCH_SECTIONS ?? 'abcdefghijx';
+const LIBRARY_CONTAINERS = Number(process.env.BENCH_LIBRARY_CONTAINERS ?? 50);
 if (!(ROUNDS >= 1)) throw new Error(`BENCH_ROUNDS must be a positive number, not ${process.env.BENCH_ROUNDS}`);
+if (!(LIBRARY_CONTAINERS >= 1)) throw new Error(`BENCH_LIBRARY_CONTAINERS must be a positive number, not ${process.env.BENCH_LIBRARY_CONTAINERS}`);
 if (process.getuid?.() !== 0) throw new Error('the benchmark runs containers: run it as root');
 
 const LOAD = Number(process.env.BENCH_LOAD ?? 0);
@@ -69,6 +74,7 @@ try {
     }
   }
   if (wants('d')) sections.push(await cliSection(shell, ROUNDS));
+  if (wants('j')) sections.push(await librarySection(LIBRARY_CONTAINERS));
   if (wants('f')) {
     sections.push(await seccompSection(shell, Math.max(5, Math.round(ROUNDS / 2))));
     sections.push(await ttrpcSection(Math.min(20_000, ROUNDS * 500)));
