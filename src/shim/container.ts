@@ -2,6 +2,12 @@
 // stdio, exit, journal line), its rootfs mounts and OOM watch, around the runtime's
 // container (created and started in-process, through the group's keeper). restore() takes
 // a container over from the journal an earlier brain left.
+//
+// The verbs the library serves as they are (start, pause, resume, update, delete) go through
+// its Runtime. Create and exec still call the runtime (src/runtime) directly: they hand it
+// the group's keeper as the spawner of that one call, console sockets and stdio the keeper
+// holds, and take the pidfds the keeper claims; signals, OOM watches, pids and metrics work
+// on the container's cgroups themselves. The library has no face for either yet.
 import { create as createMessage, toBinary } from '@bufbuild/protobuf';
 import { AnySchema, type Any } from '@bufbuild/protobuf/wkt';
 import { constants as os } from 'node:os';
@@ -15,13 +21,10 @@ import { logger } from '../log.js';
 import { pidfdSendSignal } from '../native/index.js';
 import { Container } from '../runtime/container.js';
 import { createInit } from '../runtime/create.js';
-import { deleteContainer } from '../runtime/delete.js';
+import { Runtime } from '../api/runtime.js';
 import { startExec } from '../runtime/exec.js';
 import { noCgroupToSignal, signalAll } from '../runtime/kill.js';
 import { hasCgroups } from '../cgroups/rootless.js';
-import { pause, resume } from '../runtime/pause.js';
-import { update } from '../runtime/update.js';
-import { start } from '../runtime/start.js';
 import type { StateStore } from '../runtime/state-store.js';
 import type { EventSink } from './events.js';
 import { ProcessIO } from './io/process-io.js';
@@ -59,15 +62,19 @@ const stdioOf = (r: { stdin: string; stdout: string; stderr: string; terminal: b
   terminal: r.terminal,
 });
 
+/** The library's runtime on a store of the shim's. */
+const runtimeOn = (store: StateStore): Runtime => new Runtime({ root: store.root });
+
 export class ShimContainer {
   readonly init: ShimProcess;
   readonly #execs = new Map<string, ShimProcess>();
+  readonly #rt: Runtime;
   #stopOomWatch: (() => void) | undefined;
 
   private constructor(
     private readonly deps: ContainerDeps,
     readonly runtime: Container,
-    private readonly store: StateStore,
+    store: StateStore,
     readonly bundle: string,
     io: ProcessIO,
     /** <bundle>/rootfs when we mounted it */
@@ -76,6 +83,7 @@ export class ShimContainer {
     private readonly options: ShimOptions,
   ) {
     this.init = new ShimProcess(deps, 'init', runtime.id, runtime.id, stdio, io, containerKey(runtime.id), () => this.#lineExtra());
+    this.#rt = runtimeOn(store);
   }
 
   get id(): string {
@@ -147,7 +155,7 @@ export class ShimContainer {
       const pid = container.state.pid;
       undo.push(async () => {
         if (pidfd >= 0) closePidfd(pidfd);
-        await deleteContainer(store, req.id, true);
+        await runtimeOn(store).delete(req.id, { force: true });
         // Killed by the delete (its cgroup): its exit is ours to acknowledge.
         deps.link.ack((await deps.link.exit(pid)).pid);
       });
@@ -252,7 +260,7 @@ export class ShimContainer {
     return this.init.proc.start(async () => {
       this.init.pending = 'start';
       try {
-        await start(this.runtime);
+        await this.#rt.start(this.id);
       } finally {
         this.init.pending = undefined;
       }
@@ -326,7 +334,7 @@ export class ShimContainer {
   async pause(): Promise<void> {
     this.init.proc.transition('pause');
     try {
-      await pause(this.runtime);
+      await this.#rt.pause(this.id);
     } catch (err) {
       if (this.init.proc.can('pauseFailed')) this.init.proc.transition('pauseFailed');
       throw err;
@@ -336,7 +344,7 @@ export class ShimContainer {
 
   async resume(): Promise<void> {
     if (!this.init.proc.can('resume')) throw new FailedPrecondition(`cannot resume task ${this.id}: it is ${this.init.proc.status}`, { containerId: this.id });
-    await resume(this.runtime);
+    await this.#rt.resume(this.id);
     if (this.init.proc.can('resume')) this.init.proc.transition('resume');
   }
 
@@ -405,7 +413,7 @@ export class ShimContainer {
     this.#stopOomWatch?.();
     this.#stopOomWatch = undefined;
     try {
-      await deleteContainer(this.store, this.id, true);
+      await this.#rt.delete(this.id, { force: true });
     } finally {
       await Promise.all([this.init.io.close(), ...[...this.#execs.values()].map((e) => e.io.close())]);
       if (this.mountedRootfs) unmountAll(this.mountedRootfs);
@@ -494,7 +502,7 @@ export class ShimContainer {
   /** New resource limits (runc update --resources semantics); containerd's annotations need nothing of us. */
   async update(resources: Any | undefined): Promise<void> {
     if (this.init.reaped) throw new FailedPrecondition(`cannot update task ${this.id}: it has stopped`, { containerId: this.id });
-    update(this.runtime, resourcesSpec(resources));
+    await this.#rt.update(this.id, resourcesSpec(resources), { field: 'linux.resources' });
   }
 
   async stats(): Promise<Any> {
@@ -510,7 +518,7 @@ export class ShimContainer {
 async function undoCreate(deps: ContainerDeps, line: ContainerLine, execs: ExecLine[], store: StateStore, io: ProcessIO): Promise<void> {
   logger.warn(`container ${line.id}: its create was cut short by the brain's end; undoing it`);
   try {
-    if (store.hasDir(line.id)) await deleteContainer(store, line.id, true);
+    if (store.hasDir(line.id)) await runtimeOn(store).delete(line.id, { force: true });
   } catch (err) {
     logger.warn(`undo create of ${line.id}: ${messageOf(err)}`);
   }

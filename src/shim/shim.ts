@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { CreateTaskRequest } from '../gen/containerd/task/v2/shim_pb.js';
 import { AlreadyExists, messageOf, NotFound } from '../errors.js';
 import { logger } from '../log.js';
-import { deleteContainer } from '../runtime/delete.js';
+import { Runtime } from '../api/runtime.js';
 import { StateStore } from '../runtime/state-store.js';
 import { ShimContainer, type ContainerDeps, type ExitInfo } from './container.js';
 import { readOptionsFile } from './options-file.js';
@@ -111,7 +111,7 @@ export class Shim {
       } catch {
         // a create that died half-way: no state file
       }
-      await deleteContainer(store, id, true);
+      await new Runtime({ root: store.root }).delete(id, { force: true });
     }
     return { pid, exitStatus: KILLED_STATUS, exitedAt: new Date() };
   }
