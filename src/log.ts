@@ -33,6 +33,14 @@ export function utcTimestamp(date: Date, milliseconds: boolean): string {
   return `${day}T${time}${milliseconds ? `.${pad(date.getUTCMilliseconds(), 3)}` : ''}Z`;
 }
 
+/** RFC 3339 in UTC to the nanosecond, as Go's time.RFC3339Nano prints it: the fraction
+ *  without its trailing zeros, and none at all on a whole second. */
+export function rfc3339Nano(nanoseconds: bigint): string {
+  const second = utcTimestamp(new Date(Number(nanoseconds / 1_000_000_000n) * 1000), false);
+  const fraction = String(nanoseconds % 1_000_000_000n).padStart(9, '0').replace(/0+$/, '');
+  return fraction ? `${second.slice(0, -1)}.${fraction}Z` : second;
+}
+
 /** RFC 3339 in UTC with whole seconds, as Go's time.RFC3339 prints it. */
 export function rfc3339(date = new Date()): string {
   return utcTimestamp(date, false);

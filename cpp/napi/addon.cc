@@ -11,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_spawn(env, exports);
   register_exits(env, exports);
   register_fs(env, exports);
+  register_clock(env, exports);
   register_pty(env, exports);
   register_bpf(env, exports);
   register_eventfd(env, exports);

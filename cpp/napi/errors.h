@@ -37,6 +37,7 @@ inline std::string string_arg(const Napi::CallbackInfo& info, size_t i, const ch
 void register_spawn(Napi::Env env, Napi::Object exports);
 void register_exits(Napi::Env env, Napi::Object exports);
 void register_fs(Napi::Env env, Napi::Object exports);
+void register_clock(Napi::Env env, Napi::Object exports);
 void register_pty(Napi::Env env, Napi::Object exports);
 void register_bpf(Napi::Env env, Napi::Object exports);
 void register_eventfd(Napi::Env env, Napi::Object exports);

@@ -184,9 +184,9 @@ export class Runtime {
     return container;
   }
 
-  /** The OCI state, as `tsrun state` prints it. */
+  /** The OCI state, as `tsrun state` prints it (runc's: `owner` is empty; list() has it). */
   async state(id: string): Promise<OciState> {
-    return this.#load(id).ociState();
+    return this.#load(id).ociState(false);
   }
 
   /** The config.json the container was created from (as it was then). */

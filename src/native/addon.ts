@@ -35,6 +35,7 @@ export interface Addon {
   pidfdSendSignal(pidfd: number, signal: number): void;
   setChildSubreaper(on: boolean): void;
   mkfifo(path: string, mode: number): void;
+  realtimeNs(): bigint;
   openPath(path: string): number;
   unixConnect(path: string): number;
   socketPair(): [number, number];

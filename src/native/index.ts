@@ -51,6 +51,11 @@ export function setChildSubreaper(on: boolean): void {
   call((a) => a.setChildSubreaper(on));
 }
 
+/** The wall clock in nanoseconds since the epoch (Date has milliseconds only). */
+export function realtimeNanoseconds(): bigint {
+  return call((a) => a.realtimeNs());
+}
+
 export function mkfifo(path: string, mode: number): void {
   call((a) => a.mkfifo(path, mode));
 }

@@ -103,7 +103,9 @@ export class Container {
     return { id: s.id, status, pid: s.pid, bundle: s.bundle, annotations: s.annotations };
   }
 
-  ociState(): OciState {
+  /** The OCI state with runc's extra fields. runc's `state` leaves the owner empty (it
+   *  fills it in for `list` only), so `withOwner` is false there. */
+  ociState(withOwner = true): OciState {
     const status = this.status();
     const s = this.state;
     const out: OciState = {
@@ -114,7 +116,7 @@ export class Container {
       bundle: s.bundle,
       rootfs: s.rootfs,
       created: s.created,
-      owner: s.owner,
+      owner: withOwner ? s.owner : '',
     };
     if (Object.keys(s.annotations).length) {
       // runc's order puts annotations before owner

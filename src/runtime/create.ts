@@ -16,9 +16,8 @@ import { joinRootless, makeRootless, mountSources } from '../cgroups/rootless.js
 import { cgroupPaths, ownCgroupPaths } from '../cgroups/paths.js';
 import { systemdCgroupPaths } from '../cgroups/systemd/paths.js';
 import { FailedPrecondition, HookFailed, Internal, InvalidArgument, SystemError, type TsrunError } from '../errors.js';
-import { logger } from '../log.js';
-import { utcTimestamp } from '../log.js';
-import { mkfifo, openPath, unixConnect } from '../native/index.js';
+import { logger, rfc3339Nano } from '../log.js';
+import { mkfifo, openPath, realtimeNanoseconds, unixConnect } from '../native/index.js';
 import { loadBundle, type Bundle } from './bundle.js';
 import { runHooks, runHooksWarning, stateJson, type HookState } from './hooks.js';
 import { writeIdMaps } from './userns.js';
@@ -217,7 +216,8 @@ export async function createInit(store: StateStore, opts: CreateOptions): Promis
       rootfs: bundle.rootfs,
       pid,
       pidStartTime: stat.startTime,
-      created: utcTimestamp(new Date(), true),
+      // runc's is Go's time.Now(), to the nanosecond
+      created: rfc3339Nano(realtimeNanoseconds()),
       owner: userName(process.getuid?.() ?? 0),
       annotations: config.annotations ?? {},
       cgroupPaths: paths,

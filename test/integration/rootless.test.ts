@@ -125,9 +125,8 @@ describe('rootless: an unprivileged user, side by side with runc 1.1.5', () => {
       steps.push((await cli(rt, ['run', '-d', '--bundle', b.dir, id])).code);
       const stateFile = path.join(user.runtimeDir, rt, id, 'state.json');
       steps.push(existsSync(stateFile));
-      // (owner is left out: runc's state always says "", tsrun's the owner's name, as runc's list)
-      const s = JSON.parse((await cli(rt, ['state', id])).stdout) as { status: string; pid: number };
-      steps.push(s.status);
+      const s = JSON.parse((await cli(rt, ['state', id])).stdout) as { status: string; pid: number; owner: string };
+      steps.push(s.status, s.owner);
       const ex = await cli(rt, ['exec', id, 'sh', '-c', 'id; cat /proc/self/uid_map; echo $HOME']);
       steps.push({ code: ex.code, stdout: ex.stdout, stderr: ex.stderr });
       const bad = await cli(rt, ['exec', '--user', '1000', id, 'true']);

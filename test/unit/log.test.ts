@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLine, rfc3339, utcTimestamp } from '../../src/log.js';
+import { formatLine, rfc3339, rfc3339Nano, utcTimestamp } from '../../src/log.js';
 
 const t = new Date('2026-01-02T15:04:05.678Z');
 
@@ -29,5 +29,15 @@ describe('utcTimestamp', () => {
 
   it('refuses an invalid date', () => {
     expect(() => utcTimestamp(new Date(NaN), true)).toThrow(RangeError);
+  });
+});
+
+describe('rfc3339Nano', () => {
+  it("writes Go's RFC3339Nano: nine digits at most, trailing zeros dropped, none on a whole second", () => {
+    expect(rfc3339Nano(1767366245123456789n)).toBe('2026-01-02T15:04:05.123456789Z');
+    expect(rfc3339Nano(1767366245120000000n)).toBe('2026-01-02T15:04:05.12Z');
+    expect(rfc3339Nano(1767366245000000001n)).toBe('2026-01-02T15:04:05.000000001Z');
+    expect(rfc3339Nano(1767366245000000000n)).toBe('2026-01-02T15:04:05Z');
+    expect(rfc3339Nano(0n)).toBe('1970-01-01T00:00:00Z');
   });
 });
