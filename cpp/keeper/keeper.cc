@@ -40,6 +40,8 @@ constexpr int64_t kRetryMs = 100;
 constexpr int64_t kRetryMaxMs = 2000;
 // How long a request waits for a brain to answer it before it is answered Unavailable.
 constexpr int64_t kNoBrainMs = 60000;
+// How long a retiring brain gets to answer what it was answering.
+constexpr int64_t kRetireMs = 30000;
 
 void log_line(const std::string& message) {
   shim::write_all(2, "containerd-shim-ts-v2 keeper[" + std::to_string(::getpid()) + "]: " + message + "\n");
@@ -127,7 +129,7 @@ class Keeper {
 
   // Until a brain has taken the group, what containerd sends waits here, in order.
   void to_brain(Held h) {
-    if (welcomed_ && brain_ && brain_->open()) {
+    if (welcomed_ && !retiring_ && brain_ && brain_->open()) {
       send_held(std::move(h));
     } else {
       held_.push_back(std::move(h));
@@ -272,6 +274,13 @@ class Keeper {
       }
       case wire::kBrainFrame:
         if (wire::decode_conn(m.body, &conn, &data)) relay_->write(conn, data);
+        if (retiring_) leave_if_done();
+        break;
+      case wire::kBrainRetire:
+        debug_line("the brain retires");
+        retiring_ = true;
+        retire_timer_ = loop_.after(kRetireMs, [this] { leave(); });
+        leave_if_done();
         break;
       case wire::kBrainCloseConn:
         if (wire::decode_conn(m.body, &conn)) relay_->close(conn);
@@ -306,6 +315,19 @@ class Keeper {
     if ((relay_->size() == 0 || brain_gone_) && flushed_) finish(0);
   }
 
+  // A retiring brain is left once it has answered what may not run again elsewhere.
+  void leave_if_done() {
+    if (relay_->unrepeatable_in_flight() == 0) leave();
+  }
+
+  void leave() {
+    if (!retiring_) return;
+    loop_.cancel(retire_timer_);
+    brain_lost("the brain retired");
+    // Gone from it now: it exits once its keepers have all left.
+    if (brain_) brain_->close();
+  }
+
   void brain_lost(const std::string& why) {
     if (ending_) {
       brain_gone_ = true;  // nobody is left to close containerd's connections
@@ -315,6 +337,8 @@ class Keeper {
     loop_.cancel(welcome_timer_);
     if (retry_timer_ != 0) return;  // one loss, told twice (a timeout, then the close)
     why_ = why;
+    retiring_ = false;
+    loop_.cancel(retire_timer_);
     if (welcomed_) {
       // What it was answering: the requests that may run again wait for the next brain,
       // ahead of what came since; the others are told their outcome is unknown.
@@ -376,6 +400,8 @@ class Keeper {
   bool ending_ = false;
   bool flushed_ = false;
   bool brain_gone_ = false;
+  bool retiring_ = false;
+  uint64_t retire_timer_ = 0;
   uint64_t welcome_timer_ = 0;
   int exit_code_ = 0;
   struct stat socket_file_ {};

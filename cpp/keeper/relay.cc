@@ -162,6 +162,14 @@ void Relay::sent(uint32_t id, std::string_view frame) {
   it->second.in_flight[h.stream] = replayable(frame) ? std::string(frame) : std::string();
 }
 
+size_t Relay::unrepeatable_in_flight() const {
+  size_t n = 0;
+  for (const auto& [id, c] : conns_) {
+    for (const auto& [stream, frame] : c.in_flight) n += frame.empty() ? 1 : 0;
+  }
+  return n;
+}
+
 std::vector<std::pair<uint32_t, std::string>> Relay::brain_gone(int code, const std::string& message) {
   std::vector<std::pair<uint32_t, std::string>> again;
   std::vector<std::pair<uint32_t, uint32_t>> failed;

@@ -46,6 +46,9 @@ class Relay {
   void stop_accepting();
   /** A request frame containerd sent went to the brain: it is in flight until answered. */
   void sent(uint32_t conn, std::string_view frame);
+  /** Requests in flight that may not run again (their answer is awaited before a brain
+   *  may be left). */
+  size_t unrepeatable_in_flight() const;
   /** The brain is gone: the requests in flight that may run again, in order, as
    *  (connection, frame); every other one is answered with code and message. */
   std::vector<std::pair<uint32_t, std::string>> brain_gone(int code, const std::string& message);

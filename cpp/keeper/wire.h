@@ -33,6 +33,7 @@ constexpr int kBrainIoOpen = 8;
 constexpr int kBrainIoClose = 9;
 constexpr int kBrainResize = 10;
 constexpr int kBrainCloseStdin = 11;
+constexpr int kBrainRetire = 12;
 
 // Group
 constexpr int kGroupNamespace = 1;

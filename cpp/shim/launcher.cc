@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   if (args.info) die("-info is not supported");
   if (args.action == "start") return run_start(args);
   if (args.action == "delete") return run_delete(args);
+  if (args.action == "upgrade") return run_upgrade(args);
   // No action: serve the group listening on fd 3, as runc's shim does when started so
   // (by hand, for debugging); `start` names the role.
   if (args.action == "keep" || args.action.empty()) return tsrun::keeper::run_keeper(args);

@@ -48,6 +48,7 @@ export class Groups {
   /** whose log fifo fd 2 is: the brain's log lines go to one live group's log */
   #stderr: Group | undefined;
   #closing = false;
+  #retiring = false;
 
   constructor(
     private readonly root: string,
@@ -114,10 +115,21 @@ export class Groups {
   async lost(group: Group, why: string): Promise<void> {
     if (group.ended) return;
     group.ended = true;
-    logger.warn(`group ${group.args.id}: keeper lost (${why})`);
+    if (this.#retiring) logger.debug(`group ${group.args.id}: its keeper left for the next brain`);
+    else logger.warn(`group ${group.args.id}: keeper lost (${why})`);
     group.server.close();
     group.shim.abandon();
     await this.#remove(group);
+  }
+
+  /** An upgrade: every keeper is told to leave this brain for the next one, which takes its
+   *  group over from its journal; this brain exits once they all have (or after ms). */
+  retireAll(ms: number): void {
+    this.#closing = true;
+    this.#retiring = true;
+    if (this.#live.size === 0) this.#exit();
+    for (const g of this.#live) g.link.send({ case: 'retire', value: {} });
+    setTimeout(() => this.#exit(), ms).unref();
   }
 
   /** SIGTERM: every group ends now. */

@@ -21,6 +21,9 @@ const LISTEN_FD = 3;
 const DEFAULT_ROOT = '/run/containerd/ts';
 /** A brain that no keeper attaches to (its starter died first) does not wait for ever. */
 const UNATTACHED_MS = 30_000;
+/** How long a retiring brain waits for its keepers to leave it (they wait for its answers
+ *  to what may not run again: cpp/keeper's kRetireMs is as long). */
+const RETIRE_MS = 35_000;
 
 async function main(): Promise<void> {
   restoreExtraCaCerts(process.env);
@@ -65,6 +68,12 @@ async function serve(args: BrainArgs, listenFd: number): Promise<void> {
   }, UNATTACHED_MS);
   unattached.unref();
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void groups.endAll(sig));
+  // `containerd-shim-ts-v2 upgrade`: the groups go to a brain of the build installed now.
+  process.on('SIGUSR2', () => {
+    logger.info('retiring: the groups go to the next brain');
+    closeSocket();
+    groups.retireAll(RETIRE_MS);
+  });
   process.on('uncaughtException', (err) => logger.error(`uncaught: ${err.stack ?? err.message}`));
   process.on('unhandledRejection', (err) => logger.error(`unhandled rejection: ${messageOf(err)}`));
 }

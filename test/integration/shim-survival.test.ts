@@ -1,4 +1,4 @@
-// A brain's crash loses nothing (issue 11's acceptance). Four containers in three groups: a
+// A brain's crash loses nothing (issue 11's acceptance), and neither does an upgrade. Four containers in three groups: a
 // counter streaming to a file:// log every 20 ms and a sleeper in one pod, a container that
 // exits 7 five seconds after it starts, and another sleeper. Every Node process serving them
 // is SIGKILLed: containerd notices nothing (no "shim disconnected"), the tasks keep running,
@@ -6,9 +6,11 @@
 // no brain ran is reported, exec and kill work. A second SIGKILL during an exec: the exec
 // completes or fails, it never hangs. Then one group's keeper is killed: that group is
 // cleaned up as a dead runc shim's would be, and the other groups do not notice.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../helpers/paths.js';
 import { until } from '../helpers/runtimes.js';
 import { containerId, IMAGE, shimContainerdForFile, TS } from '../helpers/shim.js';
 
@@ -100,5 +102,57 @@ describe('a brain killed under running containers', () => {
     expect(tasks().get(counter)).toBe('RUNNING');
     const last = await shim().ctrRun(['task', 'exec', '--exec-id', 'last', counter, 'sh', '-c', 'exit 5']);
     expect(last.code).toBe(5);
+  }, 120_000);
+});
+
+describe('an upgrade under running containers', () => {
+  it('hands every group to a new brain with no request failed, no output lost, nothing noticed', async () => {
+    const counter = containerId('up-counter');
+    const other = containerId('up-other');
+    const log = path.join(shim().ctd.dir, `${counter}.log`);
+    for (const [id, cmd, flags] of [
+      [counter, ['sh', '-c', 'i=0; while true; do echo $i; i=$((i+1)); sleep 0.02; done'], ['--log-uri', `file://${log}`]],
+      [other, ['sleep', '100000'], []],
+    ] as const) {
+      const r = await shim().ctrRun(['run', '-d', '--runtime', TS, ...flags, IMAGE, id, ...cmd]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    await until('the counter to count', () => counted(log) > 10);
+    const before = shim().serverOf(counter) as number;
+    expect(before).toBeGreaterThan(0);
+    expect(shim().serverOf(other)).toBe(before);
+    const logFrom = shim().ctd.log().length;
+    // Requests all along: each must succeed, before, during and after the hand-over.
+    let busy = true;
+    const failures: string[] = [];
+    let calls = 0;
+    const load = (async () => {
+      while (busy) {
+        const e = await shim().ctrRun(['task', 'exec', '--exec-id', `load${calls++}`, other, 'sh', '-c', 'echo ok'], { timeoutMs: 60_000 });
+        if (e.code !== 0 || e.stdout !== 'ok\n') failures.push(JSON.stringify(e));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+    const up = spawnSync(path.join(repoRoot, 'bin', 'containerd-shim-ts-v2'), ['upgrade'], { env: { ...process.env, TSRUN_SHIM_SOCKET_DIR: shim().socketDir }, encoding: 'utf8', timeout: 90_000 });
+    expect(up.status, up.stderr).toBe(0);
+    expect(up.stdout).toContain(`brain ${before} at `);
+    expect(up.stdout).toMatch(/^[1-9]\d* brains retired/m);
+    await new Promise((r) => setTimeout(r, 500));
+    busy = false;
+    await load;
+    expect(failures).toEqual([]);
+    expect(calls).toBeGreaterThan(2);
+    const after = shim().serverOf(counter) as number;
+    expect(after).toBeGreaterThan(0);
+    expect(after).not.toBe(before);
+    expect(shim().servers()).not.toContain(before);
+    expect(shim().serverOf(other)).toBe(after);
+    const n = counted(log);
+    await until('the counter to go on', () => counted(log) > n + 25);
+    expect(shim().ctd.log().slice(logFrom)).not.toMatch(/shim disconnected/);
+    shim().ctr(['task', 'kill', '-s', 'SIGKILL', other]);
+    await until('the exit, through the new brain', () => exitOf(other) !== undefined);
+    expect(exitOf(other)).toBe(137);
+    expect(tasks().get(counter)).toBe('RUNNING');
   }, 120_000);
 });
