@@ -25,7 +25,7 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 # catatonit: the pause process rootless podman keeps its user namespace in; rootlesskit: the user
 # and mount namespaces rootless containerd runs in (the shim's rootless tests); docker.io: dockerd
 # with tsrun in daemon.json's runtimes (its test and bench row run a private engine of their own;
-# on a machine with systemd the package also enables a system docker.service).
+# the package's system docker.service is not started by this install, see policy-rc.d below).
 PACKAGES=(build-essential cmake pkg-config libseccomp-dev libsystemd-dev protobuf-compiler busybox-static jq runc crun containerd
   iproute2 util-linux procps tini strace containernetworking-plugins systemd dbus uidmap podman conmon catatonit rootlesskit
   docker.io)
@@ -49,9 +49,24 @@ fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Debian starts a daemon's service as it installs the package (containerd, dockerd...). The
+  # tests run private instances of their own, so a host-wide daemon would only hold memory,
+  # sockets and firewall rules: while we install, a policy-rc.d of ours says no (one the
+  # machine has already is left as it is).
+  own_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\n# tsrun set-up: no service starts while it installs packages\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    own_policy=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   # Another apt run (a second set-up, the machine's own) holds dpkg's lock for a while: wait.
   apt-get -o DPkg::Lock::Timeout=600 update -qq
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$own_policy" ]; then
+    rm -f /usr/sbin/policy-rc.d
+    trap - EXIT
+  fi
 fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]')
