@@ -5,6 +5,7 @@
 // stream. A new group gets a keeper (cpp/keeper), attached to the namespace's brain
 // (brain.h), which is started first when none runs.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "grouping.h"
 #include "brain.h"
 #include "json.h"
+#include "shim-cgroup.h"
 #include "sockets.h"
 #include "spare.h"
 
@@ -44,11 +46,12 @@ pid_t spawn_keeper(const Args& a, const std::string& socket, int listen_fd, int 
 
 int run_start(const Args& a) {
   if (a.ns.empty() || a.id.empty() || a.address.empty()) die("start needs -namespace, -address and -id");
-  // containerd may write the runtime options (or 2.3's bootstrap parameters) on stdin; the
-  // brain takes the options from Create, so they are read and set aside.
-  char sink[4096];
-  while (::read(0, sink, sizeof(sink)) > 0) {
-  }
+  // containerd may write the runtime options (or 2.3's bootstrap parameters) on stdin: the
+  // brain takes the options from Create; start wants their ShimCgroup alone.
+  std::string options;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(0, buf, sizeof(buf))) > 0;) options.append(buf, static_cast<size_t>(n));
+  std::string shim_cgroup = shim_cgroup_of(options);
 
   std::string text;
   if (!read_file("config.json", &text)) die(std::string("read config.json in the bundle: ") + std::strerror(errno));
@@ -73,8 +76,16 @@ int run_start(const Args& a) {
     BrainFound found;
     int brain = connect_brain(a, brain_socket(a, socket), launch, &found, &error);
     if (launch.log_fd >= 0) ::close(launch.log_fd);
-    if (brain < 0 || spawn_keeper(a, socket, fd, brain, launch.oom_score) < 0) {
-      if (brain >= 0) error = std::string("fork: ") + std::strerror(errno);
+    pid_t keeper = brain < 0 ? -1 : spawn_keeper(a, socket, fd, brain, launch.oom_score);
+    if (brain >= 0 && keeper < 0) error = std::string("fork: ") + std::strerror(errno);
+    // The keeper stands for the pod: it goes where the options say the shim goes, as
+    // runc's shim does, or the group does not start.
+    if (keeper > 0 && !shim_cgroup.empty() && !join_cgroup(keeper, shim_cgroup, &error)) {
+      ::kill(keeper, SIGKILL);
+      error = "shim cgroup " + shim_cgroup + ": " + error;
+      keeper = -1;
+    }
+    if (keeper < 0) {
       ::unlink(socket.c_str());
       die(error);
     }
