@@ -143,6 +143,7 @@ describe('rootless: an unprivileged user, side by side with runc 1.1.5', () => {
       0,
       true,
       'running',
+      '',
       { code: 0, stdout: `uid=0(root) gid=0(root) groups=0(root)\n         0       ${user.uid}          1\n/root\n`, stderr: '' },
       255,
       0,
