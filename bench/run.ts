@@ -10,6 +10,7 @@
 //   (g) podman run --rm, --runtime tsrun vs runc   (h) ctr run --rm via runc's shim, --runc-binary tsrun vs runc
 //   (i) docker run --rm, --runtime tsrun vs runc
 //   (j) the library: containers run, waited for, deleted in-process vs spawning runc (and crun)
+//   (k) a brain replaced under a running container: its SIGKILL to the first answered request
 //   (x) bench/shell-check.sh: the rows of (a), (d), (g), (h) timed from bash alone, beside ours
 //
 // Every timed command runs from one bash the bench drives (bench/shell.ts), as from a user's
@@ -29,6 +30,7 @@ import { startShimContainerd, type ShimContainerd } from '../test/helpers/shim-c
 import { cliSection } from './cli.js';
 import { librarySection } from './library.js';
 import { load, machine, ratioTable, type Section } from './lib.js';
+import { failoverSection } from './failover.js';
 import { memorySection } from './memory.js';
 import { seccompSection } from './seccomp.js';
 import { Shell } from './shell.js';
@@ -38,7 +40,7 @@ import { crossCheckSection } from './cross-check.js';
 import { ttrpcSection } from './ttrpc.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
-const WANTED = process.env.BENCH_SECTIONS ?? 'abcdefghijx';
+const WANTED = process.env.BENCH_SECTIONS ?? 'abcdefghijkx';
 const LIBRARY_CONTAINERS = Number(process.env.BENCH_LIBRARY_CONTAINERS ?? 50);
 if (!(ROUNDS >= 1)) throw new Error(`BENCH_ROUNDS must be a positive number, not ${process.env.BENCH_ROUNDS}`);
 if (!(LIBRARY_CONTAINERS >= 1)) throw new Error(`BENCH_LIBRARY_CONTAINERS must be a positive number, not ${process.env.BENCH_LIBRARY_CONTAINERS}`);
@@ -72,6 +74,17 @@ try {
       const modes = [{ name: 'default', shim }, { name: 'namespace', shim: grouped }, { name: 'process per group', shim: unhosted }];
       sections.push(await memorySection(modes, Math.max(2, Math.round(ROUNDS / 7))));
     }
+  }
+  if (wants('k')) {
+    const noSpare = await startShimContainerd({ shimEnv: { TSRUN_SHIM_SPARE: '0' } });
+    envs.push(noSpare);
+    const shim = envs[0] ?? (await startShimContainerd());
+    if (!envs.includes(shim)) envs.push(shim);
+    const modes = [
+      { name: 'a spare waiting', shim, spare: true },
+      { name: 'no spare (a Node start)', shim: noSpare, spare: false },
+    ];
+    sections.push(await failoverSection(modes, Math.max(3, Math.round(ROUNDS / 2))));
   }
   if (wants('d')) sections.push(await cliSection(shell, ROUNDS));
   if (wants('j')) sections.push(await librarySection(LIBRARY_CONTAINERS));
