@@ -10,10 +10,11 @@ import { closeSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { finished } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
+import { SystemError } from '../errors.js';
 import { exitCodeOf, pidfdSendSignal, type ProcessExit } from '../native/index.js';
 import type { StdioStreams } from './stdio.js';
 import type { Terminal } from './terminal.js';
-import { invocation } from '../runtime/invocation.js';
+import type { Spawner } from '../runtime/spawner.js';
 
 export interface Exit {
   /**
@@ -61,6 +62,7 @@ export abstract class Child {
   readonly stderr: Readable | null;
   /** The pty master, when the process has a terminal and no console socket took it. */
   readonly terminal: Terminal | null;
+  /** -1: the spawner saw the process exit before it could be held (its exit() still says how) */
   #pidfd: number | null;
   #exit: Promise<Exit> | undefined;
 
@@ -68,11 +70,13 @@ export abstract class Child {
     /** in this program's pid namespace */
     readonly pid: number,
     pidfd: number | null,
+    /** the process's parent, which reaps it and says how it ended */
+    private readonly spawner: Spawner,
     streams: StdioStreams,
     terminal: Terminal | null,
   ) {
     this.#pidfd = pidfd;
-    if (pidfd !== null) pidfds.register(this, pidfd, this);
+    if (pidfd !== null && pidfd >= 0) pidfds.register(this, pidfd, this);
     this.stdin = streams.stdin;
     this.stdout = streams.stdout;
     this.stderr = streams.stderr;
@@ -102,8 +106,9 @@ export abstract class Child {
     const pidfd = this.#pidfd;
     if (pidfd === null) return { exitCode: null };
     try {
-      // its exit as its parent reaps it: this program, or the client of the CLI server's caller
-      return exitOf(await invocation().spawner.exit(this.pid, pidfd));
+      // its exit as its parent reaps it: this program, the client of the CLI server's caller,
+      // or the spawner the caller gave
+      return exitOf(await this.spawner.exit(this.pid, pidfd));
     } finally {
       this.#closePidfd();
     }
@@ -111,19 +116,23 @@ export abstract class Child {
 
   #closePidfd(): void {
     if (this.#pidfd === null) return;
-    pidfds.unregister(this);
-    closeSync(this.#pidfd);
+    if (this.#pidfd >= 0) {
+      pidfds.unregister(this);
+      closeSync(this.#pidfd);
+    }
     this.#pidfd = null;
   }
 
-  /** Sends a signal to the process itself, through its pidfd; false when it has exited. */
+  /** Sends a signal to the process itself, through its pidfd; false when it has exited (a
+   *  signal the kernel refuses throws). */
   protected signalSelf(signal: number): boolean {
-    if (this.#pidfd === null) return false;
+    if (this.#pidfd === null || this.#pidfd < 0) return false;
     try {
       pidfdSendSignal(this.#pidfd, signal);
       return true;
-    } catch {
-      return false;
+    } catch (err) {
+      if (err instanceof SystemError && err.errno === os.errno.ESRCH) return false;
+      throw err;
     }
   }
 

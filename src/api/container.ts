@@ -6,6 +6,7 @@ import type { Config, ProcessInput, ProcessSpec, ResourcesInput, ResourcesSpec }
 import type { OciState } from '../oci/state.js';
 import type { ContainerState } from '../runtime/state-store.js';
 import { parseSignal } from '../runtime/signals.js';
+import type { Spawner } from '../runtime/spawner.js';
 import { Child } from './child.js';
 import type { ContainerEvent, EventsOptions } from './events.js';
 import type { ExecProcess } from './process.js';
@@ -23,10 +24,11 @@ export class Container extends Child {
     readonly runtime: Runtime,
     state: ContainerState,
     pidfd: number | null,
+    spawner: Spawner,
     streams: StdioStreams,
     terminal: Terminal | null,
   ) {
-    super(state.pid, pidfd, streams, terminal);
+    super(state.pid, pidfd, spawner, streams, terminal);
     this.id = state.id;
     this.bundle = state.bundle;
   }

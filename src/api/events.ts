@@ -9,6 +9,8 @@ export type { ContainerEvent };
 export interface EventsOptions {
   /** Milliseconds between statistics; 5000 by default, as runc's --interval. */
   interval?: number;
+  /** false: OOM kills only, and nothing is read every interval. */
+  stats?: boolean;
 }
 
 export function events(load: () => Container, opts: EventsOptions): AsyncIterableIterator<ContainerEvent> {
@@ -36,7 +38,7 @@ export function events(load: () => Container, opts: EventsOptions): AsyncIterabl
     if (!(interval > 0)) throw InvalidArgument.at('interval', 'must be greater than 0');
     stop = watchEvents(
       load(),
-      interval,
+      opts.stats === false ? 0 : interval,
       (e) => {
         queue.push(e);
         wake();

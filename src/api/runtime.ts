@@ -10,7 +10,7 @@ import type { OciState } from '../oci/state.js';
 import { processFromJson } from '../oci/validate.js';
 import { loadBundle } from '../runtime/bundle.js';
 import { Container as Stored } from '../runtime/container.js';
-import { create } from '../runtime/create.js';
+import { createInit } from '../runtime/create.js';
 import { deleteContainer } from '../runtime/delete.js';
 import { statsEvent } from '../runtime/events.js';
 import { startExec } from '../runtime/exec.js';
@@ -21,10 +21,12 @@ import { containerPids } from '../runtime/ps.js';
 import { defaultStateRoot, parseRootlessFlag, prepareDefaultRoot } from '../runtime/rootless.js';
 import { parseSignal } from '../runtime/signals.js';
 import type { Spawner } from '../runtime/spawner.js';
+import { invocation } from '../runtime/invocation.js';
 import { start } from '../runtime/start.js';
 import { StateStore } from '../runtime/state-store.js';
 import { update } from '../runtime/update.js';
 import { exitOf, type Exit } from './child.js';
+import type { CgroupPaths } from '../cgroups/manager.js';
 import { Container } from './container.js';
 import { events, type ContainerEvent, type EventsOptions } from './events.js';
 import { ExecProcess } from './process.js';
@@ -46,8 +48,25 @@ export interface RuntimeOptions {
   spawner?: Spawner;
 }
 
+/** What create and exec take besides the process's own options: who makes the process, and where its terminal goes. */
+export interface SpawnOptions {
+  /**
+   * Who starts tsrun-init for this one call and is the parent of the process it makes
+   * (the Runtime's spawner by default): a subreaper of the caller's, say, that holds the
+   * container's processes when this program may go. The handle's wait() asks it how the
+   * process ended; a claim of -1 (the process has exited already) makes create fail.
+   */
+  spawner?: Spawner;
+  /**
+   * When process.terminal is true: a connected unix socket, an fd of this program, that
+   * tsrun-init sends the pty master to (consoleSocket's, without a path to connect to).
+   * It stays the caller's to close.
+   */
+  consoleSocketFd?: number;
+}
+
 /** What create and run take; the options past stdio are runc's flags of the same names. */
-export interface CreateOptions {
+export interface CreateOptions extends SpawnOptions {
   /** The bundle directory: config.json and, as it says, the rootfs. */
   bundle: string;
   /** The container's stdin, stdout and stderr: 'pipe' (the default), 'inherit', 'ignore', or per slot (an fd of this program too). */
@@ -64,7 +83,7 @@ export interface CreateOptions {
   noNewKeyring?: boolean;
 }
 
-export interface ExecOptions {
+export interface ExecOptions extends SpawnOptions {
   stdio?: StdioOption;
   consoleSocket?: string;
   ownTerminal?: boolean;
@@ -130,41 +149,55 @@ export class Runtime {
     if (typeof opts?.bundle !== 'string') throw InvalidArgument.at('bundle', 'a bundle directory is needed');
     const loaded = loadBundle(opts.bundle);
     const terminal = loaded.config.process?.terminal ?? false;
-    const receiver = terminal && !opts.consoleSocket && (opts.ownTerminal ?? true) ? new ConsoleReceiver() : undefined;
+    const receiver = this.#receiver(terminal, opts);
+    const spawner = this.#spawnerFor(opts);
     let stdio: Stdio | undefined;
-    let stored: Stored;
+    let created;
     try {
       stdio = Stdio.open(opts.stdio, 'stdio', !terminal);
-      stored = await create(this.#store(), {
+      created = await createInit(this.#store(), {
         id,
         bundle: opts.bundle,
         loaded,
         stdio: stdio.fds,
         consoleSocket: opts.consoleSocket,
-        consoleSocketFd: receiver?.fd,
+        consoleSocketFd: receiver?.fd ?? opts.consoleSocketFd,
         pidFile: opts.pidFile,
         preserveFds: opts.preserveFds,
         noPivot: opts.noPivot,
         noNewKeyring: opts.noNewKeyring,
         systemdCgroup: this.#systemdCgroup,
         rootless: this.#rootless,
-        spawner: this.#spawner,
+        spawner,
       });
     } catch (err) {
       stdio?.close();
       receiver?.close();
       throw err;
     }
-    const pidfd = stored.openInit();
-    if (pidfd === null) {
+    const { container: stored, pidfd } = created;
+    if (pidfd < 0) {
+      // The spawner saw it go before anyone could hold it: its exit is collected, and the container goes.
+      await spawner.exit(stored.state.pid, pidfd).catch(() => undefined);
       stdio.close();
       receiver?.close();
       await this.delete(id, { force: true });
       throw new FailedPrecondition('container init exited before start', { containerId: id });
     }
-    const container = new Container(this, stored.state, pidfd, stdio.handedOver(), receiver?.receive() ?? null);
+    const container = new Container(this, stored.state, pidfd, spawner, stdio.handedOver(), receiver?.receive() ?? null);
     this.#handles.set(id, new WeakRef(container));
     return container;
+  }
+
+  /** The terminal's receiver, when this program takes the pty master. */
+  #receiver(terminal: boolean, opts: CreateOptions | ExecOptions): ConsoleReceiver | undefined {
+    const elsewhere = Boolean(opts.consoleSocket) || opts.consoleSocketFd !== undefined;
+    return terminal && !elsewhere && (opts.ownTerminal ?? true) ? new ConsoleReceiver() : undefined;
+  }
+
+  #spawnerFor(opts: SpawnOptions): Spawner {
+    // the caller's when the CLI server runs a call for it
+    return opts.spawner ?? this.#spawner ?? invocation().spawner;
   }
 
   /** Lets a created container's program run. */
@@ -225,7 +258,8 @@ export class Runtime {
       throw InvalidArgument.at(`process.${i?.field}`, i?.message ?? 'invalid');
     }
     const proc = parsed.process;
-    const receiver = proc.terminal && !opts.consoleSocket && (opts.ownTerminal ?? true) ? new ConsoleReceiver() : undefined;
+    const receiver = this.#receiver(proc.terminal ?? false, opts);
+    const spawner = this.#spawnerFor(opts);
     let stdio: Stdio | undefined;
     let handle;
     try {
@@ -234,19 +268,19 @@ export class Runtime {
         process: proc,
         pidFile: opts.pidFile,
         consoleSocket: opts.consoleSocket,
-        consoleSocketFd: receiver?.fd,
+        consoleSocketFd: receiver?.fd ?? opts.consoleSocketFd,
         preserveFds: opts.preserveFds,
         stdio: stdio.fds,
         ignorePaused: opts.ignorePaused,
         subCgroups: opts.subCgroups,
-        spawner: this.#spawner,
+        spawner,
       });
     } catch (err) {
       stdio?.close();
       receiver?.close();
       throw err;
     }
-    return new ExecProcess(handle.pid, handle.pidfd, stdio.handedOver(), receiver?.receive() ?? null);
+    return new ExecProcess(handle.pid, handle.pidfd, spawner, stdio.handedOver(), receiver?.receive() ?? null);
   }
 
   /** Freezes every process of the container. */
@@ -279,6 +313,15 @@ export class Runtime {
     const e = statsEvent(this.#load(id));
     if (e.type !== 'stats') throw new Internal('a stats collection gave no statistics');
     return e.stats;
+  }
+
+  /**
+   * Where the container's cgroups are (libcontainer's State.CgroupPaths): each v1
+   * hierarchy's directory by its controllers, the unified tree's, the systemd unit; for a
+   * program that reads or watches what the verbs do not (containerd's metrics, say).
+   */
+  async cgroups(id: string): Promise<CgroupPaths> {
+    return this.#load(id).state.cgroupPaths;
   }
 
   /** Resolves once the container's init has exited (at once when it has). */

@@ -27,7 +27,8 @@ export function statsEvent(container: Container): ContainerEvent {
 
 /**
  * Emits events until the cgroups are removed (then ended()) or until the returned stop is
- * called. A failed collection is logged and the watch goes on, as runc's.
+ * called. A failed collection is logged and the watch goes on, as runc's. An interval of 0
+ * collects no statistics: OOM kills alone, until their watch ends with the cgroups.
  */
 export function watchEvents(container: Container, intervalMs: number, emit: (e: ContainerEvent) => void, ended: (err?: unknown) => void): () => void {
   requireLive(container);
@@ -54,6 +55,7 @@ export function watchEvents(container: Container, intervalMs: number, emit: (e: 
     finish(err);
     return stop;
   }
+  if (!(intervalMs > 0)) return stop;
   timer = setInterval(() => {
     if (!cgroup.exists()) {
       finish();

@@ -2,7 +2,7 @@
 import { libseccompVersion, seccompFlagsSupported } from '../native/index.js';
 import { featuresDocument } from '../oci/features.js';
 import { ACTIONS, ARCHITECTURES, FILTER_FLAGS, FLAG_NEW_LISTENER, FLAG_WAIT_KILLABLE_RECV, OPERATORS } from '../seccomp/names.js';
-import { knownMountOptions } from './plan/mount-options.js';
+import { knownMountOptions } from '../oci/mount-options.js';
 
 /**
  * What works for an unprivileged caller (the README's "Rootless"): the features document has

@@ -3,11 +3,10 @@
 // container (created and started in-process, through the group's keeper). restore() takes
 // a container over from the journal an earlier brain left.
 //
-// The verbs the library serves as they are (start, pause, resume, update, delete) go through
-// its Runtime. Create and exec still call the runtime (src/runtime) directly: they hand it
-// the group's keeper as the spawner of that one call, console sockets and stdio the keeper
-// holds, and take the pidfds the keeper claims; signals, OOM watches, pids and metrics work
-// on the container's cgroups themselves. The library has no face for either yet.
+// The runtime's work goes through the library's Runtime: create and exec with the group's
+// keeper as the spawner of that one call and the stdio and console socket the keeper holds,
+// signals to every process, the freezer, OOM kills and pids by the library's verbs. Only the
+// statistics read the cgroups themselves (metrics.ts), where the library says they are.
 import { create as createMessage, toBinary } from '@bufbuild/protobuf';
 import { AnySchema, type Any } from '@bufbuild/protobuf/wkt';
 import { constants as os } from 'node:os';
@@ -18,23 +17,18 @@ import { ProcessInfoSchema, type ProcessInfo } from '../gen/containerd/types/tas
 import { TaskOOMSchema } from '../gen/containerd/events/task_pb.js';
 import { AlreadyExists, FailedPrecondition, messageOf, NotFound, Unimplemented } from '../errors.js';
 import { logger } from '../log.js';
-import { pidfdSendSignal } from '../native/index.js';
-import { Container } from '../runtime/container.js';
-import { createInit } from '../runtime/create.js';
-import { Runtime } from '../api/runtime.js';
-import { startExec } from '../runtime/exec.js';
-import { noCgroupToSignal, signalAll } from '../runtime/kill.js';
-import { hasCgroups } from '../cgroups/rootless.js';
-import type { StateStore } from '../runtime/state-store.js';
+import { Runtime } from '../api/index.js';
+import type { StdioSlot } from '../api/index.js';
+import { cgroupManager } from '../cgroups/factory.js';
 import type { EventSink } from './events.js';
 import { ProcessIO } from './io/process-io.js';
 import { containerKey, encodeLine, execKey, type ContainerLine, type ExecLine, type ProcessLine } from './journal.js';
 import type { KeeperExit, KeeperLink } from './keeper/link.js';
-import { closePidfd, keeperSpawner } from './keeper/spawner.js';
+import { keeperSpawner } from './keeper/spawner.js';
 import type { ShimOptions } from './options.js';
 import type { Stdio } from './process.js';
 import { mountRootfs, unmountAll } from './rootfs.js';
-import { ShimProcess } from './shim-process.js';
+import { handleRef, pidfdRef, ShimProcess } from './shim-process.js';
 import { execSpec, resourcesSpec } from './specs.js';
 
 const { SIGKILL } = os.signals;
@@ -55,6 +49,9 @@ export interface ExitInfo {
   exitedAt: Date | undefined;
 }
 
+/** The keeper's ends as the library takes them: -1 is /dev/null. */
+const slots = (fds: readonly number[]): [StdioSlot, StdioSlot, StdioSlot] => fds.map((fd) => (fd < 0 ? 'ignore' : fd)) as [StdioSlot, StdioSlot, StdioSlot];
+
 const stdioOf = (r: { stdin: string; stdout: string; stderr: string; terminal: boolean }): Stdio => ({
   stdin: r.stdin,
   stdout: r.stdout,
@@ -62,19 +59,20 @@ const stdioOf = (r: { stdin: string; stdout: string; stderr: string; terminal: b
   terminal: r.terminal,
 });
 
-/** The library's runtime on a store of the shim's. */
-const runtimeOn = (store: StateStore): Runtime => new Runtime({ root: store.root });
+/** The library's runtime on a state root of the shim's, with a container's options. */
+const runtimeOn = (root: string, options: ShimOptions): Runtime => new Runtime({ root, systemdCgroup: options.systemdCgroup });
 
 export class ShimContainer {
   readonly init: ShimProcess;
   readonly #execs = new Map<string, ShimProcess>();
-  readonly #rt: Runtime;
   #stopOomWatch: (() => void) | undefined;
+  #ownPidNamespace: boolean | undefined;
 
   private constructor(
     private readonly deps: ContainerDeps,
-    readonly runtime: Container,
-    store: StateStore,
+    readonly id: string,
+    /** the library's runtime on the container's state root */
+    private readonly rt: Runtime,
     readonly bundle: string,
     io: ProcessIO,
     /** <bundle>/rootfs when we mounted it */
@@ -82,19 +80,15 @@ export class ShimContainer {
     stdio: Stdio,
     private readonly options: ShimOptions,
   ) {
-    this.init = new ShimProcess(deps, 'init', runtime.id, runtime.id, stdio, io, containerKey(runtime.id), () => this.#lineExtra());
-    this.#rt = runtimeOn(store);
-  }
-
-  get id(): string {
-    return this.runtime.id;
+    this.init = new ShimProcess(deps, 'init', id, id, stdio, io, containerKey(id), () => this.#lineExtra());
   }
 
   #lineExtra(): Omit<ContainerLine, keyof ProcessLine> {
     return { id: this.id, bundle: this.bundle, ...(this.mountedRootfs ? { mounted: this.mountedRootfs } : {}), options: this.options };
   }
 
-  static async create(deps: ContainerDeps, req: CreateTaskRequest, store: StateStore, options: ShimOptions): Promise<ShimContainer> {
+  /** root: the state root (<root>/<namespace>) */
+  static async create(deps: ContainerDeps, req: CreateTaskRequest, root: string, options: ShimOptions): Promise<ShimContainer> {
     if (req.checkpoint) throw new Unimplemented('checkpoint: restoring a task from a checkpoint is not supported yet');
     const undo: Array<() => void | Promise<void>> = [];
     const rollback = async (): Promise<void> => {
@@ -142,27 +136,26 @@ export class ShimContainer {
       });
       deps.link.record(key, encodeLine(line(0)));
       undo.push(() => deps.link.forget(key));
-      const { container, pidfd } = await createInit(store, {
-        id: req.id,
+      const rt = runtimeOn(root, options);
+      const handle = await rt.create(req.id, {
         bundle: req.bundle,
-        stdio: io.stdio,
+        stdio: slots(io.stdio),
         consoleSocketFd: io.consoleSocketFd,
         noPivot: options.noPivot,
         noNewKeyring: options.noNewKeyring,
-        systemdCgroup: options.systemdCgroup,
         spawner: keeperSpawner(deps.link, io.id, (pid) => deps.link.record(key, encodeLine(line(pid)))),
       });
-      const pid = container.state.pid;
+      const pid = handle.pid;
       undo.push(async () => {
-        if (pidfd >= 0) closePidfd(pidfd);
-        await runtimeOn(store).delete(req.id, { force: true });
+        handle.unref();
+        await rt.delete(req.id, { force: true });
         // Killed by the delete (its cgroup): its exit is ours to acknowledge.
         deps.link.ack((await deps.link.exit(pid)).pid);
       });
       io.started();
-      const sc = new ShimContainer(deps, container, store, req.bundle, io, mounted, stdioOf(req), options);
+      const sc = new ShimContainer(deps, req.id, rt, req.bundle, io, mounted, stdioOf(req), options);
       sc.init.proc.created(pid, { bundle: req.bundle, rootfs: req.rootfs, checkpoint: req.checkpoint });
-      sc.init.watch(pid, pidfd, (e) => sc.#initExited(e));
+      sc.init.watch(pid, handleRef(handle), (e) => sc.#initExited(e));
       return sc;
     } catch (err) {
       await rollback();
@@ -177,22 +170,23 @@ export class ShimContainer {
    * a start cut short happened when the runtime says the container runs; a delete cut short
    * is finished, and the container stays stopped for containerd to delete it again.
    */
-  static async restore(deps: ContainerDeps, line: ContainerLine, execs: ExecLine[], store: StateStore): Promise<ShimContainer | undefined> {
+  static async restore(deps: ContainerDeps, line: ContainerLine, execs: ExecLine[], root: string): Promise<ShimContainer | undefined> {
     const io = ProcessIO.adopt(deps.link, line.io);
-    if (line.pending === 'create' || !store.hasDir(line.id)) {
-      await undoCreate(deps, line, execs, store, io);
+    const rt = runtimeOn(root, line.options);
+    const state = line.pending === 'create' ? undefined : await rt.state(line.id).catch((err: unknown) => (err instanceof NotFound ? undefined : Promise.reject(err)));
+    if (!state) {
+      await undoCreate(deps, line, execs, rt, io);
       return undefined;
     }
-    const runtime = Container.load(store, line.id);
-    const sc = new ShimContainer(deps, runtime, store, line.bundle, io, line.mounted, line.stdio, line.options);
+    const sc = new ShimContainer(deps, line.id, rt, line.bundle, io, line.mounted, line.stdio, line.options);
     sc.init.proc.restore({ status: line.status, pid: line.pid, exitStatus: line.exitStatus, exitedAt: line.exitedAt ? new Date(line.exitedAt) : undefined });
     for (const x of execs) sc.#restoreExec(x);
     const live = ['created', 'running', 'pausing', 'paused'].includes(line.status);
     if (live) {
       const pidfd = await keeperSpawner(deps.link, line.io).claim(line.pid);
-      sc.init.watch(line.pid, pidfd, (e) => sc.#initExited(e));
+      sc.init.watch(line.pid, pidfdRef(pidfd), (e) => sc.#initExited(e));
       // What the runtime says now settles what the journal could not.
-      const now = runtime.status();
+      const now = state.status;
       if (line.status === 'created' && now === 'running' && sc.init.proc.can('start')) sc.init.proc.transition('start');
       if (line.status === 'pausing') sc.init.proc.transition(now === 'paused' ? 'paused' : 'pauseFailed');
       if (sc.init.proc.status === 'running' || sc.init.proc.status === 'paused') sc.#watchOom();
@@ -222,15 +216,9 @@ export class ShimContainer {
       if (p.pid > 0) {
         // (Its exit comes once this brain has taken the group; it is only acknowledged.)
         const pid = p.pid;
-        const pidfd = await keeperSpawner(this.deps.link, p.io.id).claim(pid);
-        if (pidfd >= 0) {
-          try {
-            pidfdSendSignal(pidfd, SIGKILL);
-          } catch {
-            // gone already
-          }
-          closePidfd(pidfd);
-        }
+        const ref = pidfdRef(await keeperSpawner(this.deps.link, p.io.id).claim(pid));
+        ref.signal(SIGKILL);
+        ref.release();
         void this.deps.link.exit(pid).then((e) => this.deps.link.ack(e.pid));
       }
       p.proc.restore({ status: 'created', pid: 0, exitStatus: 0, exitedAt: undefined });
@@ -239,7 +227,7 @@ export class ShimContainer {
     }
     if (p.proc.status === 'running') {
       const pidfd = await keeperSpawner(this.deps.link, p.io.id).claim(p.pid);
-      p.watch(p.pid, pidfd, (e) => this.#execExited(p, e));
+      p.watch(p.pid, pidfdRef(pidfd), (e) => this.#execExited(p, e));
     }
   }
 
@@ -251,8 +239,10 @@ export class ShimContainer {
     return e;
   }
 
-  get ownPidNamespace(): boolean {
-    return this.runtime.state.ownPidNamespace;
+  /** Whether the container has a pid namespace of its own (its config says so; read once). */
+  async #ownsPidNamespace(): Promise<boolean> {
+    this.#ownPidNamespace ??= ((await this.rt.config(this.id)).linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path);
+    return this.#ownPidNamespace;
   }
 
   async start(execId: string): Promise<number> {
@@ -260,25 +250,29 @@ export class ShimContainer {
     return this.init.proc.start(async () => {
       this.init.pending = 'start';
       try {
-        await this.#rt.start(this.id);
+        await this.rt.start(this.id);
       } finally {
         this.init.pending = undefined;
       }
       this.#watchOom();
-      return this.runtime.state.pid;
+      return this.init.pid;
     });
   }
 
   /** /tasks/oom for each OOM kill in the container's cgroup, from Start until Delete. */
   #watchOom(): void {
-    try {
-      this.#stopOomWatch = this.runtime.cgroup().watchOom(
-        () => this.deps.events.publish('/tasks/oom', TaskOOMSchema, { containerId: this.id }),
-        () => (this.#stopOomWatch = undefined),
-      );
-    } catch (err) {
-      logger.warn(`watch ${this.id} for OOM kills: ${messageOf(err)}`);
-    }
+    const oomKills = this.rt.events(this.id, { stats: false });
+    const stop = (): void => void oomKills.return?.();
+    this.#stopOomWatch = stop;
+    void (async () => {
+      try {
+        for await (const e of oomKills) if (e.type === 'oom') this.deps.events.publish('/tasks/oom', TaskOOMSchema, { containerId: this.id });
+      } catch (err) {
+        logger.warn(`watch ${this.id} for OOM kills: ${messageOf(err)}`);
+      } finally {
+        if (this.#stopOomWatch === stop) this.#stopOomWatch = undefined;
+      }
+    })();
   }
 
   /** The keeper reports the init's exit once its output is drained; it is published after
@@ -287,7 +281,7 @@ export class ShimContainer {
     try {
       await this.init.proc.startSettled();
       // Without a pid namespace of its own, the init's death takes nobody with it.
-      if (!this.ownPidNamespace) await this.#signalCgroup(SIGKILL);
+      if (!(await this.#ownsPidNamespace())) await this.rt.kill(this.id, SIGKILL, { all: true });
       for (const x of this.#execs.values()) {
         await x.proc.startSettled();
         await x.handled;
@@ -298,9 +292,15 @@ export class ShimContainer {
     this.init.exited(e);
   }
 
-  async #signalCgroup(sig: number): Promise<void> {
-    const cgroup = this.runtime.cgroup();
-    if (cgroup.exists()) await signalAll(cgroup, sig);
+  /** The freezer's state back as the task's is, after a signal to all (which thaws what it
+   *  froze) or a SIGKILL (which a frozen process takes only once thawed); quietly nothing
+   *  when the container is no longer what it would change (its processes went). */
+  async #freezer(to: 'pause' | 'resume'): Promise<void> {
+    try {
+      await (to === 'pause' ? this.rt.pause(this.id) : this.rt.resume(this.id));
+    } catch (err) {
+      if (!(err instanceof FailedPrecondition)) throw err;
+    }
   }
 
   async kill(execId: string, sig: number, all: boolean): Promise<void> {
@@ -313,28 +313,22 @@ export class ShimContainer {
       return;
     }
     const paused = this.init.proc.status === 'paused';
-    if (all && !hasCgroups(this.runtime.state.cgroupPaths)) {
-      // Rootless without a cgroup: nothing lists the processes, but with a pid namespace of
-      // its own they go with the init (the tsrun CLI does the same).
-      if (!this.ownPidNamespace) throw noCgroupToSignal(this.id);
-      if (!this.init.reaped) this.init.signal(sig);
-      return;
-    }
     if (all) {
-      await this.#signalCgroup(sig);
-      // signalAll thaws what it froze to signal; a paused task stays paused unless killed.
-      if (paused && sig !== SIGKILL) await this.runtime.cgroup().freeze();
+      // (Rootless without a cgroup, the library signals the init, whose pid namespace takes the rest.)
+      await this.rt.kill(this.id, sig, { all: true });
+      // A signal to all thaws what it froze to signal; a paused task stays paused unless killed.
+      if (paused && sig !== SIGKILL) await this.#freezer('pause');
       return;
     }
     this.init.signalOrNotFound(sig);
     // A frozen process dies only once thawed.
-    if (paused && sig === SIGKILL) await this.runtime.cgroup().thaw();
+    if (paused && sig === SIGKILL) await this.#freezer('resume');
   }
 
   async pause(): Promise<void> {
     this.init.proc.transition('pause');
     try {
-      await this.#rt.pause(this.id);
+      await this.rt.pause(this.id);
     } catch (err) {
       if (this.init.proc.can('pauseFailed')) this.init.proc.transition('pauseFailed');
       throw err;
@@ -344,18 +338,15 @@ export class ShimContainer {
 
   async resume(): Promise<void> {
     if (!this.init.proc.can('resume')) throw new FailedPrecondition(`cannot resume task ${this.id}: it is ${this.init.proc.status}`, { containerId: this.id });
-    await this.#rt.resume(this.id);
+    await this.rt.resume(this.id);
     if (this.init.proc.can('resume')) this.init.proc.transition('resume');
   }
 
   /** Every process in the container's cgroup; those of execs say which exec. */
-  pids(): ProcessInfo[] {
+  async pids(): Promise<ProcessInfo[]> {
     const byPid = new Map<number, string>();
     for (const [id, e] of this.#execs) if (e.pid > 0 && e.proc.status === 'running') byPid.set(e.pid, id);
-    return this.runtime
-      .cgroup()
-      .procs()
-      .map((pid) => {
+    return (await this.rt.ps(this.id)).map((pid) => {
         const execId = byPid.get(pid);
         return createMessage(ProcessInfoSchema, {
           pid,
@@ -401,9 +392,9 @@ export class ShimContainer {
    */
   async forceDelete(): Promise<ExitInfo> {
     if (!this.init.reaped && this.init.proc.status !== 'stopped') {
-      if (this.ownPidNamespace) this.init.signal(SIGKILL);
-      else await this.#signalCgroup(SIGKILL);
-      if (this.init.proc.status === 'paused' || this.init.proc.status === 'pausing') await this.runtime.cgroup().thaw();
+      if (await this.#ownsPidNamespace()) this.init.signal(SIGKILL);
+      else await this.rt.kill(this.id, SIGKILL, { all: true });
+      if (this.init.proc.status === 'paused' || this.init.proc.status === 'pausing') await this.#freezer('resume');
     }
     await this.init.handled;
     return this.delete();
@@ -413,7 +404,7 @@ export class ShimContainer {
     this.#stopOomWatch?.();
     this.#stopOomWatch = undefined;
     try {
-      await this.#rt.delete(this.id, { force: true });
+      await this.rt.delete(this.id, { force: true });
     } finally {
       await Promise.all([this.init.io.close(), ...[...this.#execs.values()].map((e) => e.io.close())]);
       if (this.mountedRootfs) unmountAll(this.mountedRootfs);
@@ -467,14 +458,13 @@ export class ShimContainer {
       }
       e.pending = 'start';
       try {
-        const handle = await startExec(this.runtime, {
-          process: e.spec as NonNullable<typeof e.spec>,
-          stdio: e.io.stdio,
+        const handle = await this.rt.exec(this.id, e.spec as NonNullable<typeof e.spec>, {
+          stdio: slots(e.io.stdio),
           consoleSocketFd: e.io.consoleSocketFd,
           spawner: keeperSpawner(this.deps.link, e.io.id, (pid) => (e.proc.pid = pid)),
         });
         e.io.started();
-        e.watch(handle.pid, handle.pidfd, (x) => this.#execExited(e, x));
+        e.watch(handle.pid, handleRef(handle), (x) => this.#execExited(e, x));
         return handle.pid;
       } catch (err) {
         e.proc.pid = 0;
@@ -502,23 +492,24 @@ export class ShimContainer {
   /** New resource limits (runc update --resources semantics); containerd's annotations need nothing of us. */
   async update(resources: Any | undefined): Promise<void> {
     if (this.init.reaped) throw new FailedPrecondition(`cannot update task ${this.id}: it has stopped`, { containerId: this.id });
-    await this.#rt.update(this.id, resourcesSpec(resources), { field: 'linux.resources' });
+    await this.rt.update(this.id, resourcesSpec(resources), { field: 'linux.resources' });
   }
 
   async stats(): Promise<Any> {
     // Loaded by the first Stats call: the cgroup metrics' message types are a quarter of a
     // megabyte of heap, held for good, that a server nobody asks for statistics never needs.
     const { metricsOf } = await import('./metrics.js');
-    return metricsOf(this.runtime.cgroup());
+    return metricsOf(cgroupManager(await this.rt.cgroups(this.id)));
   }
 }
 
 /** A create cut short by its brain's death: everything it may have made goes (its processes
  *  with its cgroups, its state, mounts and stdio), and so do its lines. */
-async function undoCreate(deps: ContainerDeps, line: ContainerLine, execs: ExecLine[], store: StateStore, io: ProcessIO): Promise<void> {
+async function undoCreate(deps: ContainerDeps, line: ContainerLine, execs: ExecLine[], rt: Runtime, io: ProcessIO): Promise<void> {
   logger.warn(`container ${line.id}: its create was cut short by the brain's end; undoing it`);
   try {
-    if (store.hasDir(line.id)) await runtimeOn(store).delete(line.id, { force: true });
+    // (none made: a forced delete succeeds)
+    await rt.delete(line.id, { force: true });
   } catch (err) {
     logger.warn(`undo create of ${line.id}: ${messageOf(err)}`);
   }

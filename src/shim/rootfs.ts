@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Mount } from '../gen/containerd/types/mount_pb.js';
 import { InvalidArgument, Unimplemented, withContext } from '../errors.js';
 import { mount, umount } from '../native/index.js';
-import { MS, parseMountOptions } from '../runtime/plan/mount-options.js';
+import { MS, parseMountOptions } from '../oci/mount-options.js';
 
 const MNT_DETACH = 2;
 const PAGE_SIZE = 4096;

@@ -1,8 +1,9 @@
 // One process of a container (its init, or an exec) as the shim runs it: its transition
 // table (process.ts: the one place its state is kept and its events published), the stdio
-// the keeper holds for it, its pidfd, its exit, and its line of the group's journal, written
-// at each transition and each step the table does not see (pending).
+// the keeper holds for it, what signals it, its exit, and its line of the group's journal,
+// written at each transition and each step the table does not see (pending).
 import { constants as os } from 'node:os';
+import { ExecProcess, type Container } from '../api/index.js';
 import { NotFound, SystemError } from '../errors.js';
 import { exitCodeOf, pidfdSendSignal } from '../native/index.js';
 import type { ProcessSpec } from '../oci/spec.js';
@@ -13,9 +14,39 @@ import type { KeeperExit } from './keeper/link.js';
 import { closePidfd } from './keeper/spawner.js';
 import { Process, type ProcessKind, type Stdio } from './process.js';
 
+/** What the brain signals a process through. */
+export interface ProcessRef {
+  /** false when the process has gone */
+  signal(sig: number): boolean;
+  release(): void;
+}
+
+/** The library's handle of a process this brain made (its pidfd the keeper's). */
+export function handleRef(h: Container | ExecProcess): ProcessRef {
+  return { signal: (sig) => (h instanceof ExecProcess ? h.kill(sig) : h.signal(sig)), release: () => h.unref() };
+}
+
+/** A pidfd the keeper gave for a process taken over from the journal (-1: it had exited by
+ *  the time it was claimed). */
+export function pidfdRef(pidfd: number): ProcessRef {
+  return {
+    signal: (sig) => {
+      if (pidfd < 0) return false;
+      try {
+        pidfdSendSignal(pidfd, sig);
+        return true;
+      } catch (err) {
+        if (err instanceof SystemError && err.errno === os.errno.ESRCH) return false;
+        throw err;
+      }
+    },
+    release: () => closePidfd(pidfd),
+  };
+}
+
 export class ShimProcess {
   readonly proc: Process;
-  #pidfd = -1;
+  #ref: ProcessRef | undefined;
   #handled: Promise<void> = Promise.resolve();
   #pending: Pending | undefined;
   /** the keeper reported the exit (the table's 'exit' may come later: the init's waits for its execs) */
@@ -55,10 +86,10 @@ export class ShimProcess {
     return this.#handled;
   }
 
-  /** The process runs as the keeper's child: signals go through pidfd (-1: it had exited by
-   *  the time it was claimed), and its exit, once the keeper reports it, to onExit. */
-  watch(pid: number, pidfd: number, onExit: (e: KeeperExit) => Promise<void>): void {
-    this.#pidfd = pidfd;
+  /** The process runs as the keeper's child: signals go through ref, and its exit, once the
+   *  keeper reports it, to onExit. */
+  watch(pid: number, ref: ProcessRef, onExit: (e: KeeperExit) => Promise<void>): void {
+    this.#ref = ref;
     this.#handled = this.deps.link.exit(pid).then((e) => {
       this.reaped = true;
       return onExit(e);
@@ -67,8 +98,7 @@ export class ShimProcess {
 
   /** The exit transition, and the keeper's leave to forget the exit, in one commit. */
   exited(e: KeeperExit): void {
-    closePidfd(this.#pidfd);
-    this.#pidfd = -1;
+    this.release();
     this.deps.link.ack(e.pid);
     this.proc.exited(exitCodeOf(e), e.at);
   }
@@ -76,7 +106,7 @@ export class ShimProcess {
   /** Signals the process if it is still there; quietly nothing otherwise. */
   signal(sig: number): void {
     try {
-      if (this.#pidfd >= 0) pidfdSendSignal(this.#pidfd, sig);
+      this.#ref?.signal(sig);
     } catch {
       // already gone
     }
@@ -84,19 +114,13 @@ export class ShimProcess {
 
   /** Signals the process; NotFound when it is gone. */
   signalOrNotFound(sig: number): void {
-    if (this.#pidfd < 0 || this.reaped) throw new NotFound('process already finished', { containerId: this.proc.containerId });
-    try {
-      pidfdSendSignal(this.#pidfd, sig);
-    } catch (err) {
-      if (err instanceof SystemError && err.errno === os.errno.ESRCH) throw new NotFound('process already finished', { containerId: this.proc.containerId });
-      throw err;
-    }
+    if (!this.#ref || this.reaped || !this.#ref.signal(sig)) throw new NotFound('process already finished', { containerId: this.proc.containerId });
   }
 
   /** Lets go of what we hold of it (the keeper went, or the process is forgotten). */
   release(): void {
-    closePidfd(this.#pidfd);
-    this.#pidfd = -1;
+    this.#ref?.release();
+    this.#ref = undefined;
   }
 
   /** The process's line of the journal, as it is now. */

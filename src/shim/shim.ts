@@ -6,8 +6,7 @@ import path from 'node:path';
 import type { CreateTaskRequest } from '../gen/containerd/task/v2/shim_pb.js';
 import { AlreadyExists, messageOf, NotFound } from '../errors.js';
 import { logger } from '../log.js';
-import { Runtime } from '../api/runtime.js';
-import { StateStore } from '../runtime/state-store.js';
+import { Runtime } from '../api/index.js';
 import { ShimContainer, type ContainerDeps, type ExitInfo } from './container.js';
 import { readOptionsFile } from './options-file.js';
 import { readJournal } from './journal.js';
@@ -26,7 +25,8 @@ export interface ShimConfig {
 export class Shim {
   readonly #containers = new Map<string, ShimContainer>();
   readonly #creating = new Set<string>();
-  readonly #stores = new Map<string, StateStore>();
+  /** the state roots in use (<root>/<namespace>), each with the library's runtime on it */
+  readonly #runtimes = new Map<string, Runtime>();
   readonly #deleted = new Map<string, ExitInfo>();
   #exiting = false;
 
@@ -41,14 +41,11 @@ export class Shim {
     return this.#containers.size;
   }
 
-  store(root: string | undefined): StateStore {
+  /** The state root of a container whose options name root (or none). */
+  stateRoot(root: string | undefined): string {
     const dir = path.join(root ?? this.config.root, this.config.namespace);
-    let store = this.#stores.get(dir);
-    if (!store) {
-      store = new StateStore(dir);
-      this.#stores.set(dir, store);
-    }
-    return store;
+    if (!this.#runtimes.has(dir)) this.#runtimes.set(dir, new Runtime({ root: dir }));
+    return dir;
   }
 
   get(id: string): ShimContainer {
@@ -72,7 +69,7 @@ export class Shim {
       if (options.configPath) Object.assign(options, await readOptionsFile(options.configPath));
       // `delete` runs without us once we are gone: it must find the same state root.
       if (options.root) writeFileSync(path.join(req.bundle, 'runtime-root'), options.root);
-      const c = await ShimContainer.create(this.deps, req, this.store(options.root), options);
+      const c = await ShimContainer.create(this.deps, req, this.stateRoot(options.root), options);
       this.#containers.set(req.id, c);
       this.#deleted.delete(req.id);
       return c;
@@ -104,21 +101,17 @@ export class Shim {
     if (remembered) return remembered;
     // State a previous server of this group left (it was killed, and we took its place).
     let pid = 0;
-    for (const store of this.#storesToSearch()) {
-      if (!store.hasDir(id)) continue;
+    this.stateRoot(undefined);
+    for (const rt of this.#runtimes.values()) {
       try {
-        pid = store.load(id).pid;
+        pid = (await rt.state(id)).pid ?? 0;
       } catch {
-        // a create that died half-way: no state file
+        // none here, or a create that died half-way: no state file
       }
-      await new Runtime({ root: store.root }).delete(id, { force: true });
+      // (a forced delete of none succeeds)
+      await rt.delete(id, { force: true });
     }
     return { pid, exitStatus: KILLED_STATUS, exitedAt: new Date() };
-  }
-
-  #storesToSearch(): StateStore[] {
-    this.store(undefined);
-    return [...this.#stores.values()];
   }
 
   #forget(id: string, result: ExitInfo): void {
@@ -134,7 +127,7 @@ export class Shim {
     for (const key of unread) logger.warn(`journal line ${key}: written by a brain this one cannot read; left alone`);
     for (const line of containers) {
       try {
-        const c = await ShimContainer.restore(this.deps, line, execs.get(line.id) ?? [], this.store(line.options.root));
+        const c = await ShimContainer.restore(this.deps, line, execs.get(line.id) ?? [], this.stateRoot(line.options.root));
         if (c) this.#containers.set(line.id, c);
       } catch (err) {
         logger.error(`take over container ${line.id}: ${messageOf(err)}`);

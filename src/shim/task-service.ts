@@ -70,7 +70,7 @@ export function registerTaskService(server: Server, shim: Shim): void {
         const r = req.execId ? await shim.get(req.id).deleteExec(req.execId) : await shim.deleteContainer(req.id);
         return { pid: r.pid, exitStatus: r.exitStatus, exitedAt: exitTimestamp(r.exitedAt) };
       }),
-    pids: (req) => answer(() => ({ processes: shim.get(req.id).pids() })),
+    pids: (req) => answer(async () => ({ processes: await shim.get(req.id).pids() })),
     pause: (req) => answer(async () => empty(await shim.get(req.id).pause())),
     resume: (req) => answer(async () => empty(await shim.get(req.id).resume())),
     checkpoint: (req) =>

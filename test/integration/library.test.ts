@@ -2,11 +2,13 @@
 // events, many containers at once, typed errors that leave nothing behind, and the CLI and
 // the library each seeing the other's containers.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Runtime } from '../../src/api/index.js';
+import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Runtime, Terminal, type Spawner } from '../../src/api/index.js';
+import { recvFd, socketPair } from '../../src/native/index.js';
+import { here } from '../../src/runtime/spawner.js';
 import { bundlesPerTest, type TestBundle } from '../helpers/bundle.js';
 import { tsrun } from '../helpers/cli.js';
 import { isAlive, leftoverCgroups, leftoverMounts } from '../helpers/leaks.js';
@@ -102,6 +104,55 @@ describe('library', () => {
     expect(seen).toEqual(['stats', 'stats']);
     await c.kill('KILL');
     await c.wait();
+    await c.delete();
+    expectGone(b);
+  });
+
+  it("per call: the caller's spawner and a console socket fd; where its cgroups are; events without statistics", async () => {
+    const b = bundle('lib-spawner', ['/bin/sleep', '1000']);
+    const rt = new Runtime({ root: b.root });
+    const calls: string[] = [];
+    const exits: number[] = [];
+    const spawner: Spawner = {
+      spawn: (req) => (calls.push('spawn'), here.spawn(req)),
+      claim: (pid) => (calls.push(`claim ${pid}`), here.claim(pid)),
+      exit: (pid, pidfd) => (exits.push(pid), here.exit(pid, pidfd)),
+      exitNow: (pid, pidfd) => here.exitNow(pid, pidfd),
+    };
+    const c = await rt.run(b.id, { bundle: b.dir, stdio: 'ignore', spawner });
+    expect(calls).toEqual(['spawn', `claim ${c.pid}`]);
+
+    const cgroups = await rt.cgroups(b.id);
+    const dir = Object.entries(cgroups.v1).find(([k]) => k.split(',').includes('pids'))?.[1] ?? cgroups.unified;
+    expect(readFileSync(path.join(dir ?? '/nonexistent', 'cgroup.procs'), 'utf8').split('\n')).toContain(String(c.pid));
+
+    const [ours, theirs] = socketPair();
+    try {
+      const p = await rt.exec(
+        b.id,
+        { args: ['/bin/sh', '-c', 'tty; exit 6'], cwd: '/', env: ['PATH=/bin'], terminal: true },
+        { consoleSocketFd: theirs, spawner },
+      );
+      expect(p.terminal).toBeNull();
+      expect(calls.slice(2)).toEqual(['spawn', `claim ${p.pid}`]);
+      const out = collect(new Terminal(recvFd(ours).fd));
+      expect(await p.wait()).toEqual({ exitCode: 6 });
+      expect(exits).toContain(p.pid);
+      await until(async () => /\/dev\/pts\/\d+/.test(out()), "the terminal's output");
+    } finally {
+      closeSync(ours);
+      closeSync(theirs);
+    }
+
+    // No OOM kill: nothing comes, where statistics would every 20 ms.
+    const quiet = c.events({ interval: 20, stats: false });
+    const first = await Promise.race([quiet.next(), new Promise((r) => setTimeout(() => r('nothing'), 300))]);
+    expect(first).toBe('nothing');
+    await quiet.return?.();
+
+    await c.kill('KILL');
+    expect(await c.wait()).toEqual({ exitCode: 137, signal: 'SIGKILL' });
+    expect(exits).toContain(c.pid);
     await c.delete();
     expectGone(b);
   });

@@ -5,7 +5,7 @@ import type { CgroupPaths } from '../../cgroups/manager.js';
 import { InvalidArgument, Unimplemented } from '../../errors.js';
 import { OpKind, type Plan } from '../../native/index.js';
 import type { Config, LinuxSpec } from '../../oci/spec.js';
-import { PROPAGATION } from './mount-options.js';
+import { PROPAGATION } from '../../oci/mount-options.js';
 import { planDevices } from './devices.js';
 import { planMounts } from './mounts.js';
 import { planNamespaces } from './namespaces.js';

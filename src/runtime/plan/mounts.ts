@@ -8,7 +8,7 @@ import { InvalidArgument } from '../../errors.js';
 import { checkProcMount } from './proc-mounts.js';
 import { OpKind, type PlanIdMap, type PlanRootfsOp } from '../../native/index.js';
 import type { MountSpec } from '../../oci/spec.js';
-import { MS, parseMountOptions } from './mount-options.js';
+import { MS, parseMountOptions } from '../../oci/mount-options.js';
 
 export function cleanPath(p: string): string {
   return path.posix.normalize('/' + p).replace(/\/+$/, '') || '/';

@@ -3,7 +3,7 @@
 // exits, outlive a brain. A process claimed here waits, before its exit is reported, for the
 // output of the stdio the keeper holds for it (io; 0 for none).
 import { closeQuietly } from '../io/fds.js';
-import type { Spawner } from '../../runtime/spawner.js';
+import type { Spawner } from '../../api/index.js';
 import type { KeeperLink } from './link.js';
 
 /** onClaim hears of the process's pid as soon as tsrun-init tells it, for the journal: a

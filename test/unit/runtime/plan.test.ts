@@ -5,7 +5,7 @@ import { defaultSpec } from '../../../src/oci/defaults.js';
 import type { Config } from '../../../src/oci/spec.js';
 import { parseConfig } from '../../../src/oci/validate.js';
 import { buildPlan, refuseUnbuilt } from '../../../src/runtime/plan/index.js';
-import { MS, parseMountOptions } from '../../../src/runtime/plan/mount-options.js';
+import { MS, parseMountOptions } from '../../../src/oci/mount-options.js';
 import { planNamespaces } from '../../../src/runtime/plan/namespaces.js';
 
 const hybrid: CgroupLayout = {
