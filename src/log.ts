@@ -41,6 +41,13 @@ export function rfc3339Nano(nanoseconds: bigint): string {
   return fraction ? `${second.slice(0, -1)}.${fraction}Z` : second;
 }
 
+/** RFC 3339 in UTC with all nine digits of the fraction, as containerd's shims stamp their
+ *  log lines (its RFC3339NanoFixed), so that lines line up with containerd's own. */
+export function rfc3339NanoFixed(nanoseconds: bigint): string {
+  const second = utcTimestamp(new Date(Number(nanoseconds / 1_000_000_000n) * 1000), false);
+  return `${second.slice(0, -1)}.${String(nanoseconds % 1_000_000_000n).padStart(9, '0')}Z`;
+}
+
 /** RFC 3339 in UTC with whole seconds, as Go's time.RFC3339 prints it. */
 export function rfc3339(date = new Date()): string {
   return utcTimestamp(date, false);
@@ -50,9 +57,10 @@ function quoteText(value: string): string {
   return JSON.stringify(value);
 }
 
-export function formatLine(format: LogFormat, level: LogLevel, msg: string, time = new Date()): string {
-  if (format === 'json') return JSON.stringify({ level, msg, time: rfc3339(time) });
-  return `time=${quoteText(rfc3339(time))} level=${level} msg=${quoteText(msg)}`;
+export function formatLine(format: LogFormat, level: LogLevel, msg: string, time: Date | string = new Date()): string {
+  const stamp = typeof time === 'string' ? time : rfc3339(time);
+  if (format === 'json') return JSON.stringify({ level, msg, time: stamp });
+  return `time=${quoteText(stamp)} level=${level} msg=${quoteText(msg)}`;
 }
 
 export class Logger {

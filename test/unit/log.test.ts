@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLine, rfc3339, rfc3339Nano, utcTimestamp } from '../../src/log.js';
+import { formatLine, rfc3339, rfc3339Nano, rfc3339NanoFixed, utcTimestamp } from '../../src/log.js';
 
 const t = new Date('2026-01-02T15:04:05.678Z');
 
@@ -39,5 +39,14 @@ describe('rfc3339Nano', () => {
     expect(rfc3339Nano(1767366245000000001n)).toBe('2026-01-02T15:04:05.000000001Z');
     expect(rfc3339Nano(1767366245000000000n)).toBe('2026-01-02T15:04:05Z');
     expect(rfc3339Nano(0n)).toBe('1970-01-01T00:00:00Z');
+  });
+});
+
+describe('rfc3339NanoFixed', () => {
+  it("writes containerd's RFC3339NanoFixed, as its shims stamp log lines: always nine digits", () => {
+    expect(rfc3339NanoFixed(1767366245123456789n)).toBe('2026-01-02T15:04:05.123456789Z');
+    expect(rfc3339NanoFixed(1767366245120000000n)).toBe('2026-01-02T15:04:05.120000000Z');
+    expect(rfc3339NanoFixed(1767366245000000000n)).toBe('2026-01-02T15:04:05.000000000Z');
+    expect(formatLine('text', 'debug', 'x', rfc3339NanoFixed(1767366245000000001n))).toBe('time="2026-01-02T15:04:05.000000001Z" level=debug msg="x"');
   });
 });
