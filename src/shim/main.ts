@@ -15,6 +15,7 @@ import { closeQuietly } from './io/fds.js';
 import { KEEPER_VERSION, KeeperLink } from './keeper/link.js';
 import { SocketListener } from './listener.js';
 import { ShimLogger } from './logging.js';
+import { rehearse } from './rehearsal.js';
 import { parseSpareArgs, spareIdleMs, waitForAdoption } from './spare.js';
 
 const LISTEN_FD = 3;
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   }
   // Work every brain does before its first container, done while nobody waits.
   sealedInit();
+  rehearse();
   const adopted = waitForAdoption(spare, spareIdleMs(process.env));
   if (!adopted) process.exit(0);
   return serve(adopted.args, adopted.listenFd);
