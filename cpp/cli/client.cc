@@ -11,6 +11,7 @@
 // own. Should the server die during a call, the client takes back its children, runs the
 // undo the server left (a create's `delete --force`), and runs the call cold.
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -128,6 +129,7 @@ class Session {
     auto argv = in.strs();
     auto env = in.strs();
     auto slots = in.i32s();
+    auto cgroup = in.str();  // a cgroup v2 directory to start it in; empty for none
     int result = -EBADMSG;
     if (in.ok() && !fds.empty()) {
       std::vector<int> placed;
@@ -138,12 +140,20 @@ class Session {
       }
       if (ok) {
         // tsrun-init, as the addon starts it: vfork-style, every signal blocked until it
-        // resets them; its CLONE_PARENT child, the container's init, is ours too.
+        // resets them (or cloned into its cgroup, which this one-threaded client may fork
+        // for); its CLONE_PARENT child, the container's init, is ours too.
         auto cargv = sys::c_strings(argv);
         auto cenv = sys::c_strings(env);
         sys::Spawned child;
         const char* failed = "";
-        int err = sys::spawn_executable(fds[0], cargv.data(), cenv.data(), placed, &child, &failed);
+        int err = 0;
+        if (cgroup.empty()) {
+          err = sys::spawn_executable(fds[0], cargv.data(), cenv.data(), placed, &child, &failed);
+        } else {
+          int dir = ::open(cgroup.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+          err = dir < 0 ? errno : sys::spawn_executable_in_cgroup(dir, fds[0], cargv.data(), cenv.data(), placed, &child, &failed);
+          if (dir >= 0) ::close(dir);
+        }
         result = err ? -err : child.pid;
         if (!err) pidfd_ = child.pidfd;
       }

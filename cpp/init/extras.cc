@@ -179,6 +179,19 @@ void write_time_offsets(const plan::Plan& p) {
   if (!write_file("/proc/self/timens_offsets", buf)) fail(Step::TIME_OFFSETS, errno, -1, "%s", buf);
 }
 
+void join_cgroups(const plan::Plan& p) {
+  if (!p.cgroup_tasks.empty()) debug(Step::CGROUP, "join %zu cgroups, each by its tasks file", p.cgroup_tasks.size());
+  for (size_t i = 0; i < p.cgroup_tasks.size(); i++) {
+    const char* file = p.cgroup_tasks[i].c_str();
+    int fd = ::open(file, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fail(Step::CGROUP, errno, static_cast<int>(i), "join %s", file);
+    ssize_t n = ::write(fd, "0", 1);
+    int err = errno;
+    ::close(fd);
+    if (n != 1) fail(Step::CGROUP, n < 0 ? err : EIO, static_cast<int>(i), "join %s", file);
+  }
+}
+
 void set_cpu_affinity(const std::vector<uint32_t>& cpus) {
   if (cpus.empty()) return;
   size_t ncpu = 0;

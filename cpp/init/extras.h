@@ -15,6 +15,9 @@ void run_start_hooks(const std::vector<plan::Hook>& hooks, const std::string& st
 
 // Offsets of a new time namespace, written by its creator before any process enters it.
 void write_time_offsets(const plan::Plan& p);
+// Moves this (single-threaded) process into the v1 cgroups whose `tasks` files the plan
+// lists, each by writing 0: the kernel then skips the global lock a move by pid takes.
+void join_cgroups(const plan::Plan& p);
 void set_cpu_affinity(const std::vector<uint32_t>& cpus);
 // Writes linux.sysctl into the container's /proc/sys.
 void apply_sysctl(const plan::Plan& p);

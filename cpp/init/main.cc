@@ -211,6 +211,8 @@ void new_session(const plan::Plan& p) {
   set_debug(p.debug);
   debug(Step::PLAN, "bootstrap: plan of %zu bytes for %s", bytes.size(), p.mode == plan::Mode::Exec ? "exec" : "create");
 
+  // First of all: in its cgroups before it forks anything or makes a cgroup namespace.
+  join_cgroups(p);
   set_cpu_affinity(p.cpus_initial);
   std::vector<int> idmapped_trees, bind_sources;
   if (p.mode == plan::Mode::Exec) {

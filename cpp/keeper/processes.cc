@@ -1,5 +1,6 @@
 #include "processes.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,7 +29,19 @@ wire::Reply Processes::spawn(const wire::Spawn& req, std::vector<int>* fds, std:
     auto envp = sys::c_strings(req.env);
     sys::Spawned child;
     const char* failed = "";
-    int err = sys::spawn_executable((*fds)[0], argv.data(), envp.data(), process_fds, &child, &failed);
+    int err = 0;
+    if (req.cgroup.empty()) {
+      err = sys::spawn_executable((*fds)[0], argv.data(), envp.data(), process_fds, &child, &failed);
+    } else {
+      int dir = ::open(req.cgroup.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (dir < 0) {
+        err = errno;
+        failed = "open the cgroup";
+      } else {
+        err = sys::spawn_executable_in_cgroup(dir, (*fds)[0], argv.data(), envp.data(), process_fds, &child, &failed);
+        ::close(dir);
+      }
+    }
     if (err != 0) {
       r.err = err;
       r.message = std::string(failed) + ": " + std::strerror(err);

@@ -120,6 +120,7 @@ bool decode_spawn(std::string_view body, Spawn* out) {
     if (f.number == kSpawnArgv && f.type == pb::kBytes) out->argv.emplace_back(f.bytes);
     if (f.number == kSpawnEnv && f.type == pb::kBytes) out->env.emplace_back(f.bytes);
     if (f.number == kSpawnFds) take_varints(f, &out->fds);
+    if (f.number == kSpawnCgroup && f.type == pb::kBytes) out->cgroup.assign(f.bytes);
   });
 }
 

@@ -67,6 +67,7 @@ constexpr int kCall = 1;
 constexpr int kSpawnArgv = 2;
 constexpr int kSpawnEnv = 3;
 constexpr int kSpawnFds = 4;
+constexpr int kSpawnCgroup = 5;
 constexpr int kClaimPid = 2;
 constexpr int kClaimIo = 3;
 constexpr int kReplyErrno = 2;
@@ -144,6 +145,7 @@ struct Spawn {
   std::vector<std::string> argv;
   std::vector<std::string> env;
   std::vector<int32_t> fds;
+  std::string cgroup;
 };
 bool decode_spawn(std::string_view body, Spawn* out);
 

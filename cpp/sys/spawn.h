@@ -113,4 +113,48 @@ inline int spawn_executable(int exe_fd, char* const* argv, char* const* envp, co
   return 0;
 }
 
+/**
+ * spawn_executable, with the child started in the cgroup v2 directory cgroup_fd names
+ * (clone3's CLONE_INTO_CGROUP), so that nobody moves it there by pid afterwards: such a move
+ * takes the kernel's global cgroup lock and waits for an RCU grace period (6-15 ms here);
+ * a clone into the cgroup does not.
+ *
+ * clone3 with CLONE_VM would need a stack switch glibc does not offer, so this is a fork
+ * (no CLONE_VM): only for small single-threaded callers (a shim keeper), never Node. The
+ * caller does not wait for the exec either, so a child that could not exec shows only as
+ * an exit with 127.
+ */
+inline int spawn_executable_in_cgroup(int cgroup_fd, int exe_fd, char* const* argv, char* const* envp,
+                                      const std::vector<int>& fds, Spawned* out, const char** failed) {
+  std::vector<int> scratch(fds.size() + 1, -1);
+  int dev_null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (dev_null < 0) {
+    *failed = "open /dev/null";
+    return errno;
+  }
+  spawn_detail::ChildArgs args{exe_fd, argv, envp, fds.data(), static_cast<int>(fds.size()), dev_null, scratch.data(), 0};
+  int pidfd = -1;
+  struct clone_args ca;
+  std::memset(&ca, 0, sizeof(ca));
+  ca.flags = CLONE_PIDFD | CLONE_INTO_CGROUP;
+  ca.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  ca.exit_signal = SIGCHLD;
+  ca.cgroup = static_cast<uint64_t>(cgroup_fd);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = static_cast<pid_t>(clone3(&ca));
+  if (pid == 0) spawn_detail::child_main(&args);  // does not return
+  int clone_err = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ::close(dev_null);
+  if (pid < 0) {
+    *failed = "clone3 into the cgroup";
+    return clone_err;
+  }
+  out->pid = pid;
+  out->pidfd = pidfd;
+  return 0;
+}
+
 }  // namespace tsrun::sys

@@ -25,6 +25,20 @@ export interface CgroupPaths {
   unjoined?: string[];
 }
 
+/**
+ * What a process the runtime starts can do to be in its cgroups from the start, so that it
+ * is not moved by pid: such a move takes the kernel's global cgroup lock, which waits for an
+ * RCU grace period (6-15 ms on an idle host, more under load). A thread that moves itself
+ * (0 written to a v1 `tasks` file) skips that lock, and so does a clone into a v2 directory
+ * (CLONE_INTO_CGROUP); addProcess then joins only the rest.
+ */
+export interface SelfJoin {
+  /** v1 `tasks` files (of directories that exist) the process writes 0 to itself */
+  tasks: string[];
+  /** the v2 directory (or hybrid's unified one) it can be cloned into */
+  dir?: string;
+}
+
 /** A device rule as the cgroup sees it: "c 1:3 rwm" style, plus allow or deny. */
 export interface DeviceRule {
   allow: boolean;
@@ -53,7 +67,10 @@ export interface CgroupManager {
   create(spec: CgroupSpec): void;
   /** Applies resources to existing cgroups (update); devices are left as they are. */
   set(resources: Resources): void;
-  addProcess(pid: number): void;
+  /** What a new process can join by itself (nothing, for drivers that must see the pid). */
+  selfJoin(): SelfJoin;
+  /** Moves pid into the cgroups, but for what it joined by itself (selfJoin). */
+  addProcess(pid: number, joined?: SelfJoin): void;
   /** Every pid in the container's cgroups and their sub-cgroups. */
   procs(): number[];
   exists(): boolean;

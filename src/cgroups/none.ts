@@ -2,7 +2,7 @@
 // none (runc 1.1 goes on the same way). Limits are refused with runc's words, and the verbs
 // that need a cgroup to find the container's processes say that there is none.
 import { FailedPrecondition, InvalidArgument } from '../errors.js';
-import type { CgroupManager, CgroupPaths, CgroupSpec } from './manager.js';
+import type { CgroupManager, CgroupPaths, CgroupSpec, SelfJoin } from './manager.js';
 import type { Resources } from './resources.js';
 import { refuseAll } from './rootless.js';
 import { emptyStats, type Stats } from './stats.js';
@@ -16,6 +16,10 @@ export class NoCgroup implements CgroupManager {
 
   set(r: Resources): void {
     refuseAll(r);
+  }
+
+  selfJoin(): SelfJoin {
+    return { tasks: [] };
   }
 
   addProcess(): void {}

@@ -34,12 +34,16 @@ export interface SpawnRequest {
   argv: string[];
   env: string[];
   fds: number[];
+  /** a cgroup v2 directory to start the process in, for a spawner that can (inCgroup says) */
+  cgroup?: string;
 }
 
 export interface Spawned {
   pid: number;
   /** the caller's to close */
   pidfd: number;
+  /** it started in the request's cgroup: nobody moves it there by pid */
+  inCgroup?: boolean;
 }
 
 /** Starts tsrun-init as our child, in-process (cpp/sys/spawn.h): vfork-style, no fork of Node. */
@@ -59,6 +63,8 @@ export interface StartInitOptions {
   consoleSocketFd?: number;
   /** exec: pidfd of the container's init, whose namespaces the process joins */
   joinFd?: number;
+  /** the cgroup v2 directory the bootstrap may start in (SpawnRequest.cgroup) */
+  cgroup?: string;
 }
 
 /**
@@ -105,6 +111,8 @@ export class InitProcess {
     readonly bootstrapPid: number,
     readonly bootstrapPidfd: number,
     private readonly fd: number,
+    /** the bootstrap started in StartInitOptions.cgroup */
+    readonly inCgroup: boolean,
   ) {
     this.reader = new RecordReader(fd);
   }
@@ -130,14 +138,16 @@ export class InitProcess {
     }
     let child: Spawned;
     try {
-      child = await spawn({ exeFd: sealedInit(), argv: ['tsrun-init', 'init', String(fds.length), String(syncFd)], env: [], fds });
+      const req: SpawnRequest = { exeFd: sealedInit(), argv: ['tsrun-init', 'init', String(fds.length), String(syncFd)], env: [], fds };
+      if (opts.cgroup !== undefined) req.cgroup = opts.cgroup;
+      child = await spawn(req);
     } catch (err) {
       closeSync(parentEnd);
       throw err;
     } finally {
       closeSync(childEnd);
     }
-    return new InitProcess(plan, child.pid, child.pidfd, parentEnd);
+    return new InitProcess(plan, child.pid, child.pidfd, parentEnd, child.inCgroup === true);
   }
 
   private send(kind: MessageKind, body: Buffer): void {

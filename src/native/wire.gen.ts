@@ -2,10 +2,10 @@
 // `npm run gen:wire`. test/unit/native/wire-fresh.test.ts fails when this file is stale.
 
 /** The first 8 hex digits of the SHA-256 of the three descriptions; a plan starts with it. */
-export const WIRE_HASH = 0x12002de5;
+export const WIRE_HASH = 0x7f1eb134;
 
 /** The steps of container set-up, indexed as a sync record's step field. */
-export const STEP_NAMES = ['sync', 'plan', 'fds', 'setns', 'unshare', 'user namespace', 'clone', 'setsid', 'session keyring', 'rootfs propagation', 'rootfs bind', 'mount', 'device', 'symlink', 'pivot_root', 'chroot', 'console', 'readonly rootfs', 'sethostname', 'setdomainname', 'readonly path', 'masked path', 'rlimit', 'no_new_privs', 'close fds', 'cwd', 'capability bounding set', 'user', 'capabilities', 'exec lookup', 'exec fifo', 'exec', 'hooks', 'time offsets', 'sysctl', 'oom_score_adj', 'personality', 'scheduler', 'io priority', 'cpu affinity', 'security label', 'mount attributes', 'seccomp', 'seccomp notify'] as const;
+export const STEP_NAMES = ['sync', 'plan', 'fds', 'setns', 'unshare', 'user namespace', 'clone', 'setsid', 'session keyring', 'rootfs propagation', 'rootfs bind', 'mount', 'device', 'symlink', 'pivot_root', 'chroot', 'console', 'readonly rootfs', 'sethostname', 'setdomainname', 'readonly path', 'masked path', 'rlimit', 'no_new_privs', 'close fds', 'cwd', 'capability bounding set', 'user', 'capabilities', 'exec lookup', 'exec fifo', 'exec', 'hooks', 'time offsets', 'sysctl', 'oom_score_adj', 'personality', 'scheduler', 'io priority', 'cpu affinity', 'security label', 'mount attributes', 'seccomp', 'seccomp notify', 'cgroup'] as const;
 
 export const NsType = {
   Mount: 'mount',
@@ -262,6 +262,12 @@ export interface Plan {
   seccomp: PlanSeccomp | null;
   /** --debug: a DEBUG record before each step of set-up */
   debug: boolean;
+  /**
+   * cgroup v1 `tasks` files the bootstrap writes 0 to before anything else: a thread moving
+   * itself skips the kernel's global cgroup lock, whose RCU grace period (6-15 ms here) a
+   * move by pid through cgroup.procs waits for. The runtime joins the rest by pid.
+   */
+  cgroupTasks: string[];
 }
 
 export interface SyncRecord {
@@ -434,6 +440,7 @@ export const RECORDS = {
     { name: 'selinuxLabel', type: 'str' },
     { name: 'seccomp', type: { record: 'Seccomp' }, optional: true },
     { name: 'debug', type: 'bool' },
+    { name: 'cgroupTasks', type: { list: 'str' } },
   ],
 } satisfies Record<RecordName, WireField[]>;
 

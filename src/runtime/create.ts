@@ -157,9 +157,11 @@ export async function createInit(store: StateStore, opts: CreateOptions): Promis
     const rdt = prepareRdt(config.linux, opts.id) ?? undefined;
     cleanup.push('remove the resctrl group', () => removeRdt(rdt));
 
+    // Rootless joins by its own rules (joinRootless), after the start.
+    const join = rootless ? { tasks: [] } : cgroup.selfJoin();
     const driver = await InitDriver.start(
       spawner,
-      { plan, stdio: opts.stdio ?? [...inv.stdio], preserveFds: Array.from({ length: preserveFds }, (_, i) => inv.fd(3 + i)), fifoFd, consoleSocketFd: consoleFd },
+      { plan, stdio: opts.stdio ?? [...inv.stdio], preserveFds: Array.from({ length: preserveFds }, (_, i) => inv.fd(3 + i)), fifoFd, consoleSocketFd: consoleFd, cgroup: join.dir },
       cleanup,
       'container',
     );
@@ -174,13 +176,14 @@ export async function createInit(store: StateStore, opts: CreateOptions): Promis
       cgroup = cgroupManager(paths);
       store.saveClaims(opts.id, { cgroupPaths: paths });
     } else {
-      cgroup.addProcess(driver.bootstrapPid);
+      cgroup.addProcess(driver.bootstrapPid, { tasks: join.tasks, dir: driver.bootstrapInCgroup ? join.dir : undefined });
+      if (driver.bootstrapInCgroup) logger.debug(`create ${opts.id}: tsrun-init started in ${join.dir}`);
     }
     if (rdt) joinRdt(rdt, driver.bootstrapPid);
     // A hierarchy a rootless create went without is the caller's own cgroup, which the
     // container stays in: its cgroup mount binds that one, as runc's does.
     const unjoined = paths.unjoined?.length ? mountSources(paths, ownCgroupPaths(layout)) : undefined;
-    driver.sendPlan(unjoined ? { rootfsOps: buildPlan({ ...planInput, cgroupPaths: unjoined }).rootfsOps } : {});
+    driver.sendPlan({ cgroupTasks: join.tasks, ...(unjoined ? { rootfsOps: buildPlan({ ...planInput, cgroupPaths: unjoined }).rootfsOps } : {}) });
 
     const linux = config.linux ?? {};
     // Frozen, tsrun-init would never answer: end it (its tasks die only once thawed, v1).

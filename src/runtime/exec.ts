@@ -79,20 +79,21 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
     if (opts.consoleSocket && consoleFd !== undefined) fds.push(consoleFd);
     const preserveFds = opts.preserveFds ?? 0;
     const inv = invocation();
+    const join = cgroup.selfJoin();
     const driver = await InitDriver.start(
       opts.spawner ?? inv.spawner,
-      { plan, stdio: opts.stdio ?? [...inv.stdio], preserveFds: Array.from({ length: preserveFds }, (_, i) => inv.fd(3 + i)), consoleSocketFd: consoleFd, joinFd: initFd },
+      { plan, stdio: opts.stdio ?? [...inv.stdio], preserveFds: Array.from({ length: preserveFds }, (_, i) => inv.fd(3 + i)), consoleSocketFd: consoleFd, joinFd: initFd, cgroup: join.dir },
       cleanup,
       'process',
     );
     try {
-      cgroup.addProcess(driver.bootstrapPid);
+      cgroup.addProcess(driver.bootstrapPid, { tasks: join.tasks, dir: driver.bootstrapInCgroup ? join.dir : undefined });
     } catch (err) {
       // runc's words ("error adding pid N to cgroups: ... no such file or directory")
       const why = err instanceof SystemError && err.errno ? `: ${errnoText(err.errno)}` : '';
       throw withContext(`error adding pid ${driver.bootstrapPid} to cgroups${why}`, err);
     }
-    driver.sendPlan();
+    driver.sendPlan({ cgroupTasks: join.tasks });
     const ready = await driver.run({
       seccomp: (pid, pidfd, fd) => {
         // The container's profile, and so its agent: told of a process in a running container.

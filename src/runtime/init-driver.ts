@@ -68,6 +68,11 @@ export class InitDriver {
     return new InitDriver(spawner, init, cleanup, subject);
   }
 
+  /** The bootstrap started in the cgroup v2 directory it was given (no move by pid needed). */
+  get bootstrapInCgroup(): boolean {
+    return this.init.inCgroup;
+  }
+
   /** The bootstrap: in our namespaces until it has read the plan. */
   get bootstrapPid(): number {
     return this.init.bootstrapPid;

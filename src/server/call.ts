@@ -59,14 +59,15 @@ export class Call {
     spawn: async (req) => {
       const fds = [req.exeFd];
       const slots = req.fds.map((fd) => (fd < 0 ? -1 : fds.push(fd) - 2));
-      const { reader, fds: got } = await this.request((seq) => new Writer().u32(this.p.spawn).u32(seq).strs(req.argv).strs(req.env).i32s(slots), fds);
+      const { reader, fds: got } = await this.request((seq) => new Writer().u32(this.p.spawn).u32(seq).strs(req.argv).strs(req.env).i32s(slots).str(req.cgroup ?? ''), fds);
       const pid = reader.i32();
       const pidfd = got[0];
       if (pid < 0 || pidfd === undefined) {
         for (const fd of got) closeSync(fd);
         throw new SystemError(`execveat tsrun-init: ${errnoText(-pid)}`, { errno: -pid, syscall: 'execveat' });
       }
-      return { pid, pidfd };
+      // The client clones it into req.cgroup (CLONE_INTO_CGROUP), or fails the spawn.
+      return { pid, pidfd, inCgroup: Boolean(req.cgroup) };
     },
     // The processes tsrun-init makes are the client's children too (CLONE_PARENT): a pidfd
     // is as good here as there, to watch and to signal.

@@ -10,7 +10,7 @@
 // next operation read them.
 import { readFileSync } from 'node:fs';
 import { Internal } from '../../errors.js';
-import type { CgroupManager, CgroupPaths, CgroupSpec } from '../manager.js';
+import type { CgroupManager, CgroupPaths, CgroupSpec, SelfJoin } from '../manager.js';
 import type { Resources } from '../resources.js';
 import type { Stats } from '../stats.js';
 import { SystemdConnection } from './connection.js';
@@ -60,6 +60,11 @@ export class SystemdManager implements CgroupManager {
     // Worked out now: a value systemd cannot take fails before anything is made.
     resourceProperties(spec.resources ?? {}, { v2: this.v2, version: () => Number.MAX_SAFE_INTEGER });
     this.pending = { spec, devices };
+  }
+
+  /** systemd moves the first process itself (the unit is made around it): by pid. */
+  selfJoin(): SelfJoin {
+    return { tasks: [] };
   }
 
   addProcess(pid: number): void {

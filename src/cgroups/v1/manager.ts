@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Timeout } from '../../errors.js';
-import type { CgroupManager, CgroupPaths, CgroupSpec } from '../manager.js';
+import type { CgroupManager, CgroupPaths, CgroupSpec, SelfJoin } from '../manager.js';
 import { mkdirCgroup, readCgroupFile, unsupported, writeCgroupFile } from '../fs.js';
 import { setPids } from '../pids.js';
 import { setRdma } from '../rdma.js';
@@ -82,8 +82,17 @@ export class V1Manager implements CgroupManager {
     at('rdma', (d) => setRdma(d, r.rdma));
   }
 
-  addProcess(pid: number): void {
-    for (const dir of this.dirs()) writeCgroupFile(path.join(dir, 'cgroup.procs'), String(pid));
+  selfJoin(): SelfJoin {
+    const tasks = [...new Set(Object.values(this.paths.v1))].filter((d) => existsSync(d)).map((d) => path.join(d, 'tasks'));
+    const unified = this.paths.unified;
+    return unified && existsSync(unified) ? { tasks, dir: unified } : { tasks };
+  }
+
+  addProcess(pid: number, joined?: SelfJoin): void {
+    for (const dir of this.dirs()) {
+      if (dir === this.paths.unified ? joined?.dir === dir : joined?.tasks.includes(path.join(dir, 'tasks'))) continue;
+      writeCgroupFile(path.join(dir, 'cgroup.procs'), String(pid));
+    }
   }
 
   procs(): number[] {

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Internal, Timeout } from '../../errors.js';
-import type { CgroupManager, CgroupPaths, CgroupSpec } from '../manager.js';
+import type { CgroupManager, CgroupPaths, CgroupSpec, SelfJoin } from '../manager.js';
 import { hasFile, mkdirCgroup, readCgroupFile, unsupported, writeCgroupFile } from '../fs.js';
 import { setPids } from '../pids.js';
 import { setRdma } from '../rdma.js';
@@ -64,7 +64,12 @@ export class V2Manager implements CgroupManager {
     setUnified(dir, r.unified);
   }
 
-  addProcess(pid: number): void {
+  selfJoin(): SelfJoin {
+    return existsSync(this.dir) ? { tasks: [], dir: this.dir } : { tasks: [] };
+  }
+
+  addProcess(pid: number, joined?: SelfJoin): void {
+    if (joined?.dir === this.dir) return;
     writeCgroupFile(path.join(this.dir, 'cgroup.procs'), String(pid));
   }
 

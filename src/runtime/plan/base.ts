@@ -39,5 +39,6 @@ export function emptyPlan(containerID: string, process: PlanProcess): Plan {
     selinuxLabel: '',
     seccomp: null,
     debug: false,
+    cgroupTasks: [],
   };
 }

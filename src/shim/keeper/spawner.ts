@@ -18,8 +18,9 @@ export function keeperSpawner(link: KeeperLink, io = 0, onClaim?: (pid: number) 
         sent.push(fd);
         return sent.length - 1;
       });
-      const { reply, fds } = await link.call('spawn', { argv: req.argv, env: req.env, fds: slots }, sent);
-      return { pid: reply.pid, pidfd: fds[0] ?? -1 };
+      const { reply, fds } = await link.call('spawn', { argv: req.argv, env: req.env, fds: slots, cgroup: req.cgroup ?? '' }, sent);
+      // The keeper clones it into req.cgroup (CLONE_INTO_CGROUP), or fails the spawn.
+      return { pid: reply.pid, pidfd: fds[0] ?? -1, inCgroup: Boolean(req.cgroup) };
     },
     claim: async (pid) => {
       onClaim?.(pid);
