@@ -42,6 +42,11 @@ export interface ExecLine extends ProcessLine {
   spec: ProcessSpec;
 }
 
+/** A line's process state, as the transition table takes it back (Process.restore). */
+export function processState(line: ProcessLine): { status: ProcessStatus; pid: number; exitStatus: number; exitedAt: Date | undefined } {
+  return { status: line.status, pid: line.pid, exitStatus: line.exitStatus, exitedAt: line.exitedAt ? new Date(line.exitedAt) : undefined };
+}
+
 export const containerKey = (id: string): string => `c/${id}`;
 export const execKey = (id: string, execId: string): string => `x/${id}/${execId}`;
 

@@ -62,6 +62,9 @@ export interface Stdio {
   terminal: boolean;
 }
 
+/** A Create's or an Exec's stdio, from its request. */
+export const stdioOf = (r: Stdio): Stdio => ({ stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal });
+
 /** What TaskCreate reports besides the process itself. */
 export interface CreateDetails {
   bundle: string;

@@ -7,7 +7,9 @@ import type { CreateTaskRequest } from '../gen/containerd/task/v2/shim_pb.js';
 import { AlreadyExists, messageOf, NotFound } from '../errors.js';
 import { logger } from '../log.js';
 import { Runtime } from '../api/index.js';
-import { ShimContainer, type ContainerDeps, type ExitInfo } from './container.js';
+import type { ShimContainer, ContainerDeps, ExitInfo } from './container.js';
+import { createContainer } from './create.js';
+import { restoreContainer } from './restore.js';
 import { readOptionsFile } from './options-file.js';
 import { readJournal } from './journal.js';
 import { parseOptions } from './options.js';
@@ -69,7 +71,7 @@ export class Shim {
       if (options.configPath) Object.assign(options, await readOptionsFile(options.configPath));
       // `delete` runs without us once we are gone: it must find the same state root.
       if (options.root) writeFileSync(path.join(req.bundle, 'runtime-root'), options.root);
-      const c = await ShimContainer.create(this.deps, req, this.stateRoot(options.root), options);
+      const c = await createContainer(this.deps, req, this.stateRoot(options.root), options);
       this.#containers.set(req.id, c);
       this.#deleted.delete(req.id);
       return c;
@@ -121,13 +123,13 @@ export class Shim {
   }
 
   /** Takes over the containers the group's journal holds: a brain taking the group over
-   *  from one that died or retired (ShimContainer.restore). */
+   *  from one that died or retired (restore.ts). */
   async adopt(records: ReadonlyArray<{ key: string; value: Uint8Array }>): Promise<void> {
     const { containers, execs, unread } = readJournal(records);
     for (const key of unread) logger.warn(`journal line ${key}: written by a brain this one cannot read; left alone`);
     for (const line of containers) {
       try {
-        const c = await ShimContainer.restore(this.deps, line, execs.get(line.id) ?? [], this.stateRoot(line.options.root));
+        const c = await restoreContainer(this.deps, line, execs.get(line.id) ?? [], this.stateRoot(line.options.root));
         if (c) this.#containers.set(line.id, c);
       } catch (err) {
         logger.error(`take over container ${line.id}: ${messageOf(err)}`);

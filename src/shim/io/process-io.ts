@@ -11,6 +11,7 @@
 //   binary://:   the keeper starts the logging driver
 import { constants, fchownSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { StdioSlot } from '../../api/index.js';
 import { Output_Kind } from '../../gen/tsrun/keeper/v1/keeper_pb.js';
 import { InvalidArgument, withContext } from '../../errors.js';
 import type { KeeperLink } from '../keeper/link.js';
@@ -72,6 +73,11 @@ export class ProcessIO {
     readonly consoleSocketFd: number | undefined,
   ) {
     this.#ends = [...stdio, consoleSocketFd ?? -1].filter((fd) => fd >= 0);
+  }
+
+  /** What the process gets, as the library's stdio option: /dev/null is 'ignore'. */
+  get slots(): [StdioSlot, StdioSlot, StdioSlot] {
+    return this.stdio.map((fd) => (fd < 0 ? 'ignore' : fd)) as [StdioSlot, StdioSlot, StdioSlot];
   }
 
   static async open(link: KeeperLink, req: StdioRequest): Promise<ProcessIO> {
