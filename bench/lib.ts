@@ -55,12 +55,22 @@ export function stats(name: string, samples: number[], cpu: number[] = []): Stat
   return { name, median: median(s), min: s[0]!, max: s[s.length - 1]!, n: s.length, ...(cpu.length ? { cpu: median(cpu) } : {}) };
 }
 
+/**
+ * The pause before each timed command (BENCH_GAP_MS, 300 ms), as between commands a user
+ * types: what the last command left running in the background (a ts shim's spare being
+ * started again, a runc shim exiting, containerd's snapshot collection) is then not billed
+ * to the next case, whichever runtime that one is. bench/shell-check.sh pauses alike.
+ */
+export const GAP_MS = Number(process.env.BENCH_GAP_MS ?? 300);
+if (!(GAP_MS >= 0)) throw new Error(`BENCH_GAP_MS must be a number of ms, not ${process.env.BENCH_GAP_MS}`);
+
 export async function interleaved(cases: Case[], rounds: number, warmup = 2): Promise<Stats[]> {
   for (const c of cases) await c.setup?.();
   const samples = new Map(cases.map((c) => [c.name, { wall: [] as number[], cpu: [] as number[] }]));
   try {
     for (let r = 0; r < warmup + rounds; r++) {
       for (const c of cases) {
+        if (GAP_MS > 0) await new Promise((r) => setTimeout(r, GAP_MS));
         const t = await c.once();
         if (r < warmup) continue;
         const s = samples.get(c.name)!;

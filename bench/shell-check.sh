@@ -156,9 +156,12 @@ if [ ${#DOCKER[@]} -gt 0 ]; then
   case_ "(i) docker run --rm, runc" i_runc
 fi
 
+# The pause before each timed command, as the bench makes it (BENCH_GAP_MS; bench/lib.ts).
+GAP=$(awk -v ms="${BENCH_GAP_MS:-300}" 'BEGIN { printf "%.3f", ms / 1000 }')
 declare -A SAMPLES
 for ((r = 0; r < WARMUP + ROUNDS; r++)); do
   for i in "${!CASES[@]}"; do
+    sleep "$GAP"
     s=${EPOCHREALTIME/./}
     if ! "${FUNCS[$i]}" </dev/null >/dev/null 2>"$W/stderr"; then
       echo "shell-check: ${CASES[$i]} failed: $(cat "$W/stderr")" >&2
