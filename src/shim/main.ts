@@ -6,6 +6,7 @@
 // containerd has shut down the last of them (or on SIGTERM).
 import { unlinkSync } from 'node:fs';
 import { messageOf } from '../errors.js';
+import { rehearseCreate } from '../api/rehearsal.js';
 import { logger, setLogger } from '../log.js';
 import { sealedInit } from '../native/index.js';
 import { brainTitle, parseBrainArgs, type BrainArgs } from './args.js';
@@ -15,7 +16,6 @@ import { closeQuietly } from './io/fds.js';
 import { KEEPER_VERSION, KeeperLink } from './keeper/link.js';
 import { SocketListener } from './listener.js';
 import { ShimLogger } from './logging.js';
-import { rehearse } from './rehearsal.js';
 import { parseSpareArgs, spareIdleMs, waitForAdoption } from './spare.js';
 
 const LISTEN_FD = 3;
@@ -37,7 +37,11 @@ async function main(): Promise<void> {
   }
   // Work every brain does before its first container, done while nobody waits.
   sealedInit();
-  rehearse();
+  try {
+    rehearseCreate();
+  } catch {
+    // only a head start: the first Create does the same work, and reports what fails
+  }
   const adopted = waitForAdoption(spare, spareIdleMs(process.env));
   if (!adopted) process.exit(0);
   return serve(adopted.args, adopted.listenFd);
