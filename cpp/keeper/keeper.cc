@@ -16,6 +16,7 @@
 #include "../shim/brain.h"
 #include "../shim/common.h"
 #include "../shim/proto.h"
+#include "../shim/spare.h"
 #include "../shim/ttrpc_frame.h"
 #include "channel.h"
 #include "events.h"
@@ -114,6 +115,8 @@ class Keeper {
       log_line(error);
       return -1;
     }
+    // As `start` does after it had a brain started: the next one to start finds a spare.
+    if (found != shim::BrainFound::Running && shim::spares_enabled()) shim::ensure_spare(args_);
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     return fd;
   }
@@ -339,6 +342,7 @@ class Keeper {
     why_ = why;
     retiring_ = false;
     loop_.cancel(retire_timer_);
+    bool was_welcomed = welcomed_;
     if (welcomed_) {
       // What it was answering: the requests that may run again wait for the next brain,
       // ahead of what came since; the others are told their outcome is unknown.
@@ -350,8 +354,10 @@ class Keeper {
       watch_held();
     }
     if (!welcomed_) debug_line(why + " before taking the group; looking for the next brain");
+    // A brain that had the group is gone for sure: its successor is looked for at once.
+    int64_t delay = was_welcomed ? 0 : retry_ms_;
     // (The closed channel goes when attach() replaces it: not here, inside its callback.)
-    retry_timer_ = loop_.after(retry_ms_, [this] {
+    retry_timer_ = loop_.after(delay, [this] {
       retry_timer_ = 0;
       int fd = connect_brain();
       if (fd < 0) {

@@ -1,7 +1,8 @@
 // The warm spare and the namespace's host through containerd: once the host has gone with
 // its last group, the next container is served by the spare the previous start left waiting
 // (with containerd's environment: its events arrive), which hosts the groups after it; a
-// spare that died is replaced, and an idle spare exits leaving nothing behind.
+// spare that died is replaced, a keeper that had to start its brain after a crash leaves one
+// too, and an idle spare exits leaving nothing behind.
 import { readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -72,6 +73,25 @@ describe('the warm spare', () => {
     await until('a new spare', () => shim().spares().length === 1);
     expect(shim().spares()).not.toContain(dead);
     expect(spareSockets(shim().socketDir)).toHaveLength(1);
+  });
+
+  it('is left by a keeper that had to start its brain after a crash, and serves after the next crash', async () => {
+    const id = containerId('crashes');
+    expect((await shim().ctrRun(['run', '-d', '--runtime', TS, IMAGE, id, 'sleep', '1000'])).code).toBe(0);
+    await until('a spare', () => shim().spares().length === 1);
+    const [dead] = shim().spares();
+    process.kill(dead as number, 'SIGKILL');
+    await until('the spare gone', () => !shim().spares().includes(dead as number));
+    // No spare to adopt: the keeper spawns the next brain, and leaves a spare as start does.
+    for (const pid of shim().servers()) process.kill(pid, 'SIGKILL');
+    expect(await shim().ctrRun(['task', 'exec', '--exec-id', 'e1', id, 'sh', '-c', 'exit 3'])).toMatchObject({ code: 3 });
+    await until('a spare left by the keeper', () => shim().spares().length === 1);
+    const [left] = shim().spares();
+    for (const pid of shim().servers()) process.kill(pid, 'SIGKILL');
+    expect(await shim().ctrRun(['task', 'exec', '--exec-id', 'e2', id, 'sh', '-c', 'exit 4'])).toMatchObject({ code: 4 });
+    expect(shim().serverOf(id)).toBe(left);
+    await until('the next spare', () => shim().spares().length === 1 && !shim().spares().includes(left as number));
+    await shim().removeAll();
   });
 
   it('exits after its idle time with nothing left: no process, no socket', async () => {
