@@ -2,8 +2,9 @@
 // from the keeper (their exits, and those that came while no brain ran, follow), and what
 // was cut short judged from the runtime's state. A create cut short is undone (undefined);
 // a start cut short happened when the runtime says the container runs; a delete cut short
-// is finished, and the container stays stopped for containerd to delete it again.
-import type { Runtime } from '../api/index.js';
+// is finished, and the container stays stopped for containerd to delete it again; one a
+// kill --all cut short left frozen is thawed.
+import type { Runtime, Status } from '../api/index.js';
 import { messageOf, NotFound } from '../errors.js';
 import { logger } from '../log.js';
 import { runtimeOn, ShimContainer, type ContainerDeps } from './container.js';
@@ -31,7 +32,7 @@ export async function restoreContainer(deps: ContainerDeps, line: ContainerLine,
     const pidfd = await keeperSpawner(deps.link, line.io).claim(line.pid);
     sc.watchInit(line.pid, pidfdRef(pidfd));
     // What the runtime says now settles what the journal could not.
-    const now = state.status;
+    const now = line.status === 'created' || line.status === 'running' ? await thawLeftFrozen(rt, line.id, state.status) : state.status;
     if (line.status === 'created' && now === 'running' && init.can('start')) init.transition('start');
     if (line.status === 'pausing') init.transition(now === 'paused' ? 'paused' : 'pauseFailed');
     if (init.status === 'running' || init.status === 'paused') sc.watchOom();
@@ -40,6 +41,22 @@ export async function restoreContainer(deps: ContainerDeps, line: ContainerLine,
   if (line.pending === 'delete') await sc.finishDelete();
   sc.init.save();
   return sc;
+}
+
+/** A kill --all freezes the container while it signals (cgroup v1 has no cgroup.kill), and
+ *  a brain that died in between left it frozen, its signal pending, where the journal and
+ *  containerd see it created or running: thawed, it takes the signal, and an exec may join
+ *  it. The runtime's status after. */
+async function thawLeftFrozen(rt: Runtime, id: string, status: Status): Promise<Status> {
+  if (status !== 'paused') return status;
+  logger.warn(`container ${id}: left frozen by the brain's end; thawing it`);
+  try {
+    await rt.resume(id);
+    return (await rt.state(id)).status;
+  } catch (err) {
+    logger.warn(`thaw ${id}: ${messageOf(err)}`);
+    return status;
+  }
 }
 
 /** A create cut short by its brain's death: everything it may have made goes (its processes

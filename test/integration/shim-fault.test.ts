@@ -4,8 +4,9 @@
 // step ends, with success or an error, never a hang; a container whose create or start
 // succeeded runs, and its group is still served (an exec works); and `ctr task delete -f` /
 // `ctr container rm` then leave nothing: no task, no cgroup, no mount, no container process,
-// no shim state.
-import { existsSync } from 'node:fs';
+// no shim state. One fault is placed exactly, as no draw hits it reliably: the brains killed
+// between the freeze and the thaw of a kill --all.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mountsUnder } from '../helpers/containerd.js';
@@ -107,5 +108,55 @@ describe.each<Step>(['create', 'start', 'exec', 'delete'])('shim brains killed d
       await cleanUpAndCheck(c.id, c.mark, what);
     }
     console.log(`shim fault: ${step} (${took} ms clean) with the brains killed after ${delays.join(', ')} ms; nothing lost, all cleaned up`);
+  });
+});
+
+/** The container's freezer file and its words (ctr's cgroupsPath is /<namespace>/<id>). */
+function freezer(id: string): { file: string; frozen: string; thawed: string } {
+  const v1 = path.join('/sys/fs/cgroup/freezer', NAMESPACE, id, 'freezer.state');
+  if (existsSync(v1)) return { file: v1, frozen: 'FROZEN', thawed: 'THAWED' };
+  return { file: path.join('/sys/fs/cgroup', NAMESPACE, id, 'cgroup.freeze'), frozen: '1', thawed: '0' };
+}
+
+function pidOf(id: string): number {
+  const line = shim().ctr(['task', 'ls']).split('\n').find((l) => l.startsWith(`${id} `));
+  return Number(line?.trim().split(/\s+/)[1]);
+}
+
+// Without cgroup.kill (cgroup v1), a kill --all freezes the container, signals every process
+// and thaws it, as runc does. A brain killed in between left the container frozen, its
+// signal pending, while the journal (and containerd) saw it running: the next brain took it
+// over as it was, and an exec into it hung for good.
+describe('shim brains killed between the freeze and the thaw of a kill --all', () => {
+  it('leave no container frozen that was running: the next brain thaws it, the signal lands, a paused one stays paused', { timeout: 120_000 }, async () => {
+    const s = shim();
+    const [signalled, frozen, paused] = ['signalled', 'frozen', 'paused'].map((name, i) => ({ id: containerId(name), mark: `7${process.pid}${i}` })) as [
+      { id: string; mark: string },
+      { id: string; mark: string },
+      { id: string; mark: string },
+    ];
+    for (const c of [signalled, frozen, paused]) {
+      const r = await s.ctrRun(['run', '-d', '--runtime', TS, IMAGE, c.id, 'sleep', c.mark]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    expect((await s.ctrRun(['task', 'pause', paused.id])).code).toBe(0);
+    // What the dead brain left: one container frozen with the SIGKILL it sent pending, one
+    // frozen before the signal went out.
+    for (const c of [signalled, frozen]) writeFileSync(freezer(c.id).file, freezer(c.id).frozen);
+    process.kill(pidOf(signalled.id), 'SIGKILL');
+    killServers();
+
+    const e = await s.ctrRun(['task', 'exec', '--exec-id', 'after', frozen.id, 'sh', '-c', 'exit 3'], { timeoutMs: 30_000 });
+    expect(e.code, `an exec into the container left frozen must run (${e.stderr})`).toBe(3);
+    expect(readFileSync(freezer(frozen.id).file, 'utf8').trim()).toBe(freezer(frozen.id).thawed);
+    expect(statusOf(frozen.id)).toBe('RUNNING');
+    const exit = (await s.waitEvent(signalled.id, '/tasks/exit')).find((x) => x.topic === '/tasks/exit');
+    expect(exit?.payload.exit_status, 'the exit of the init whose SIGKILL was pending').toBe(137);
+    expect(statusOf(signalled.id)).toBe('STOPPED');
+    expect(statusOf(paused.id)).toBe('PAUSED');
+    expect(readFileSync(freezer(paused.id).file, 'utf8').trim()).toBe(freezer(paused.id).frozen);
+    expect((await s.ctrRun(['task', 'resume', paused.id])).code).toBe(0);
+    expect((await s.ctrRun(['task', 'exec', '--exec-id', 'after', paused.id, 'sh', '-c', 'exit 3'], { timeoutMs: 30_000 })).code).toBe(3);
+    for (const c of [signalled, frozen, paused]) await cleanUpAndCheck(c.id, c.mark, c.id);
   });
 });
