@@ -60,3 +60,14 @@ export function brainTitle(args: BrainArgs): string {
   if (args.debug) flags.push('-debug');
   return [process.execPath, process.argv[1], ...flags, ''].join(' ');
 }
+
+const DEFAULT_LINGER_MS = 30_000;
+
+/** TSRUN_SHIM_BRAIN_LINGER_MS: how long a brain waits for a next group after its last. */
+export function brainLingerMs(env: NodeJS.ProcessEnv): number {
+  const text = env.TSRUN_SHIM_BRAIN_LINGER_MS;
+  if (text === undefined || text === '') return DEFAULT_LINGER_MS;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 0) throw InvalidArgument.at('TSRUN_SHIM_BRAIN_LINGER_MS', `must be a whole number of ms, not "${text}"`);
+  return ms;
+}

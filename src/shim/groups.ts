@@ -49,11 +49,14 @@ export class Groups {
   #stderr: Group | undefined;
   #closing = false;
   #retiring = false;
+  #linger: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly root: string,
     /** runs when the last group has gone: no keeper may attach any more */
     private readonly onLast: () => void,
+    /** how long the brain stays, its code warm, for a next group after its last one */
+    private readonly lingerMs = 0,
   ) {}
 
   get size(): number {
@@ -69,6 +72,8 @@ export class Groups {
   /** Serves the group a keeper attached with, and welcomes it. */
   add(link: KeeperLink, hello: Hello, logFd: number | undefined): Group {
     const args = groupArgsOf(hello);
+    clearTimeout(this.#linger);
+    this.#linger = undefined;
     const server = new Server({ onError: (err) => logger.warn(`ttrpc: ${err.message}`) });
     const deps: ContainerDeps = { namespace: args.namespace, events: new KeeperEvents(link, args.namespace), link, shimPid: hello.keeperPid };
     let group: Group | undefined;
@@ -134,6 +139,7 @@ export class Groups {
 
   /** SIGTERM: every group ends now. */
   async endAll(why: string): Promise<void> {
+    if (this.#live.size === 0) return this.#last();
     await Promise.all([...this.#live].map((g) => this.end(g, why)));
   }
 
@@ -141,11 +147,19 @@ export class Groups {
     this.#live.delete(group);
     if (this.#stderr === group) this.#logTo([...this.#live].find((g) => g.logFd !== undefined));
     closeQuietly(group.logFd);
-    if (this.#live.size === 0) {
-      this.#closing = true;
-      this.onLast();
-      this.#exit();
-    }
+    if (this.#live.size > 0 || this.#closing) return;
+    if (this.lingerMs <= 0) return this.#last();
+    // A next container (the next `ctr run` of a script, a pod's next) finds this brain with
+    // its code compiled, where a new one would adopt the spare and start the next spare.
+    this.#linger = setTimeout(() => {
+      if (this.#live.size === 0) this.#last();
+    }, this.lingerMs);
+  }
+
+  #last(): void {
+    this.#closing = true;
+    this.onLast();
+    this.#exit();
   }
 
   /** fd 2 becomes the group's log (/dev/null with none): an ended group's log fifo must close,

@@ -9,7 +9,7 @@ import { messageOf } from '../errors.js';
 import { rehearseCreate } from '../api/rehearsal.js';
 import { logger, setLogger } from '../log.js';
 import { sealedInit } from '../native/index.js';
-import { brainTitle, parseBrainArgs, type BrainArgs } from './args.js';
+import { brainLingerMs, brainTitle, parseBrainArgs, type BrainArgs } from './args.js';
 import { Groups, type Group } from './groups.js';
 import { restoreExtraCaCerts } from './hidden-env.js';
 import { closeQuietly } from './io/fds.js';
@@ -64,7 +64,7 @@ async function serve(args: BrainArgs, listenFd: number): Promise<void> {
     }
     listener?.close();
   };
-  const groups = new Groups(process.env.TSRUN_SHIM_ROOT || DEFAULT_ROOT, closeSocket);
+  const groups = new Groups(process.env.TSRUN_SHIM_ROOT || DEFAULT_ROOT, closeSocket, brainLingerMs(process.env));
   listener = new SocketListener(listenFd, (fd) => attach(fd, args, groups), (message) => logger.error(`brain socket: ${message}`));
   const unattached = setTimeout(() => {
     if (groups.size > 0 || groups.closing) return;

@@ -6,7 +6,7 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IMAGE, NAMESPACE, containerId, shimContainerdForFile, startShimContainerd, TS } from '../helpers/shim.js';
+import { IMAGE, NAMESPACE, NO_LINGER, containerId, shimContainerdForFile, startShimContainerd, TS } from '../helpers/shim.js';
 
 const shim = shimContainerdForFile();
 
@@ -95,7 +95,7 @@ describe('the warm spare', () => {
   });
 
   it('exits after its idle time with nothing left: no process, no socket', async () => {
-    const idle = await startShimContainerd({ shimEnv: { TSRUN_SHIM_SPARE_IDLE_MS: '500' } });
+    const idle = await startShimContainerd({ shimEnv: { ...NO_LINGER, TSRUN_SHIM_SPARE_IDLE_MS: '500' } });
     try {
       const id = containerId('idle');
       expect((await idle.run(TS, id, ['true'])).code).toBe(0);

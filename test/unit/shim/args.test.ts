@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { OptionsSchema } from '../../../src/gen/containerd/runc/v1/options_pb.js';
 import { OptionsSchema as RuntimeOptionsSchema } from '../../../src/gen/runtimeoptions/v1/api_pb.js';
 import { InvalidArgument } from '../../../src/errors.js';
-import { parseBrainArgs } from '../../../src/shim/args.js';
+import { brainLingerMs, parseBrainArgs } from '../../../src/shim/args.js';
 import { readOptionsFile } from '../../../src/shim/options-file.js';
 import { parseOptions } from '../../../src/shim/options.js';
 import { tempDirsPerTest } from '../../helpers/temp-dirs.js';
@@ -71,5 +71,14 @@ describe('runtime options', () => {
     const o = create(OptionsSchema, { systemdCgroup: true });
     expect(parseOptions(any('containerd.runc.v1.Options', toBinary(OptionsSchema, o))).systemdCgroup).toBe(true);
     expect(() => parseOptions(any('containerd.runc.v1.Options', new Uint8Array([0xff, 0xff])))).toThrow(/options: cannot decode/);
+  });
+});
+
+describe('TSRUN_SHIM_BRAIN_LINGER_MS', () => {
+  it('is 30 s by default, 0 for a brain that leaves with its last group, and refused by name when not a number', () => {
+    expect(brainLingerMs({})).toBe(30_000);
+    expect(brainLingerMs({ TSRUN_SHIM_BRAIN_LINGER_MS: '0' })).toBe(0);
+    expect(brainLingerMs({ TSRUN_SHIM_BRAIN_LINGER_MS: '1500' })).toBe(1500);
+    for (const bad of ['-1', '1.5', 'soon']) expect(() => brainLingerMs({ TSRUN_SHIM_BRAIN_LINGER_MS: bad })).toThrow(/TSRUN_SHIM_BRAIN_LINGER_MS/);
   });
 });
