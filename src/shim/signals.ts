@@ -11,13 +11,16 @@ import type { ShimProcess } from './shim-process.js';
 const { SIGKILL } = os.signals;
 
 export class ContainerSignals {
-  #ownPidNamespace: boolean | undefined;
+  #ownPidNamespace: Promise<boolean> | undefined;
 
   constructor(
     private readonly rt: Runtime,
     private readonly id: string,
     private readonly init: ShimProcess,
-  ) {}
+  ) {
+    // Read once the request that made us has been answered, so that an exit need not wait for it.
+    setImmediate(() => void this.#ownsPidNamespace().catch(() => undefined));
+  }
 
   /** Kill of the init (execId ""), or with all of every process. */
   async kill(sig: number, all: boolean): Promise<void> {
@@ -47,8 +50,14 @@ export class ContainerSignals {
   }
 
   /** Whether the container has a pid namespace of its own (its config says so; read once). */
-  async #ownsPidNamespace(): Promise<boolean> {
-    this.#ownPidNamespace ??= ((await this.rt.config(this.id)).linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path);
+  #ownsPidNamespace(): Promise<boolean> {
+    this.#ownPidNamespace ??= this.rt.config(this.id).then(
+      (config) => (config.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path),
+      (err: unknown) => {
+        this.#ownPidNamespace = undefined;
+        throw err;
+      },
+    );
     return this.#ownPidNamespace;
   }
 
