@@ -3,18 +3,12 @@
 // and none started; nobody coming, it leaves, its socket first, with nothing left behind.
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { until } from '../helpers/runtimes.js';
 import { containerId, shimContainerdForFile, TS } from '../helpers/shim.js';
 
 const LINGER_MS = 1500;
 const shim = shimContainerdForFile({ shimEnv: { TSRUN_SHIM_BRAIN_LINGER_MS: String(LINGER_MS) } });
 
-async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const brainSockets = (dir: string): string[] => readdirSync(dir).filter((f) => f.startsWith('host-'));
 

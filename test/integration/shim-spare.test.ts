@@ -6,17 +6,11 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { until } from '../helpers/runtimes.js';
 import { IMAGE, NAMESPACE, NO_LINGER, containerId, shimContainerdForFile, startShimContainerd, TS } from '../helpers/shim.js';
 
 const shim = shimContainerdForFile();
 
-async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const spareSockets = (dir: string): string[] => readdirSync(dir).filter((f) => f.startsWith('spare-'));
 
