@@ -115,8 +115,9 @@ class Keeper {
       log_line(error);
       return -1;
     }
-    // As `start` does after it had a brain started: the next one to start finds a spare.
-    if (found != shim::BrainFound::Running && shim::spares_enabled()) shim::ensure_spare(args_);
+    // As `start` does after it had a brain started: the next one to start finds a spare
+    // (started once the group is taken over, not beside the takeover).
+    spare_wanted_ = found != shim::BrainFound::Running && shim::spares_enabled();
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     return fd;
   }
@@ -206,6 +207,8 @@ class Keeper {
           held_.pop_front();
         }
         for (const ExitStatus& e : processes_.unacked()) report(e);
+        if (spare_wanted_) shim::ensure_spare(args_);
+        spare_wanted_ = false;
         break;
       }
       case wire::kBrainSpawn: {
@@ -403,6 +406,7 @@ class Keeper {
   uint64_t retry_timer_ = 0;
   uint64_t held_timer_ = 0;
   bool welcomed_ = false;
+  bool spare_wanted_ = false;
   bool ending_ = false;
   bool flushed_ = false;
   bool brain_gone_ = false;
