@@ -5,7 +5,8 @@
 import { constants as os } from 'node:os';
 import type { Runtime } from '../api/index.js';
 import type { ExecProcessRequest } from '../gen/containerd/task/v2/shim_pb.js';
-import { AlreadyExists, FailedPrecondition, NotFound } from '../errors.js';
+import { AlreadyExists, FailedPrecondition, messageOf, NotFound } from '../errors.js';
+import { logger } from '../log.js';
 import type { ProcessSpec } from '../oci/spec.js';
 import type { ContainerDeps, ExitInfo } from './container.js';
 import { ProcessIO } from './io/process-io.js';
@@ -164,6 +165,30 @@ export class Execs {
     for (const p of this.#byId.values()) await this.#reclaim(p);
   }
 
+  /** An exec not started yet: the process's ends of its stdio went with the brain that
+   *  opened them, and it would start on /dev/null. Its stdio is opened anew from containerd's
+   *  paths, before the old is closed (a fifo whose last writer goes reads as the end). */
+  async #reopen(p: ShimProcess): Promise<void> {
+    let io: ProcessIO;
+    try {
+      io = await ProcessIO.open(this.deps.link, {
+        ...p.proc.stdio,
+        containerId: this.containerId,
+        namespace: this.deps.namespace,
+        uid: this.options.ioUid,
+        gid: this.options.ioGid,
+      });
+    } catch (err) {
+      logger.warn(`exec ${p.proc.id} of ${this.containerId}: its stdio could not be opened again: ${messageOf(err)}`);
+      return;
+    }
+    const fresh = this.#make(p.proc.id, p.proc.stdio, io, p.spec as ProcessSpec);
+    fresh.proc.restore({ status: 'created', pid: 0, exitStatus: 0, exitedAt: undefined });
+    this.#byId.set(p.proc.id, fresh);
+    fresh.save();
+    await p.io.close();
+  }
+
   async #reclaim(p: ShimProcess): Promise<void> {
     if (p.pending === 'start') {
       // Its start was cut short, after or before tsrun-init said its pid: whatever it
@@ -183,8 +208,10 @@ export class Execs {
       }
       p.proc.restore({ status: 'created', pid: 0, exitStatus: 0, exitedAt: undefined });
       p.pending = undefined;
+      await this.#reopen(p);
       return;
     }
+    if (p.proc.status === 'created') await this.#reopen(p);
     if (p.proc.status === 'running') {
       const pidfd = await keeperSpawner(this.deps.link, p.io.id).claim(p.pid);
       p.watch(p.pid, pidfdRef(pidfd), (e) => this.#exited(p, e));

@@ -6,13 +6,15 @@
 // no brain ran is reported, exec and kill work. A second SIGKILL during an exec: the exec
 // completes or fails, it never hangs. Then one group's keeper is killed: that group is
 // cleaned up as a dead runc shim's would be, and the other groups do not notice.
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Task } from '../../src/gen/containerd/task/v2/shim_pb.js';
+import { Client } from '../../src/ttrpc/client.js';
 import { repoRoot } from '../helpers/paths.js';
 import { until } from '../helpers/runtimes.js';
-import { containerId, IMAGE, shimContainerdForFile, TS } from '../helpers/shim.js';
+import { containerId, IMAGE, NAMESPACE, shimContainerdForFile, TS } from '../helpers/shim.js';
 
 const shim = shimContainerdForFile({ logLevel: 'debug' });
 
@@ -155,4 +157,48 @@ describe('an upgrade under running containers', () => {
     expect(exitOf(other)).toBe(137);
     expect(tasks().get(counter)).toBe('RUNNING');
   }, 120_000);
+});
+
+// ctr's exec is Exec and Start at once; containerd's CRI and a slow client leave time between
+// them. The process's ends of an exec's stdio were the brain's that opened them: one started
+// by the next brain went to /dev/null (a success with its output lost, seen in the upgrade
+// above under load).
+describe('an exec registered by one brain and started by the next', () => {
+  it('writes where containerd reads', async () => {
+    const id = containerId('across');
+    expect((await shim().ctrRun(['run', '-d', '--runtime', TS, IMAGE, id, 'sleep', '100000'])).code).toBe(0);
+    const fifo = path.join(shim().ctd.dir, `${id}.out`);
+    execFileSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const address = readFileSync(path.join(shim().ctd.state, 'io.containerd.runtime.v2.task', NAMESPACE, id, 'address'), 'utf8');
+    const client = new Client(address, { timeoutMs: 60_000 });
+    try {
+      const spec = { args: ['sh', '-c', 'echo across'], cwd: '/', env: ['PATH=/bin:/usr/bin'], user: { uid: 0, gid: 0 } };
+      await client.unary(Task.method.exec, {
+        id,
+        execId: 'x',
+        stdout: fifo,
+        spec: { typeUrl: 'types.containerd.io/opencontainers/runtime-spec/1/Process', value: new TextEncoder().encode(JSON.stringify(spec)) },
+      });
+      for (const pid of shim().servers()) process.kill(pid, 'SIGKILL');
+      // Answered by the next brain: the Start below is its to answer.
+      await until('the next brain', async () => (await client.unary(Task.method.state, { id }).then(() => true, () => false)) && shim().servers().length > 0);
+      await client.unary(Task.method.start, { id, execId: 'x' });
+      expect(await client.unary(Task.method.wait, { id, execId: 'x' })).toMatchObject({ exitStatus: 0 });
+      // The keeper reports an exit once the output is drained: it is in the fifo now.
+      const buf = Buffer.alloc(64);
+      let n = 0;
+      try {
+        n = readSync(reader, buf);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      }
+      expect(buf.subarray(0, n).toString()).toBe('across\n');
+      await client.unary(Task.method.delete, { id, execId: 'x' });
+    } finally {
+      client.destroy();
+      closeSync(reader);
+    }
+    await shim().removeAll();
+  }, 60_000);
 });
