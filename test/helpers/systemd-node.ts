@@ -21,7 +21,7 @@ import path from 'node:path';
 import { CAPABILITIES } from '../../src/oci/capabilities.js';
 import { defaultSpec } from '../../src/oci/defaults.js';
 import { runCommand, type Result, type RunOptions } from './cli.js';
-import { TEST_CGROUP_PARENT } from './paths.js';
+import { repoRoot, TEST_CGROUP_PARENT } from './paths.js';
 import { sleep, until } from './runtimes.js';
 
 /** Enabled on this host (or on a usual Debian one), pointless or harmful inside a node. */
@@ -105,6 +105,9 @@ function nodeConfig(rootfs: string, cgroup: string): Record<string, unknown> {
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime'] },
     { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755'] },
     { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] },
+    // The tests run this checkout's tsrun inside the node, at the host's path: a clone under
+    // /tmp (or on a mount of its own, which the overlay of / does not show) is bound in.
+    { destination: repoRoot, type: 'bind', source: repoRoot, options: ['rbind'] },
   ];
   c.linux.namespaces = ['pid', 'mount', 'network', 'ipc', 'uts', 'cgroup'].map((type) => ({ type }));
   c.linux.maskedPaths = [];
