@@ -99,11 +99,21 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   auto envp = sys::c_strings(envp_s);
   sys::Spawned child;
   const char* failed = "";
-  int err = sys::spawn_executable(exe_fd, argv.data(), envp.data(), fds, &child, &failed);
+  // A cgroup v2 directory to start it in (CLONE_INTO_CGROUP), where this build can.
+  int cgroup_fd = -1;
+  Napi::Value cg = opts.Get("cgroup");
+  if (sys::kSpawnIntoCgroup && cg.IsString()) {
+    std::string dir = cg.As<Napi::String>().Utf8Value();
+    cgroup_fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cgroup_fd < 0) throw errno_error(env, "open", errno, dir);
+  }
+  int err = sys::spawn_executable(exe_fd, argv.data(), envp.data(), fds, &child, &failed, cgroup_fd);
+  if (cgroup_fd >= 0) ::close(cgroup_fd);
   if (err != 0) throw errno_error(env, failed, err, "tsrun-init");
   auto result = Napi::Object::New(env);
   result.Set("pid", Napi::Number::New(env, child.pid));
   result.Set("pidfd", Napi::Number::New(env, child.pidfd));
+  result.Set("inCgroup", Napi::Boolean::New(env, cgroup_fd >= 0));
   return result;
 }
 

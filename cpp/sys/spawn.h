@@ -62,6 +62,34 @@ fail:
   ::_exit(127);
 }
 
+#if defined(__x86_64__)
+#define TSRUN_CLONE3_VM 1
+// clone3 with CLONE_VM and a stack of our own: the child runs fn(arg) on that stack and exits
+// with what it returns. glibc 2.36 wraps only clone() this way, which cannot take
+// CLONE_INTO_CGROUP; this is the same few instructions for clone3. After the syscall the
+// child has the parent's registers but rax (0) and rsp (the new stack's top, 16-byte
+// aligned, so the call leaves fn the alignment the ABI promises).
+inline long clone3_vm(struct clone_args* ca, int (*fn)(void*), void* arg) {
+  long ret;
+  __asm__ volatile(
+      "syscall\n\t"
+      "testq %%rax, %%rax\n\t"
+      "jnz 1f\n\t"
+      "xorl %%ebp, %%ebp\n\t"
+      "movq %[arg], %%rdi\n\t"
+      "callq *%[fn]\n\t"
+      "movl %%eax, %%edi\n\t"
+      "movl %[exit], %%eax\n\t"
+      "syscall\n\t"
+      "hlt\n\t"
+      "1:\n\t"
+      : "=a"(ret)
+      : "a"(static_cast<long>(SYS_clone3)), "D"(ca), "S"(sizeof(*ca)), [fn] "r"(fn), [arg] "r"(arg), [exit] "i"(SYS_exit)
+      : "rcx", "r11", "memory", "cc");
+  return ret;
+}
+#endif
+
 }  // namespace spawn_detail
 
 /**
@@ -71,7 +99,7 @@ fail:
  * could not exec is reaped here: it is nobody else's to wait for).
  */
 inline int spawn_executable(int exe_fd, char* const* argv, char* const* envp, const std::vector<int>& fds, Spawned* out,
-                            const char** failed) {
+                            const char** failed, int cgroup_fd = -1) {
   std::vector<int> scratch(fds.size() + 1, -1);
   int dev_null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (dev_null < 0) {
@@ -91,8 +119,26 @@ inline int spawn_executable(int exe_fd, char* const* argv, char* const* envp, co
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = ::clone(spawn_detail::child_main, static_cast<char*>(stack) + stack_size,
-                      CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
+  pid_t pid;
+#ifdef TSRUN_CLONE3_VM
+  if (cgroup_fd >= 0) {
+    struct clone_args ca;
+    std::memset(&ca, 0, sizeof(ca));
+    ca.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_INTO_CGROUP;
+    ca.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
+    ca.exit_signal = SIGCHLD;
+    ca.stack = reinterpret_cast<uintptr_t>(stack);
+    ca.stack_size = stack_size;
+    ca.cgroup = static_cast<uint64_t>(cgroup_fd);
+    long r = spawn_detail::clone3_vm(&ca, spawn_detail::child_main, &args);
+    if (r < 0) errno = static_cast<int>(-r);
+    pid = r < 0 ? -1 : static_cast<pid_t>(r);
+  } else
+#endif
+  {
+    pid = ::clone(spawn_detail::child_main, static_cast<char*>(stack) + stack_size, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+                  &args, &pidfd);
+  }
   int clone_err = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   ::munmap(stack, stack_size);
@@ -112,6 +158,14 @@ inline int spawn_executable(int exe_fd, char* const* argv, char* const* envp, co
   out->pidfd = pidfd;
   return 0;
 }
+
+/** Whether spawn_executable can start the child in a cgroup (cgroup_fd) on this machine. */
+constexpr bool kSpawnIntoCgroup =
+#ifdef TSRUN_CLONE3_VM
+    true;
+#else
+    false;
+#endif
 
 /**
  * spawn_executable, with the child started in the cgroup v2 directory cgroup_fd names

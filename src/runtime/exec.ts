@@ -79,7 +79,9 @@ export async function startExec(container: Container, opts: ExecOptions): Promis
     if (opts.consoleSocket && consoleFd !== undefined) fds.push(consoleFd);
     const preserveFds = opts.preserveFds ?? 0;
     const inv = invocation();
-    const join = cgroup.selfJoin();
+    // Into a frozen cgroup, a clone would freeze before its exec, and a vfork-style spawner
+    // with it: a paused container (--ignore-paused) gets its process moved by pid instead.
+    const join = status === 'paused' ? { tasks: cgroup.selfJoin().tasks } : cgroup.selfJoin();
     const driver = await InitDriver.start(
       opts.spawner ?? inv.spawner,
       { plan, stdio: opts.stdio ?? [...inv.stdio], preserveFds: Array.from({ length: preserveFds }, (_, i) => inv.fd(3 + i)), consoleSocketFd: consoleFd, joinFd: initFd, cgroup: join.dir },

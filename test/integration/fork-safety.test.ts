@@ -1,5 +1,5 @@
 // The fork-safety contract of architecture.md, checked rather than hoped: between the
-// vfork-style clone in the addon and the execveat of the sealed tsrun-init, the child (which
+// vfork-style clone in the addon (clone, or clone3 into the cgroup) and the execveat of the sealed tsrun-init, the child (which
 // shares Node's memory) makes only the fd moves and the exec, nothing that could take a lock
 // or run a handler.
 import { execFileSync } from 'node:child_process';
@@ -18,7 +18,7 @@ it('the spawned child runs only fcntl, dup2 and execveat before it becomes tsrun
   const lines = readFileSync(log, 'utf8').split('\n');
   const clone = lines.find((l) => /clone3?\(.*CLONE_VFORK/.test(l));
   expect(clone).toBeDefined();
-  const child = lines.slice(lines.indexOf(clone!)).map((l) => /^\d+ +<\.\.\. clone resumed>.*= (\d+)$/.exec(l)?.[1]).find(Boolean);
+  const child = lines.slice(lines.indexOf(clone!)).map((l) => /^\d+ +<\.\.\. clone3? resumed>.*= (\d+)$/.exec(l)?.[1]).find(Boolean);
   expect(child).toBeDefined();
   const calls: string[] = [];
   for (const l of lines) {
