@@ -244,7 +244,7 @@ int main(int argc, char** argv) {
 
   for (int attempt = 0; attempt < 2; attempt++) {
     int conn = connect_server(place);
-    if (conn < 0) conn = start_server(place);
+    if (conn < 0 && !parent_waits_for_orphans()) conn = start_server(place);
     if (conn < 0) break;
     Session session(caller, conn, sigfd);
     int code = 1;

@@ -27,4 +27,11 @@ int connect_server(const ServerPlace& place);
  *  connects to it; -1 when it could not be started. */
 int start_server(const ServerPlace& place);
 
+/** Whether a server this caller starts would be adopted by a parent that waits for it: the
+ *  server's double fork leaves it to the nearest child subreaper, and conmon is one that
+ *  waits for every child before it exits, so it would stay until the server leaves. Such a
+ *  caller uses a running server but starts none (podman's own calls, whose orphans go to
+ *  init, do). */
+bool parent_waits_for_orphans();
+
 }  // namespace tsrun::cli
