@@ -147,8 +147,9 @@ export class Groups {
     this.#live.delete(group);
     if (this.#stderr === group) this.#logTo([...this.#live].find((g) => g.logFd !== undefined));
     closeQuietly(group.logFd);
-    if (this.#live.size > 0 || this.#closing) return;
-    if (this.lingerMs <= 0) return this.#last();
+    if (this.#live.size > 0) return;
+    // Retiring (an upgrade) or not lingering: it goes as soon as its last group has.
+    if (this.#closing || this.lingerMs <= 0) return this.#last();
     // A next container (the next `ctr run` of a script, a pod's next) finds this brain with
     // its code compiled, where a new one would adopt the spare and start the next spare.
     this.#linger = setTimeout(() => {
