@@ -33,10 +33,11 @@ function callFrom(title: string, serverDir: string, root: string): Seen {
   return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as Seen;
 }
 
+/** The servers the calls started: their title hides their socket, their environment does not. */
 function killServersOf(dir: string): void {
   for (const p of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir)) process.kill(Number(p), 'SIGKILL');
+      if (readFileSync(`/proc/${p}/environ`, 'utf8').includes(`TSRUN_SERVER_DIR=${dir}`)) process.kill(Number(p), 'SIGKILL');
     } catch {
       // gone
     }
