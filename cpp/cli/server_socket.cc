@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -69,16 +68,7 @@ bool spawn_server(const ServerPlace& place, int ready) {
 
 bool parent_waits_for_orphans() {
   std::string comm;
-  char path[64];
-  std::snprintf(path, sizeof(path), "/proc/%d/comm", static_cast<int>(::getppid()));
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char buf[32];
-  ssize_t n = ::read(fd, buf, sizeof(buf));
-  ::close(fd);
-  if (n <= 0) return false;
-  comm.assign(buf, static_cast<size_t>(n));
-  return comm == "conmon\n";
+  return shim::read_file("/proc/" + std::to_string(::getppid()) + "/comm", &comm) && comm == "conmon\n";
 }
 
 bool server_place(ServerPlace* out) {
